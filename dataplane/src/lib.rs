@@ -1,0 +1,4 @@
+//! rvs data plane.
+#![deny(unsafe_code)]
+
+pub mod dpdk;
