@@ -1,1 +1,34 @@
+//! The thin safe layer over DPDK: the only place outside `dpdk-sys` where
+//! `unsafe` FFI is allowed. Every block says what makes it sound.
+//!
+//! - [`Eal`]: EAL init from owned arguments, cleanup on drop.
+//! - [`Mempool`]: a packet-buffer pool.
+//! - [`Mbuf`]: one packet buffer; freed on drop, consumed by TX.
+//! - [`EthPort`]: configure/start/stop a port with N RX and N TX queues.
+//! - [`lcore`]: run a closure on each worker lcore.
 #![allow(unsafe_code)]
+
+mod eal;
+mod error;
+mod ethdev;
+pub mod lcore;
+mod mbuf;
+mod mempool;
+
+pub use eal::Eal;
+pub use error::DpdkError;
+pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats};
+pub use mbuf::Mbuf;
+pub use mempool::Mempool;
+
+/// Cycles of the time-stamp counter, for coarse clocks on the packet path.
+pub fn rdtsc() -> u64 {
+    // SAFETY: reads the CPU's time-stamp counter; no memory is touched.
+    unsafe { dpdk_sys::rvs_rdtsc() }
+}
+
+/// Frequency of [`rdtsc`] in Hz (valid after EAL init).
+pub fn tsc_hz() -> u64 {
+    // SAFETY: reads a value EAL measured at init; no memory is touched.
+    unsafe { dpdk_sys::rvs_tsc_hz() }
+}

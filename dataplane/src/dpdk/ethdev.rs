@@ -1,0 +1,260 @@
+//! Ethernet ports: configure, start, burst RX/TX, stop and close.
+
+use super::{DpdkError, Mbuf, Mempool};
+use std::ffi::CString;
+use std::ptr::NonNull;
+
+/// How to set a port up.
+pub struct PortConfig<'a> {
+    /// The EAL device name: a PCI address or the name part of a `--vdev`.
+    pub name: &'a str,
+    /// RX and TX queues (one pair per worker).
+    pub queues: u16,
+    pub rx_desc: u16,
+    pub tx_desc: u16,
+    pub pool: Mempool,
+    /// Receive frames for any MAC (needed on veth/af_packet, where the
+    /// peer's frames carry the kernel interface's MAC).
+    pub promiscuous: bool,
+}
+
+/// Counters DPDK keeps for a port.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PortStats {
+    pub ipackets: u64,
+    pub opackets: u64,
+    pub ibytes: u64,
+    pub obytes: u64,
+    pub imissed: u64,
+    pub ierrors: u64,
+    pub oerrors: u64,
+    pub rx_nombuf: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    Up,
+    Down,
+}
+
+/// A started port. [`EthPort::close`] stops and closes it; the bursts take
+/// `&self` so that every worker can use its own queue of a shared port.
+pub struct EthPort {
+    id: u16,
+    name: String,
+    queues: u16,
+    mac: [u8; 6],
+}
+
+/// The RSS hash functions rvs asks for: spread by addresses and ports.
+const RSS_HF: u64 =
+    (dpdk_sys::RTE_ETH_RSS_IP | dpdk_sys::RTE_ETH_RSS_TCP | dpdk_sys::RTE_ETH_RSS_UDP) as u64;
+
+impl EthPort {
+    /// Finds the port EAL probed under `cfg.name`, configures its queues
+    /// (RSS where the PMD supports it, plain single-queue mode otherwise) and
+    /// starts it.
+    pub fn open(cfg: &PortConfig) -> Result<EthPort, DpdkError> {
+        let id = port_id(cfg.name)?;
+        let info = dev_info(id)?;
+        let queues = cfg.queues.min(info.max_rx_queues).min(info.max_tx_queues).max(1);
+        if queues < cfg.queues {
+            log::warn!("{}: only {queues} queue pair(s), asked {}", cfg.name, cfg.queues);
+        }
+        let conf = eth_conf(&info, queues);
+        // SAFETY: conf is a valid rte_eth_conf for the duration of the call.
+        let ret = unsafe { dpdk_sys::rte_eth_dev_configure(id, queues, queues, &conf) };
+        check(ret, || format!("rte_eth_dev_configure {}", cfg.name))?;
+        setup_queues(id, cfg, queues)?;
+        // SAFETY: the port is configured with all its queues set up.
+        let ret = unsafe { dpdk_sys::rte_eth_dev_start(id) };
+        check(ret, || format!("rte_eth_dev_start {}", cfg.name))?;
+        if cfg.promiscuous {
+            // SAFETY: id is a valid, started port.
+            let ret = unsafe { dpdk_sys::rte_eth_promiscuous_enable(id) };
+            if ret < 0 {
+                log::warn!("{}: promiscuous mode not supported ({ret})", cfg.name);
+            }
+        }
+        let mac = mac_addr(id)?;
+        log::info!(
+            "port {} (id {id}) started: {queues} queue(s), rss {}, mac {}",
+            cfg.name,
+            if conf.rx_adv_conf.rss_conf.rss_hf != 0 { "on" } else { "off" },
+            fmt_mac(&mac)
+        );
+        Ok(EthPort {
+            id,
+            name: cfg.name.to_owned(),
+            queues,
+            mac,
+        })
+    }
+
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn queues(&self) -> u16 {
+        self.queues
+    }
+
+    pub fn mac(&self) -> [u8; 6] {
+        self.mac
+    }
+
+    /// Receives up to `out.len()` frames from `queue`; returns how many
+    /// slots of `out` it filled (from the front).
+    pub fn rx_burst(&self, queue: u16, out: &mut [Option<Mbuf>]) -> usize {
+        let mut raw = [std::ptr::null_mut(); 64];
+        let want = out.len().min(raw.len()) as u16;
+        // SAFETY: raw has room for `want` pointers; the queue exists (queue <
+        // self.queues is the caller's contract, checked in debug builds).
+        debug_assert!(queue < self.queues);
+        let n = unsafe { dpdk_sys::rvs_rx_burst(self.id, queue, raw.as_mut_ptr(), want) } as usize;
+        for (slot, p) in out.iter_mut().zip(&raw[..n]) {
+            // rx_burst returns only valid mbufs whose ownership passes to us.
+            *slot = NonNull::new(*p).map(Mbuf::from_raw);
+        }
+        n
+    }
+
+    /// Sends the frames in `frames` (taking them out); those the driver did
+    /// not accept are dropped (freed). Returns how many were sent.
+    pub fn tx_burst(&self, queue: u16, frames: &mut [Option<Mbuf>]) -> usize {
+        let mut raw = [std::ptr::null_mut(); 64];
+        let mut n = 0;
+        for m in frames.iter_mut().filter_map(Option::take).take(raw.len()) {
+            raw[n] = m.into_raw();
+            n += 1;
+        }
+        debug_assert!(queue < self.queues);
+        // SAFETY: raw[..n] are owned mbufs; the driver takes those it sends.
+        let sent = unsafe { dpdk_sys::rvs_tx_burst(self.id, queue, raw.as_mut_ptr(), n as u16) };
+        for p in &raw[sent as usize..n] {
+            // The driver left these to us: free them (wrap and drop).
+            drop(NonNull::new(*p).map(Mbuf::from_raw));
+        }
+        sent as usize
+    }
+
+    pub fn link(&self) -> LinkStatus {
+        let mut link = dpdk_sys::rte_eth_link::default();
+        // SAFETY: link is a valid out-parameter; the port exists.
+        let ret = unsafe { dpdk_sys::rte_eth_link_get_nowait(self.id, &mut link) };
+        if ret == 0 && link.link_status() != 0 {
+            LinkStatus::Up
+        } else {
+            LinkStatus::Down
+        }
+    }
+
+    pub fn stats(&self) -> PortStats {
+        let mut s = dpdk_sys::rte_eth_stats::default();
+        // SAFETY: s is a valid out-parameter; the port exists.
+        unsafe { dpdk_sys::rte_eth_stats_get(self.id, &mut s) };
+        PortStats {
+            ipackets: s.ipackets,
+            opackets: s.opackets,
+            ibytes: s.ibytes,
+            obytes: s.obytes,
+            imissed: s.imissed,
+            ierrors: s.ierrors,
+            oerrors: s.oerrors,
+            rx_nombuf: s.rx_nombuf,
+        }
+    }
+
+    /// Stops and closes the port. Every worker must have stopped bursting
+    /// on it first (memif segfaults otherwise).
+    pub fn close(self) {
+        // SAFETY: the port exists; no lcore uses it any more (contract above).
+        unsafe {
+            if dpdk_sys::rte_eth_dev_stop(self.id) < 0 {
+                log::warn!("{}: stop failed", self.name);
+            }
+            dpdk_sys::rte_eth_dev_close(self.id);
+        }
+        log::info!("port {} closed", self.name);
+    }
+}
+
+fn check(ret: i32, what: impl FnOnce() -> String) -> Result<(), DpdkError> {
+    if ret < 0 {
+        Err(DpdkError::from_ret(what(), ret))
+    } else {
+        Ok(())
+    }
+}
+
+fn port_id(name: &str) -> Result<u16, DpdkError> {
+    let cname = CString::new(name)
+        .map_err(|_| DpdkError::from_ret(format!("port name {name:?}"), libc::EINVAL))?;
+    let mut id = 0u16;
+    // SAFETY: cname is valid C string, id a valid out-parameter.
+    let ret = unsafe { dpdk_sys::rte_eth_dev_get_port_by_name(cname.as_ptr(), &mut id) };
+    check(ret, || format!("no DPDK port named {name}"))?;
+    Ok(id)
+}
+
+fn dev_info(id: u16) -> Result<dpdk_sys::rte_eth_dev_info, DpdkError> {
+    let mut info = dpdk_sys::rte_eth_dev_info::default();
+    // SAFETY: info is a valid out-parameter; id was returned by EAL.
+    let ret = unsafe { dpdk_sys::rte_eth_dev_info_get(id, &mut info) };
+    check(ret, || format!("rte_eth_dev_info_get {id}"))?;
+    Ok(info)
+}
+
+/// RSS on IP/TCP/UDP restricted to what the PMD offers; no RSS with one
+/// queue or when the PMD offers none of them (net_pcap, memif, ...).
+fn eth_conf(info: &dpdk_sys::rte_eth_dev_info, queues: u16) -> dpdk_sys::rte_eth_conf {
+    let mut conf = dpdk_sys::rte_eth_conf::default();
+    let hf = RSS_HF & info.flow_type_rss_offloads;
+    if queues > 1 && hf != 0 {
+        conf.rxmode.mq_mode = dpdk_sys::rte_eth_rx_mq_mode_RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = hf;
+    }
+    conf
+}
+
+fn setup_queues(id: u16, cfg: &PortConfig, queues: u16) -> Result<(), DpdkError> {
+    // SAFETY: id is valid; memif and pcap report -1, which means "any".
+    let socket = unsafe { dpdk_sys::rte_eth_dev_socket_id(id) }.max(0) as u32;
+    for q in 0..queues {
+        // SAFETY: the port is configured for `queues` queues; a null conf
+        // selects the PMD's defaults; the pool outlives the port.
+        let ret = unsafe {
+            dpdk_sys::rte_eth_rx_queue_setup(
+                id,
+                q,
+                cfg.rx_desc,
+                socket,
+                std::ptr::null(),
+                cfg.pool.as_ptr(),
+            )
+        };
+        check(ret, || format!("rx queue {q} of {}", cfg.name))?;
+        // SAFETY: as above.
+        let ret =
+            unsafe { dpdk_sys::rte_eth_tx_queue_setup(id, q, cfg.tx_desc, socket, std::ptr::null()) };
+        check(ret, || format!("tx queue {q} of {}", cfg.name))?;
+    }
+    Ok(())
+}
+
+fn mac_addr(id: u16) -> Result<[u8; 6], DpdkError> {
+    let mut mac = dpdk_sys::rte_ether_addr::default();
+    // SAFETY: mac is a valid out-parameter.
+    let ret = unsafe { dpdk_sys::rte_eth_macaddr_get(id, &mut mac) };
+    check(ret, || format!("rte_eth_macaddr_get {id}"))?;
+    Ok(mac.addr_bytes)
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn fmt_mac(mac: &[u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}

@@ -1,0 +1,57 @@
+//! Packet-buffer pools.
+
+use super::{DpdkError, Mbuf};
+use std::ffi::CString;
+use std::ptr::NonNull;
+
+/// A pool of packet buffers (`rte_pktmbuf_pool_create`). Pools live until
+/// EAL cleanup: DPDK ports keep pointers to them, so they are never freed
+/// earlier.
+#[derive(Clone, Copy)]
+pub struct Mempool {
+    raw: NonNull<dpdk_sys::rte_mempool>,
+}
+
+// SAFETY: rte_mempool is multi-producer/multi-consumer safe (ring_mp_mc)
+// with per-lcore caches; the pointer itself is immutable.
+unsafe impl Send for Mempool {}
+// SAFETY: as above, every operation on a pool is thread-safe.
+unsafe impl Sync for Mempool {}
+
+/// Per-lcore cache size: DPDK's recommended value for bursts of 32.
+const CACHE: u32 = 256;
+
+impl Mempool {
+    /// Creates a pool of `n` buffers with the default data room (2 KiB plus
+    /// headroom), on any NUMA socket.
+    pub fn new(name: &str, n: u32) -> Result<Mempool, DpdkError> {
+        let cname = CString::new(name)
+            .map_err(|_| DpdkError::from_ret(format!("mempool name {name:?}"), libc::EINVAL))?;
+        let room = dpdk_sys::RTE_MBUF_DEFAULT_BUF_SIZE as u16;
+        // SAFETY: cname is a valid C string for the duration of the call;
+        // EAL is initialised (an Eal exists before any pool is made).
+        let raw = unsafe {
+            dpdk_sys::rte_pktmbuf_pool_create(cname.as_ptr(), n, CACHE.min(n / 2), 0, room, -1)
+        };
+        NonNull::new(raw)
+            .map(|raw| Mempool { raw })
+            .ok_or_else(|| DpdkError::from_rte_errno(format!("rte_pktmbuf_pool_create {name}")))
+    }
+
+    /// A new, empty buffer, or `None` when the pool is exhausted.
+    pub fn alloc(&self) -> Option<Mbuf> {
+        // SAFETY: the pool pointer is valid for the life of the process.
+        let m = unsafe { dpdk_sys::rvs_pktmbuf_alloc(self.raw.as_ptr()) };
+        NonNull::new(m).map(Mbuf::from_raw)
+    }
+
+    /// Buffers currently available in the pool (caches included).
+    pub fn available(&self) -> u32 {
+        // SAFETY: the pool pointer is valid; the call only reads counters.
+        unsafe { dpdk_sys::rte_mempool_avail_count(self.raw.as_ptr()) }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut dpdk_sys::rte_mempool {
+        self.raw.as_ptr()
+    }
+}
