@@ -1,1 +1,5 @@
-//! rvs control plane.
+//! rvs control plane: configuration, the admin socket, the ipvsadm command
+//! language and the daemon that ties them to the data plane.
+
+pub mod admin;
+pub mod config;

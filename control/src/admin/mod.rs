@@ -1,0 +1,19 @@
+//! The admin socket: a Unix stream socket (mode 0600) speaking a
+//! line-oriented protocol that works by hand with socat.
+//!
+//! A request is one line holding one ipvsadm command line without the
+//! program name (`-A -t 10.0.0.1:80 -s rr`). `-R` (restore) takes the
+//! following lines, up to an empty line, as its input. A reply is exactly
+//! what ipvsadm would print on stdout, then what it would print on stderr,
+//! then one status line:
+//!
+//! ```text
+//! rvs-status exit=0 stdout=182 stderr=0
+//! ```
+//!
+//! giving the exit code and the byte counts of the two parts before it.
+//! A connection may carry any number of requests.
+
+pub mod client;
+pub mod protocol;
+pub mod server;

@@ -1,0 +1,206 @@
+//! rvsd's JSON configuration: EAL arguments, ports with their addresses and
+//! static neighbours, routes, workers, table sizes, the admin socket and the
+//! initial services (ipvsadm command lines).
+
+use serde::Deserialize;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Extra EAL arguments (`--no-huge`, `-m 512`, ...). rvsd adds the
+    /// devices, `--lcores` (unless given here) and a unique `--file-prefix`.
+    #[serde(default)]
+    pub eal: Vec<String>,
+    pub ports: Vec<PortSpec>,
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+    /// Worker lcores; each owns one RX and one TX queue of every port.
+    #[serde(default = "one")]
+    pub workers: u16,
+    /// Packet buffers in the pool shared by all ports.
+    #[serde(default = "default_mbufs")]
+    pub mbufs: u32,
+    /// Connection-table capacity (entries).
+    #[serde(default = "default_conn_table")]
+    pub conn_table_size: u32,
+    #[serde(default = "default_socket")]
+    pub socket: PathBuf,
+    /// Initial services, as ipvsadm command lines (`-A -t VIP:80 -s rr`).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Diagnostic L2 forwarding (benchmarks only): every frame received on
+    /// port i leaves on port i^1 with its MAC addresses swapped.
+    #[serde(default)]
+    pub l2fwd: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    /// A PCI address (`0000:01:00.0`) or a vdev string
+    /// (`net_af_packet0,iface=veth0`).
+    pub device: String,
+    /// Own addresses with prefix (`10.0.1.1/24`).
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub neighbours: Vec<NeighbourSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourSpec {
+    pub ip: Ipv4Addr,
+    pub mac: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Destination prefix (`0.0.0.0/0` for the default route).
+    pub prefix: String,
+    /// Next hop; absent for a directly connected prefix.
+    #[serde(default)]
+    pub via: Option<Ipv4Addr>,
+}
+
+fn one() -> u16 {
+    1
+}
+fn default_mbufs() -> u32 {
+    8191
+}
+fn default_conn_table() -> u32 {
+    1 << 20
+}
+fn default_socket() -> PathBuf {
+    PathBuf::from(DEFAULT_SOCKET)
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Config::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let cfg: Config = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.ports.is_empty() {
+            return Err("no ports configured".into());
+        }
+        if self.workers == 0 {
+            return Err("workers must be at least 1".into());
+        }
+        for p in &self.ports {
+            for a in &p.addresses {
+                parse_prefix(a)?;
+            }
+            for n in &p.neighbours {
+                parse_mac(&n.mac)?;
+            }
+        }
+        for r in &self.routes {
+            parse_prefix(&r.prefix)?;
+        }
+        Ok(())
+    }
+}
+
+impl PortSpec {
+    /// Whether the device is a vdev (`net_*`), as opposed to a PCI address.
+    pub fn is_vdev(&self) -> bool {
+        self.device.starts_with("net_")
+    }
+
+    /// The name EAL gives the probed port: the vdev name before its first
+    /// comma, or the PCI address.
+    pub fn eal_name(&self) -> &str {
+        self.device.split(',').next().unwrap_or(&self.device)
+    }
+}
+
+/// `a.b.c.d/len` → (address, prefix length).
+pub fn parse_prefix(s: &str) -> Result<(Ipv4Addr, u8), String> {
+    let bad = || format!("bad IPv4 prefix {s:?} (want a.b.c.d/len)");
+    let (addr, len) = s.split_once('/').ok_or_else(bad)?;
+    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let len: u8 = len.parse().map_err(|_| bad())?;
+    if len > 32 {
+        return Err(bad());
+    }
+    Ok((addr, len))
+}
+
+/// `aa:bb:cc:dd:ee:ff` → bytes.
+pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let bad = || format!("bad MAC address {s:?}");
+    let mut mac = [0u8; 6];
+    let mut parts = s.split(':');
+    for b in &mut mac {
+        let p = parts.next().ok_or_else(bad)?;
+        if p.len() != 2 {
+            return Err(bad());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(mac)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config_with_defaults() {
+        let cfg = Config::parse(
+            r#"{"eal": ["--no-huge"], "ports": [
+                {"device": "net_af_packet0,iface=v0", "addresses": ["10.0.1.1/24"],
+                 "neighbours": [{"ip": "10.0.1.2", "mac": "02:00:00:00:00:02"}]},
+                {"device": "0000:01:00.0"}],
+               "routes": [{"prefix": "0.0.0.0/0", "via": "10.0.1.254"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.workers, 1);
+        assert_eq!(cfg.conn_table_size, 1 << 20);
+        assert_eq!(cfg.socket, PathBuf::from(DEFAULT_SOCKET));
+        assert!(cfg.ports[0].is_vdev());
+        assert_eq!(cfg.ports[0].eal_name(), "net_af_packet0");
+        assert!(!cfg.ports[1].is_vdev());
+        assert_eq!(cfg.ports[1].eal_name(), "0000:01:00.0");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for bad in [
+            r#"{"ports": []}"#,
+            r#"{"ports": [{"device": "net_null0", "addresses": ["10.0.0.1"]}]}"#,
+            r#"{"ports": [{"device": "net_null0", "addresses": ["10.0.0.1/33"]}]}"#,
+            r#"{"ports": [{"device": "net_null0", "neighbours": [{"ip": "1.2.3.4", "mac": "02:00"}]}]}"#,
+            r#"{"ports": [{"device": "net_null0"}], "workers": 0}"#,
+            r#"{"ports": [{"device": "net_null0"}], "unknown": 1}"#,
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mac_and_prefix_parsing() {
+        assert_eq!(parse_mac("02:0a:ff:00:00:01").unwrap(), [2, 10, 255, 0, 0, 1]);
+        assert!(parse_mac("02:0a:ff:00:00:01:07").is_err());
+        assert!(parse_mac("2:0a:ff:00:00:01").is_err());
+        assert_eq!(parse_prefix("0.0.0.0/0").unwrap(), (Ipv4Addr::UNSPECIFIED, 0));
+    }
+}
