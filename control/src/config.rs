@@ -198,9 +198,15 @@ mod test {
 
     #[test]
     fn mac_and_prefix_parsing() {
-        assert_eq!(parse_mac("02:0a:ff:00:00:01").unwrap(), [2, 10, 255, 0, 0, 1]);
+        assert_eq!(
+            parse_mac("02:0a:ff:00:00:01").unwrap(),
+            [2, 10, 255, 0, 0, 1]
+        );
         assert!(parse_mac("02:0a:ff:00:00:01:07").is_err());
         assert!(parse_mac("2:0a:ff:00:00:01").is_err());
-        assert_eq!(parse_prefix("0.0.0.0/0").unwrap(), (Ipv4Addr::UNSPECIFIED, 0));
+        assert_eq!(
+            parse_prefix("0.0.0.0/0").unwrap(),
+            (Ipv4Addr::UNSPECIFIED, 0)
+        );
     }
 }

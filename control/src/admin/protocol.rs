@@ -41,7 +41,10 @@ impl From<io::Error> for ReadError {
 /// at end of stream.
 fn read_line(r: &mut impl BufRead) -> Result<Option<String>, ReadError> {
     let mut buf = Vec::new();
-    let n = r.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
+    let n = r
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
     if n == 0 {
         return Ok(None);
     }
@@ -53,7 +56,9 @@ fn read_line(r: &mut impl BufRead) -> Result<Option<String>, ReadError> {
     if buf.last() == Some(&b'\r') {
         buf.pop();
     }
-    String::from_utf8(buf).map(Some).map_err(|_| ReadError::NotUtf8)
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| ReadError::NotUtf8)
 }
 
 fn is_restore(words: &[String]) -> bool {
@@ -140,7 +145,10 @@ pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
     loop {
         let mut line = Vec::new();
         if r.read_until(b'\n', &mut line)? == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "reply cut short"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "reply cut short",
+            ));
         }
         let text = String::from_utf8_lossy(&line);
         if let Some((code, out, err)) = parse_status(text.trim_end_matches('\n')) {
@@ -148,7 +156,11 @@ pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
                 let stderr = String::from_utf8_lossy(&body[out..]).into_owned();
                 body.truncate(out);
                 let stdout = String::from_utf8_lossy(&body).into_owned();
-                return Ok(Reply { stdout, stderr, code });
+                return Ok(Reply {
+                    stdout,
+                    stderr,
+                    code,
+                });
             }
         }
         body.extend_from_slice(&line);
@@ -197,8 +209,14 @@ mod test {
     #[test]
     fn oversized_and_binary_lines_are_refused() {
         let long = vec![b'x'; MAX_LINE + 10];
-        assert!(matches!(read_request(&mut Cursor::new(long)), Err(ReadError::TooLong)));
+        assert!(matches!(
+            read_request(&mut Cursor::new(long)),
+            Err(ReadError::TooLong)
+        ));
         let bin = b"-L \xff\xfe\n".to_vec();
-        assert!(matches!(read_request(&mut Cursor::new(bin)), Err(ReadError::NotUtf8)));
+        assert!(matches!(
+            read_request(&mut Cursor::new(bin)),
+            Err(ReadError::NotUtf8)
+        ));
     }
 }

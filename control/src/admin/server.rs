@@ -88,7 +88,9 @@ fn accept_loop(listener: UnixListener, tx: Sender<Pending>) {
 /// Serves one connection until it closes, it sends something unreadable or
 /// the control thread goes away.
 fn serve(conn: UnixStream, tx: Sender<Pending>) {
-    let Ok(mut out) = conn.try_clone() else { return };
+    let Ok(mut out) = conn.try_clone() else {
+        return;
+    };
     let mut rd = BufReader::new(conn);
     loop {
         let request = match read_request(&mut rd) {
@@ -106,7 +108,13 @@ fn serve(conn: UnixStream, tx: Sender<Pending>) {
             }
         };
         let (reply_tx, reply_rx) = bounded(1);
-        if tx.send(Pending { request, reply: reply_tx }).is_err() {
+        if tx
+            .send(Pending {
+                request,
+                reply: reply_tx,
+            })
+            .is_err()
+        {
             return;
         }
         match reply_rx.recv() {

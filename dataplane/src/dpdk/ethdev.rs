@@ -57,9 +57,17 @@ impl EthPort {
     pub fn open(cfg: &PortConfig) -> Result<EthPort, DpdkError> {
         let id = port_id(cfg.name)?;
         let info = dev_info(id)?;
-        let queues = cfg.queues.min(info.max_rx_queues).min(info.max_tx_queues).max(1);
+        let queues = cfg
+            .queues
+            .min(info.max_rx_queues)
+            .min(info.max_tx_queues)
+            .max(1);
         if queues < cfg.queues {
-            log::warn!("{}: only {queues} queue pair(s), asked {}", cfg.name, cfg.queues);
+            log::warn!(
+                "{}: only {queues} queue pair(s), asked {}",
+                cfg.name,
+                cfg.queues
+            );
         }
         let conf = eth_conf(&info, queues);
         // SAFETY: conf is a valid rte_eth_conf for the duration of the call.
@@ -80,7 +88,11 @@ impl EthPort {
         log::info!(
             "port {} (id {id}) started: {queues} queue(s), rss {}, mac {}",
             cfg.name,
-            if conf.rx_adv_conf.rss_conf.rss_hf != 0 { "on" } else { "off" },
+            if conf.rx_adv_conf.rss_conf.rss_hf != 0 {
+                "on"
+            } else {
+                "off"
+            },
             fmt_mac(&mac)
         );
         Ok(EthPort {
@@ -239,8 +251,9 @@ fn setup_queues(id: u16, cfg: &PortConfig, queues: u16) -> Result<(), DpdkError>
         };
         check(ret, || format!("rx queue {q} of {}", cfg.name))?;
         // SAFETY: as above.
-        let ret =
-            unsafe { dpdk_sys::rte_eth_tx_queue_setup(id, q, cfg.tx_desc, socket, std::ptr::null()) };
+        let ret = unsafe {
+            dpdk_sys::rte_eth_tx_queue_setup(id, q, cfg.tx_desc, socket, std::ptr::null())
+        };
         check(ret, || format!("tx queue {q} of {}", cfg.name))?;
     }
     Ok(())
@@ -256,5 +269,8 @@ fn mac_addr(id: u16) -> Result<[u8; 6], DpdkError> {
 
 /// `aa:bb:cc:dd:ee:ff`.
 pub fn fmt_mac(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }

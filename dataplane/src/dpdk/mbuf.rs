@@ -86,7 +86,9 @@ impl Mbuf {
     pub fn prefetch(&self) {
         let h = self.hdr();
         // SAFETY: prefetching is a hint; the address is inside the buffer.
-        unsafe { dpdk_sys::rvs_prefetch0((h.buf_addr as *const u8).add(h.data_off as usize).cast()) }
+        unsafe {
+            dpdk_sys::rvs_prefetch0((h.buf_addr as *const u8).add(h.data_off as usize).cast())
+        }
     }
 }
 

@@ -14,12 +14,14 @@ mod ethdev;
 pub mod lcore;
 mod mbuf;
 mod mempool;
+mod port;
 
 pub use eal::Eal;
 pub use error::DpdkError;
 pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats};
 pub use mbuf::Mbuf;
 pub use mempool::Mempool;
+pub use port::DpdkPort;
 
 /// Cycles of the time-stamp counter, for coarse clocks on the packet path.
 pub fn rdtsc() -> u64 {

@@ -1,0 +1,47 @@
+//! [`PortIo`] over a DPDK port and the pool its frames come from.
+
+use super::{EthPort, LinkStatus, Mbuf, Mempool};
+use crate::port::{Frame, PortIo};
+
+impl Frame for Mbuf {
+    fn data(&self) -> &[u8] {
+        Mbuf::data(self)
+    }
+    fn data_mut(&mut self) -> &mut [u8] {
+        Mbuf::data_mut(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        Mbuf::truncate(self, len)
+    }
+}
+
+pub struct DpdkPort {
+    pub eth: EthPort,
+    pub pool: Mempool,
+}
+
+impl PortIo for DpdkPort {
+    type Frame = Mbuf;
+
+    fn rx_burst(&self, queue: u16, out: &mut [Option<Mbuf>]) -> usize {
+        self.eth.rx_burst(queue, out)
+    }
+
+    fn tx_burst(&self, queue: u16, frames: &mut [Option<Mbuf>]) -> usize {
+        self.eth.tx_burst(queue, frames)
+    }
+
+    fn alloc(&self, len: usize) -> Option<Mbuf> {
+        let mut m = self.pool.alloc()?;
+        m.append(u16::try_from(len).ok()?)?;
+        Some(m)
+    }
+
+    fn mac(&self) -> [u8; 6] {
+        self.eth.mac()
+    }
+
+    fn link_up(&self) -> bool {
+        self.eth.link() == LinkStatus::Up
+    }
+}

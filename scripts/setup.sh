@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what rvs needs to build, test and demo, from Debian's packages
+# and rustup's toolchain. Idempotent; quiet when everything is there.
+set -euo pipefail
+
+PKGS=(dpdk dpdk-dev libdpdk-dev clang libclang-dev pkg-config
+      python3-scapy tshark socat curl nginx-light wrk iproute2 iputils-ping ethtool procps)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+    [ -x "$HOME/.cargo/bin/cargo" ] || {
+        echo "setup: cargo not found; install Rust with rustup first" >&2
+        exit 1
+    }
+fi
