@@ -1,0 +1,115 @@
+//! The control thread's state: the service model, the data plane it
+//! configures and the workers' counters it sums.
+
+use crate::admin::protocol::Reply;
+use crate::config::Config;
+use crate::ipvsadm::{self, LiveCounters};
+use crate::model::Model;
+use dataplane::dpdk::DpdkPort;
+use dataplane::stats::{Counters, CountersSnapshot};
+use dataplane::worker::Dataplane;
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// The program name the daemon uses in ipvsadm messages ("Try `rvsadm -h'").
+const ARGV0: &str = "rvsadm";
+
+pub struct Control {
+    model: Model,
+    dp: Arc<Dataplane<DpdkPort>>,
+    counters: Arc<Vec<Counters>>,
+    table_size: u32,
+}
+
+/// What `-Ln` shows live: connection counts per real server.
+struct Live<'a> {
+    control: &'a Control,
+}
+
+impl LiveCounters for Live<'_> {
+    fn conns(&self, _slot: u32) -> (u32, u32) {
+        let _ = self.control;
+        (0, 0)
+    }
+    fn table_size(&self) -> u32 {
+        self.control.table_size
+    }
+}
+
+impl Control {
+    pub fn new(
+        cfg: &Config,
+        dp: Arc<Dataplane<DpdkPort>>,
+        counters: Arc<Vec<Counters>>,
+    ) -> Result<Control, String> {
+        let mut control = Control {
+            model: Model::new(cfg.conn_table_size),
+            dp,
+            counters,
+            table_size: cfg.conn_table_size,
+        };
+        control.load_services(&cfg.services)?;
+        Ok(control)
+    }
+
+    /// Applies the configuration's services as one restore: all or nothing.
+    fn load_services(&mut self, lines: &[String]) -> Result<(), String> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let r = self.restore(lines);
+        if r.code != 0 {
+            return Err(format!("services in the configuration: {}", r.stderr.trim_end()));
+        }
+        Ok(())
+    }
+
+    /// Runs one ipvsadm command line.
+    pub fn execute(&mut self, words: &[String]) -> Reply {
+        let live = Live { control: &*self };
+        let mut model = self.model.clone();
+        let out = ipvsadm::execute(ARGV0, words, &mut model, &live);
+        self.commit(model, out)
+    }
+
+    /// Runs `-R` with its lines (atomic: all or nothing).
+    pub fn restore(&mut self, lines: &[String]) -> Reply {
+        let live = Live { control: &*self };
+        let mut model = self.model.clone();
+        let out = ipvsadm::execute_restore(ARGV0, lines, &mut model, &live);
+        self.commit(model, out)
+    }
+
+    fn commit(&mut self, model: Model, out: ipvsadm::Outcome) -> Reply {
+        if out.changed {
+            self.model = model;
+        }
+        Reply {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            code: out.code,
+        }
+    }
+
+    /// Periodic housekeeping.
+    pub fn tick(&mut self) {}
+
+    pub fn totals(&self) -> CountersSnapshot {
+        self.counters.iter().map(Counters::snapshot).sum()
+    }
+
+    /// Per-port and per-reason counters, printed when rvsd stops.
+    pub fn final_report(&self) -> String {
+        let mut s = String::from("rvsd counters\n");
+        for p in &self.dp.ports {
+            let st = p.eth.stats();
+            let _ = writeln!(
+                s,
+                "  port {}: rx {} pkts {} bytes, tx {} pkts {} bytes, missed {}, rx errors {}, tx errors {}, no mbuf {}",
+                p.eth.name(), st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf
+            );
+        }
+        let _ = write!(s, "{}", self.totals());
+        s
+    }
+}
