@@ -2,3 +2,5 @@
 #![deny(unsafe_code)]
 
 pub mod dpdk;
+pub mod stats;
+pub mod wire;
