@@ -1,6 +1,7 @@
 //! rvs data plane.
 #![deny(unsafe_code)]
 
+pub mod classify;
 pub mod dpdk;
 pub mod stats;
 pub mod wire;

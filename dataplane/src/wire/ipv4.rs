@@ -323,7 +323,7 @@ mod test {
     #[test]
     fn options_and_padding() {
         // IHL 6 (one NOP NOP NOP EOL option word), 4 payload bytes, 2 bytes of padding.
-        let mut buf = vec![0u8; 30];
+        let mut buf = [0u8; 30];
         let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
         p.set_version_ihl(24);
         p.set_total_len(28);
