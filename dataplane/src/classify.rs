@@ -1,0 +1,316 @@
+//! First look at a received frame: which handler gets it, or why it is dropped.
+//!
+//! Contract: [`classify`] never panics and never allocates. It accepts Ethernet II with at most
+//! one 802.1Q tag. For [`Class::Ipv4`] it has verified what later stages rely on, so they
+//! meet no new drop reason for these:
+//! * the IPv4 header is valid (version, IHL, total length within the frame) and its checksum
+//!   verifies;
+//! * the packet is not a fragment (rvs does not reassemble yet: ipvs-forwarding §5 rvs note);
+//! * a TCP, UDP or ICMP header is complete within `total_len` (ports are then filled in;
+//!   ICMP and other protocols carry ports 0).
+//!
+//! ARP is checked for the Ethernet/IPv4 shape only; IPv6 for the fixed header only.
+
+use core::net::Ipv4Addr;
+
+use crate::stats::DropReason;
+use crate::wire::{
+    ethernet, vlan, ArpPacket, EtherType, EthernetFrame, IcmpPacket, IpProtocol, Ipv4Packet,
+    Ipv6Packet, TcpPacket, UdpPacket, VlanPacket,
+};
+
+/// What a frame is, with the offsets the next stage needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Ethernet/IPv4 ARP starting at `l3_offset`.
+    Arp {
+        l3_offset: usize,
+    },
+    /// A whole, checksum-verified IPv4 datagram occupying `l3_offset..end` of the frame.
+    Ipv4 {
+        l3_offset: usize,
+        /// Start of the L4 header (after IPv4 options).
+        l4_offset: usize,
+        /// End of the datagram (`l3_offset + total_len`); bytes after it are padding.
+        end: usize,
+        protocol: IpProtocol,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        /// TCP/UDP source port; 0 for other protocols.
+        src_port: u16,
+        /// TCP/UDP destination port; 0 for other protocols.
+        dst_port: u16,
+    },
+    /// IPv6 with a valid fixed header starting at `l3_offset`.
+    Ipv6 {
+        l3_offset: usize,
+        next_header: IpProtocol,
+    },
+    Drop(DropReason),
+}
+
+/// Classifies one received frame (see the module contract).
+pub fn classify(frame: &[u8]) -> Class {
+    classify_frame(frame).unwrap_or_else(Class::Drop)
+}
+
+fn classify_frame(frame: &[u8]) -> Result<Class, DropReason> {
+    let eth = EthernetFrame::new_checked(frame)?;
+    let (ethertype, l3_offset, l3) = match eth.ethertype() {
+        EtherType::Vlan => {
+            let tag = VlanPacket::new_checked(eth.payload())?;
+            let l3_offset = ethernet::HEADER_LEN + vlan::HEADER_LEN;
+            (
+                tag.ethertype(),
+                l3_offset,
+                tag.into_inner().get(vlan::HEADER_LEN..),
+            )
+        }
+        t => (t, ethernet::HEADER_LEN, Some(eth.payload())),
+    };
+    // Both arms checked their header, so the rest exists; `get` keeps that a non-panicking fact.
+    let l3 = l3.ok_or(DropReason::VlanTruncated)?;
+    match ethertype {
+        EtherType::Arp => ArpPacket::new_checked(l3).map(|_| Class::Arp { l3_offset }),
+        EtherType::Ipv4 => classify_ipv4(l3, l3_offset),
+        EtherType::Ipv6 => {
+            let ip = Ipv6Packet::new_checked(l3)?;
+            let next_header = ip.next_header();
+            Ok(Class::Ipv6 {
+                l3_offset,
+                next_header,
+            })
+        }
+        // One tag is handled; QinQ (0x8100 inside 0x8100) is not.
+        EtherType::Vlan => Err(DropReason::VlanStacked),
+        EtherType::Unknown(_) => Err(DropReason::UnknownEtherType),
+    }
+}
+
+fn classify_ipv4(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
+    let ip = Ipv4Packet::new_checked(l3)?;
+    if !ip.verify_checksum() {
+        return Err(DropReason::Ipv4BadChecksum);
+    }
+    if ip.is_fragment() {
+        return Err(DropReason::Ipv4Fragment);
+    }
+    let protocol = ip.protocol();
+    let (src_port, dst_port) = l4_ports(protocol, ip.payload())?;
+    Ok(Class::Ipv4 {
+        l3_offset,
+        l4_offset: l3_offset + ip.header_len(),
+        end: l3_offset + usize::from(ip.total_len()),
+        protocol,
+        src: ip.src_addr(),
+        dst: ip.dst_addr(),
+        src_port,
+        dst_port,
+    })
+}
+
+/// Checks the L4 header rvs will read or rewrite, and returns its ports.
+fn l4_ports(protocol: IpProtocol, l4: &[u8]) -> Result<(u16, u16), DropReason> {
+    match protocol {
+        IpProtocol::Tcp => {
+            let tcp = TcpPacket::new_checked(l4)?;
+            Ok((tcp.src_port(), tcp.dst_port()))
+        }
+        IpProtocol::Udp => {
+            let udp = UdpPacket::new_checked(l4)?;
+            Ok((udp.src_port(), udp.dst_port()))
+        }
+        IpProtocol::Icmp => IcmpPacket::new_checked(l4).map(|_| (0, 0)),
+        _ => Ok((0, 0)),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::wire::testutil::hex;
+    use proptest::prelude::*;
+
+    const ETH_V4: &str = "020000000001 0200000000fe 0800";
+    const ETH_VLAN: &str = "020000000001 0200000000fe 8100 0064 0800";
+    /// S0 of ipvs-forwarding §7.0.
+    const S0: &str =
+        "4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4";
+    const ARP_REQ: &str = "ffffffffffff 020000000011 0806 0001 0800 06 04 0001 020000000011 0a00000b 000000000000 0a000001";
+
+    fn frame(parts: &[&str]) -> Vec<u8> {
+        hex(&parts.concat())
+    }
+
+    fn s0_class(l3_offset: usize) -> Class {
+        Class::Ipv4 {
+            l3_offset,
+            l4_offset: l3_offset + 20,
+            end: l3_offset + 44,
+            protocol: IpProtocol::Tcp,
+            src: Ipv4Addr::new(203, 0, 113, 10),
+            dst: Ipv4Addr::new(198, 51, 100, 1),
+            src_port: 40000,
+            dst_port: 80,
+        }
+    }
+
+    #[test]
+    fn tcp_syn() {
+        assert_eq!(classify(&frame(&[ETH_V4, S0])), s0_class(14));
+    }
+
+    #[test]
+    fn tcp_syn_with_padding() {
+        let mut f = frame(&[ETH_V4, S0]);
+        f.resize(64, 0);
+        assert_eq!(classify(&f), s0_class(14));
+    }
+
+    #[test]
+    fn vlan_tagged() {
+        assert_eq!(classify(&frame(&[ETH_VLAN, S0])), s0_class(18));
+    }
+
+    #[test]
+    fn arp() {
+        assert_eq!(classify(&hex(ARP_REQ)), Class::Arp { l3_offset: 14 });
+    }
+
+    #[test]
+    fn udp_and_icmp() {
+        let udp = "45000020222200004011f26bcb00710ac63364019c410035000c000061626364";
+        match classify(&frame(&[ETH_V4, udp])) {
+            Class::Ipv4 {
+                protocol: IpProtocol::Udp,
+                src_port: 40001,
+                dst_port: 53,
+                ..
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        let mut icmp = hex("4500001c0001000040010000c0a80001c0a800020800f7fe00000001");
+        let c = crate::wire::checksum::checksum(&icmp[..20]);
+        icmp[10..12].copy_from_slice(&c.to_be_bytes());
+        let f = [hex(ETH_V4), icmp].concat();
+        match classify(&f) {
+            Class::Ipv4 {
+                protocol: IpProtocol::Icmp,
+                end: 42,
+                ..
+            } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn ipv6() {
+        let v6 = "020000000001 0200000000fe 86dd 60000000 0000 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001";
+        let c = classify(&hex(v6));
+        assert_eq!(
+            c,
+            Class::Ipv6 {
+                l3_offset: 14,
+                next_header: IpProtocol::Tcp
+            }
+        );
+    }
+
+    #[test]
+    fn drops() {
+        let cases: &[(Vec<u8>, DropReason)] = &[
+            (
+                hex("020000000001 0200000000fe 88cc 00"),
+                DropReason::UnknownEtherType,
+            ),
+            (
+                hex("020000000001 0200000000fe 8100 0064 8100 0065 0800"),
+                DropReason::VlanStacked,
+            ),
+            (
+                hex("020000000001 0200000000fe 0806 0001 0800 06 04 0001"),
+                DropReason::ArpTruncated,
+            ),
+        ];
+        for (f, want) in cases {
+            assert_eq!(classify(f), Class::Drop(*want));
+        }
+        let mut bad_sum = frame(&[ETH_V4, S0]);
+        bad_sum[14 + 11] ^= 0x01;
+        assert_eq!(classify(&bad_sum), Class::Drop(DropReason::Ipv4BadChecksum));
+        // MF set: 0x4000 -> 0x2000; adjust the header checksum by hand (0xb846 + 0x2000).
+        let mut frag = frame(&[ETH_V4, S0]);
+        frag[14 + 6] = 0x20;
+        frag[14 + 10..14 + 12].copy_from_slice(&0xd846u16.to_be_bytes());
+        assert_eq!(classify(&frag), Class::Drop(DropReason::Ipv4Fragment));
+    }
+
+    #[test]
+    fn truncated_at_every_length() {
+        for (prefix, l3) in [(ETH_V4, 14), (ETH_VLAN, 18)] {
+            let f = frame(&[prefix, S0]);
+            for len in 0..f.len() {
+                let want = match len {
+                    _ if len < 14 => DropReason::EthernetTruncated,
+                    _ if len < l3 => DropReason::VlanTruncated,
+                    _ if len < l3 + 20 => DropReason::Ipv4TooShort,
+                    _ => DropReason::Ipv4BadTotalLen,
+                };
+                assert_eq!(classify(&f[..len]), Class::Drop(want), "len {len}");
+            }
+        }
+        let arp = hex(ARP_REQ);
+        for len in 14..arp.len() {
+            assert_eq!(classify(&arp[..len]), Class::Drop(DropReason::ArpTruncated));
+        }
+    }
+
+    #[test]
+    fn l4_header_cut_inside_total_len() {
+        // S0 claiming total length 30: the TCP header (20 bytes) no longer fits in 10.
+        let mut ip = hex(S0);
+        ip[3] = 30;
+        let mut p = Ipv4Packet::new_unchecked(&mut ip[..]);
+        p.fill_checksum();
+        let f = [hex(ETH_V4), ip].concat();
+        assert_eq!(classify(&f), Class::Drop(DropReason::TcpTruncated));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_random_bytes(f in proptest::collection::vec(any::<u8>(), 0..128)) {
+            let _ = classify(&f);
+        }
+
+        /// Random bytes behind real Ethernet/VLAN/IPv4 prefixes reach the deeper parsers.
+        #[test]
+        fn never_panics_behind_valid_prefixes(
+            which in 0usize..5,
+            tail in proptest::collection::vec(any::<u8>(), 0..96),
+        ) {
+            let prefixes = [ETH_V4, ETH_VLAN, "020000000001 0200000000fe 0806",
+                "020000000001 0200000000fe 86dd", "020000000001 0200000000fe 0800 45"];
+            let f = [hex(prefixes[which]), tail].concat();
+            let _ = classify(&f);
+        }
+
+        /// A valid header with a random L4 part: ports come from the bytes, never a panic.
+        #[test]
+        fn random_l4_behind_valid_ipv4(
+            proto in prop::sample::select(vec![1u8, 6, 17, 47]),
+            l4 in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut ip = vec![0u8; 20];
+            ip.extend_from_slice(&l4);
+            let total = ip.len() as u16;
+            let mut p = Ipv4Packet::new_unchecked(&mut ip[..]);
+            p.set_version_ihl(20);
+            p.set_total_len(total);
+            p.set_ttl(64);
+            p.set_protocol(proto.into());
+            p.fill_checksum();
+            let f = [hex(ETH_V4), ip].concat();
+            let _ = classify(&f);
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Why frames are dropped, and the per-worker counters.
+//!
+//! Contract:
+//! * Every drop on the packet path names a [`DropReason`]; the reason *is* the counter slot
+//!   (`reason as usize`), so nobody keeps slot numbers by hand. `control` prints and exports by
+//!   iterating [`DropReason::ALL`] and [`DropReason::name`].
+//! * [`Counters`] belongs to one worker, which is its only writer. Fields are atomics written
+//!   with `Relaxed` load + store (no read-modify-write bus lock, since there is one writer), so
+//!   the control thread may read them at any time without `unsafe`; a [`CountersSnapshot`] is a
+//!   plain copy that adds up across workers (`Add`, `Sum`).
+
+use core::fmt;
+use core::iter::Sum;
+use core::ops::{Add, AddAssign};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crossbeam::utils::CachePadded;
+
+/// Declares [`DropReason`] once: variant, printed name and doc, so `ALL`, `COUNT` and `name`
+/// cannot disagree.
+macro_rules! drop_reasons {
+    ($( $(#[doc = $doc:literal])+ $variant:ident => $name:literal, )+) => {
+        /// Why a frame was dropped. `reason as usize` indexes [`Counters`]' drop slots.
+        #[repr(usize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DropReason {
+            $( $(#[doc = $doc])+ $variant, )+
+        }
+
+        impl DropReason {
+            /// Number of reasons (the length of [`DropReason::ALL`]).
+            pub const COUNT: usize = [$($name),+].len();
+            /// Every reason, in slot order: `ALL[r as usize] == r`.
+            pub const ALL: [DropReason; Self::COUNT] = [$(DropReason::$variant),+];
+
+            /// The snake_case name used when printing and exporting counters.
+            pub const fn name(&self) -> &'static str {
+                match self { $(DropReason::$variant => $name,)+ }
+            }
+        }
+    };
+}
+
+drop_reasons! {
+    /// Frame shorter than the 14-byte Ethernet header.
+    EthernetTruncated => "ethernet_truncated",
+    /// 802.1Q tag cut short.
+    VlanTruncated => "vlan_truncated",
+    /// More than one VLAN tag (QinQ is not handled).
+    VlanStacked => "vlan_stacked",
+    /// EtherType that is neither IPv4, IPv6 nor ARP.
+    UnknownEtherType => "unknown_ethertype",
+    /// ARP packet shorter than the 28-byte Ethernet/IPv4 form.
+    ArpTruncated => "arp_truncated",
+    /// ARP for another hardware or protocol type, or bad address lengths.
+    BadArp => "bad_arp",
+    /// ARP that is not a request (replies are learned, then dropped).
+    ArpNotRequest => "arp_not_request",
+    /// ARP request for an address that is not ours.
+    ArpNotForUs => "arp_not_for_us",
+    /// IPv4 packet shorter than its fixed or announced header.
+    Ipv4TooShort => "ipv4_too_short",
+    /// IPv4 version field is not 4.
+    Ipv4BadVersion => "ipv4_bad_version",
+    /// IPv4 IHL below 5.
+    Ipv4BadIhl => "ipv4_bad_ihl",
+    /// IPv4 total length below the header length or beyond the frame.
+    Ipv4BadTotalLen => "ipv4_bad_total_len",
+    /// IPv4 header checksum does not verify.
+    Ipv4BadChecksum => "ipv4_bad_checksum",
+    /// IPv4 fragment: not reassembled for now (ipvs-forwarding §5 rvs note).
+    Ipv4Fragment => "ipv4_fragment",
+    /// TTL would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
+    TtlExceeded => "ttl_exceeded",
+    /// IPv6 packet shorter than the 40-byte fixed header.
+    Ipv6TooShort => "ipv6_too_short",
+    /// IPv6 version field is not 6.
+    Ipv6BadVersion => "ipv6_bad_version",
+    /// IPv6 payload length beyond the frame.
+    Ipv6BadPayloadLen => "ipv6_bad_payload_len",
+    /// IPv6 is classified but not forwarded yet.
+    Ipv6NotHandled => "ipv6_not_handled",
+    /// TCP segment shorter than 20 bytes.
+    TcpTruncated => "tcp_truncated",
+    /// TCP data offset below 5 or beyond the segment.
+    TcpBadDataOffset => "tcp_bad_data_offset",
+    /// UDP datagram shorter than 8 bytes.
+    UdpTruncated => "udp_truncated",
+    /// UDP length field below 8 or beyond the IP payload.
+    UdpBadLength => "udp_bad_length",
+    /// ICMP message shorter than 8 bytes.
+    IcmpTruncated => "icmp_truncated",
+    /// ICMP to us that is not an echo request we answer.
+    IcmpNotEchoToUs => "icmp_not_echo_to_us",
+    /// L4 protocol that the rewrite does not handle.
+    UnsupportedProtocol => "unsupported_protocol",
+    /// Packet addressed neither to us nor to a service.
+    NotForUs => "not_for_us",
+    /// Output buffer too small to build a frame.
+    BufferTooSmall => "buffer_too_small",
+    /// TX queue and TX buffer full.
+    TxFull => "tx_full",
+    /// No route to the destination.
+    NoRoute => "no_route",
+    /// No neighbour (MAC) for the next hop.
+    NoNeighbour => "no_neighbour",
+    /// Connection table full: new connection refused.
+    TableFull => "table_full",
+    /// To a VIP but no matching service.
+    NoService => "no_service",
+    /// Service has no usable destination (ipvs-forwarding §7.10).
+    NoDestination => "no_destination",
+    /// Non-SYN segment with no connection entry (ipvs-forwarding §7.9).
+    NoConnection => "no_connection",
+    /// DF packet larger than the path MTU (ipvs-forwarding §3.0 step 5).
+    MtuExceeded => "mtu_exceeded",
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One worker's counters. Only the owning worker calls the `add_*` methods.
+#[derive(Debug, Default)]
+pub struct Counters {
+    inner: CachePadded<Fields>,
+}
+
+#[derive(Debug)]
+struct Fields {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_packets: AtomicU64,
+    tx_bytes: AtomicU64,
+    arp_replies: AtomicU64,
+    icmp_echo_replies: AtomicU64,
+    drops: [AtomicU64; DropReason::COUNT],
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            rx_packets: AtomicU64::new(0),
+            rx_bytes: AtomicU64::new(0),
+            tx_packets: AtomicU64::new(0),
+            tx_bytes: AtomicU64::new(0),
+            arp_replies: AtomicU64::new(0),
+            icmp_echo_replies: AtomicU64::new(0),
+            drops: core::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+/// Single-writer increment: a plain load and store, which compiles to ordinary moves on x86
+/// (a `fetch_add` would be a locked instruction the single writer does not need).
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+impl Counters {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts `packets` received, `bytes` in total.
+    pub fn add_rx(&self, packets: u64, bytes: u64) {
+        bump(&self.inner.rx_packets, packets);
+        bump(&self.inner.rx_bytes, bytes);
+    }
+
+    /// Counts `packets` handed to the NIC, `bytes` in total.
+    pub fn add_tx(&self, packets: u64, bytes: u64) {
+        bump(&self.inner.tx_packets, packets);
+        bump(&self.inner.tx_bytes, bytes);
+    }
+
+    /// Counts one dropped frame under its reason.
+    pub fn add_drop(&self, reason: DropReason) {
+        self.add_drops(reason, 1);
+    }
+
+    /// Counts `n` dropped frames under one reason (e.g. a TX burst that did not fit).
+    pub fn add_drops(&self, reason: DropReason, n: u64) {
+        bump(&self.inner.drops[reason as usize], n);
+    }
+
+    pub fn add_arp_reply(&self) {
+        bump(&self.inner.arp_replies, 1);
+    }
+
+    pub fn add_icmp_echo_reply(&self) {
+        bump(&self.inner.icmp_echo_replies, 1);
+    }
+
+    /// A copy of the counters, readable from any thread. Fields are read one by one, so a
+    /// snapshot taken while the worker runs may mix values from adjacent instants.
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let f = &*self.inner;
+        CountersSnapshot {
+            rx_packets: f.rx_packets.load(Relaxed),
+            rx_bytes: f.rx_bytes.load(Relaxed),
+            tx_packets: f.tx_packets.load(Relaxed),
+            tx_bytes: f.tx_bytes.load(Relaxed),
+            arp_replies: f.arp_replies.load(Relaxed),
+            icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
+            drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
+        }
+    }
+}
+
+/// Plain copy of [`Counters`]; sums across workers with `+` or `.sum()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountersSnapshot {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    pub arp_replies: u64,
+    pub icmp_echo_replies: u64,
+    /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
+    pub drops: [u64; DropReason::COUNT],
+}
+
+impl Default for CountersSnapshot {
+    fn default() -> Self {
+        CountersSnapshot {
+            rx_packets: 0,
+            rx_bytes: 0,
+            tx_packets: 0,
+            tx_bytes: 0,
+            arp_replies: 0,
+            icmp_echo_replies: 0,
+            drops: [0; DropReason::COUNT],
+        }
+    }
+}
+
+impl CountersSnapshot {
+    pub fn drop_count(&self, reason: DropReason) -> u64 {
+        self.drops[reason as usize]
+    }
+
+    /// Every reason with its count, in slot order (for printing and export).
+    pub fn drops_by_reason(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL.iter().map(|&r| (r, self.drop_count(r)))
+    }
+
+    pub fn total_drops(&self) -> u64 {
+        self.drops.iter().fold(0u64, |a, &b| a.wrapping_add(b))
+    }
+}
+
+impl AddAssign for CountersSnapshot {
+    fn add_assign(&mut self, o: Self) {
+        self.rx_packets = self.rx_packets.wrapping_add(o.rx_packets);
+        self.rx_bytes = self.rx_bytes.wrapping_add(o.rx_bytes);
+        self.tx_packets = self.tx_packets.wrapping_add(o.tx_packets);
+        self.tx_bytes = self.tx_bytes.wrapping_add(o.tx_bytes);
+        self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
+        self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
+        for (a, b) in self.drops.iter_mut().zip(o.drops) {
+            *a = a.wrapping_add(b);
+        }
+    }
+}
+
+impl Add for CountersSnapshot {
+    type Output = Self;
+    fn add(mut self, o: Self) -> Self {
+        self += o;
+        self
+    }
+}
+
+impl Sum for CountersSnapshot {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), Add::add)
+    }
+}
+
+impl<'a> Sum<&'a CountersSnapshot> for CountersSnapshot {
+    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+        iter.copied().sum()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn all_is_in_slot_order() {
+        for (i, r) in DropReason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let mut names: Vec<_> = DropReason::ALL.iter().map(|r| r.name()).collect();
+        for n in &names {
+            assert!(n
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DropReason::COUNT);
+    }
+
+    #[test]
+    fn snapshots_sum_across_workers() {
+        let workers = [Counters::new(), Counters::new()];
+        workers[0].add_rx(2, 128);
+        workers[1].add_rx(1, 64);
+        workers[0].add_tx(1, 60);
+        workers[1].add_drop(DropReason::TableFull);
+        workers[1].add_drops(DropReason::TxFull, 3);
+        workers[0].add_arp_reply();
+        workers[1].add_icmp_echo_reply();
+        let total: CountersSnapshot = workers.iter().map(Counters::snapshot).sum();
+        assert_eq!(total.rx_packets, 3);
+        assert_eq!(total.rx_bytes, 192);
+        assert_eq!(total.tx_packets, 1);
+        assert_eq!(total.tx_bytes, 60);
+        assert_eq!(total.arp_replies, 1);
+        assert_eq!(total.icmp_echo_replies, 1);
+        assert_eq!(total.drop_count(DropReason::TableFull), 1);
+        assert_eq!(total.drop_count(DropReason::TxFull), 3);
+        assert_eq!(total.total_drops(), 4);
+        assert_eq!(total.drops_by_reason().count(), DropReason::COUNT);
+    }
+
+    #[test]
+    fn counters_are_cache_padded() {
+        assert!(core::mem::align_of::<Counters>() >= 64);
+    }
+}

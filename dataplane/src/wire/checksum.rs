@@ -1,0 +1,167 @@
+//! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the IPv4
+//! pseudo-header of TCP and UDP (RFC 793 §3.1, RFC 768).
+//!
+//! Contract: [`sum`], [`combine`] and [`pseudo_header_v4`] return the *folded one's-complement
+//! sum* (not yet complemented), so partial sums can be combined; a checksum field holds
+//! `!combine(&[...])`. [`update16`] and [`update32`] take and return the *field value* (already
+//! complemented), as IPVS's `ip_vs_check_diff*` do. None of these can panic.
+
+use core::net::Ipv4Addr;
+
+/// Folds a wide accumulator to 16 bits with end-around carry.
+const fn fold(mut acc: u64) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// RFC 1071 one's-complement sum of `data` as big-endian 16-bit words; an odd last byte is
+/// padded with zero. Reads four bytes at a time: `2^16 ≡ 1 (mod 0xffff)`, so summing 32-bit
+/// words and folding gives the same result with half the additions.
+pub fn sum(data: &[u8]) -> u16 {
+    let mut acc: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let rest = words.remainder();
+    let mut i = 0;
+    while i + 1 < rest.len() {
+        acc += u64::from(u16::from_be_bytes([rest[i], rest[i + 1]]));
+        i += 2;
+    }
+    if i < rest.len() {
+        acc += u64::from(rest[i]) << 8;
+    }
+    fold(acc)
+}
+
+/// One's-complement sum of already folded sums.
+pub fn combine(sums: &[u16]) -> u16 {
+    fold(sums.iter().map(|&s| u64::from(s)).sum())
+}
+
+/// The checksum field value over `data` alone: `!sum(data)`.
+pub fn checksum(data: &[u8]) -> u16 {
+    !sum(data)
+}
+
+/// Sum of the IPv4 pseudo-header: source, destination, zero + protocol, L4 length.
+pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, l4_len: u16) -> u16 {
+    let acc = u64::from(u32::from(src))
+        + u64::from(u32::from(dst))
+        + u64::from(protocol)
+        + u64::from(l4_len);
+    fold(acc)
+}
+
+/// RFC 1624 eqn. 3, `HC' = ~(~HC + ~m + m')`, for one 16-bit word `old` → `new` covered by
+/// the checksum field `csum` (ipvs-forwarding §3.1, `ip_vs_check_diff2`).
+pub fn update16(csum: u16, old: u16, new: u16) -> u16 {
+    !fold(u64::from(!csum) + u64::from(!old) + u64::from(new))
+}
+
+/// RFC 1624 eqn. 3 for a 32-bit field (an IPv4 address, `ip_vs_check_diff4`): both of its
+/// 16-bit words change at once.
+pub fn update32(csum: u16, old: u32, new: u32) -> u16 {
+    let acc = u64::from(!csum)
+        + u64::from(!(old >> 16) as u16)
+        + u64::from(!(old as u16))
+        + u64::from((new >> 16) as u16)
+        + u64::from(new as u16);
+    !fold(acc)
+}
+
+/// [`update32`] for an address change.
+pub fn update_addr(csum: u16, old: Ipv4Addr, new: Ipv4Addr) -> u16 {
+    update32(csum, u32::from(old), u32::from(new))
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Plain reference: RFC 1071 §4.1's loop, two bytes at a time.
+    fn reference_sum(data: &[u8]) -> u16 {
+        let mut acc: u32 = 0;
+        for pair in data.chunks(2) {
+            let word = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
+            acc += u32::from(word);
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+        acc as u16
+    }
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2.
+        assert_eq!(
+            sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            0xddf2
+        );
+    }
+
+    #[test]
+    fn ipv4_header_of_s0() {
+        // ipvs-forwarding §7.0: S0's header checksum is 0xb846.
+        let mut h = [
+            0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 0xcb, 0x00,
+            0x71, 0x0a, 0xc6, 0x33, 0x64, 0x01,
+        ];
+        assert_eq!(checksum(&h), 0xb846);
+        h[10..12].copy_from_slice(&0xb846u16.to_be_bytes());
+        assert_eq!(sum(&h), 0xffff);
+    }
+
+    #[test]
+    fn odd_lengths_and_empty() {
+        assert_eq!(sum(&[]), 0);
+        assert_eq!(sum(&[0xab]), 0xab00);
+        assert_eq!(sum(&[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
+    }
+
+    #[test]
+    fn pseudo_header_matches_bytes() {
+        let (s, d) = (Ipv4Addr::new(203, 0, 113, 10), Ipv4Addr::new(10, 0, 0, 11));
+        let bytes = [203, 0, 113, 10, 10, 0, 0, 11, 0, 6, 0, 24];
+        assert_eq!(pseudo_header_v4(s, d, 6, 24), sum(&bytes));
+    }
+
+    proptest! {
+        #[test]
+        fn sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(sum(&data), reference_sum(&data));
+        }
+
+        #[test]
+        fn update16_equals_recompute(
+            mut data in proptest::collection::vec(any::<u8>(), 2..64),
+            idx in any::<prop::sample::Index>(),
+            new in any::<u16>(),
+        ) {
+            let i = idx.index(data.len() / 2) * 2;
+            let before = checksum(&data);
+            let old = u16::from_be_bytes([data[i], data[i + 1]]);
+            data[i..i + 2].copy_from_slice(&new.to_be_bytes());
+            // One's complement has two zeros; compare as values, not bit patterns.
+            let (inc, full) = (update16(before, old, new), checksum(&data));
+            prop_assert!(inc == full || (inc | full == 0xffff && inc & full == 0));
+        }
+
+        #[test]
+        fn update32_equals_recompute(
+            mut data in proptest::collection::vec(any::<u8>(), 4..64),
+            idx in any::<prop::sample::Index>(),
+            new in any::<u32>(),
+        ) {
+            let i = idx.index(data.len() / 2 - 1) * 2;
+            let before = checksum(&data);
+            let old = u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+            data[i..i + 4].copy_from_slice(&new.to_be_bytes());
+            let (inc, full) = (update32(before, old, new), checksum(&data));
+            prop_assert!(inc == full || (inc | full == 0xffff && inc & full == 0));
+        }
+    }
+}

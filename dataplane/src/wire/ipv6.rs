@@ -1,0 +1,214 @@
+//! IPv6 fixed header (RFC 8200 §3), enough to classify; extension headers are not walked.
+//!
+//! Contract: `new_checked` guarantees version 6 and `40 + payload_len ≤ buffer length`;
+//! [`Ipv6Packet::payload`] stops at the payload length (padding excluded).
+//! `set_version_tc_flow` and `set_payload_len` can invalidate the check.
+
+use core::net::Ipv6Addr;
+
+use super::ipv4::IpProtocol;
+use super::{get_u16, get_u32, set_u16, set_u32};
+use crate::stats::DropReason;
+
+mod field {
+    pub const VER_TC_FLOW: usize = 0;
+    pub const LENGTH: usize = 4;
+    pub const NEXT_HEADER: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
+    pub const SRC: usize = 8;
+    pub const DST: usize = 24;
+    pub const END: usize = 40;
+}
+
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = field::END;
+
+/// View of an IPv6 packet's fixed header.
+#[derive(Debug, Clone)]
+pub struct Ipv6Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Ipv6Packet<T> {
+    pub fn new_unchecked(buffer: T) -> Self {
+        Ipv6Packet { buffer }
+    }
+
+    pub fn new_checked(buffer: T) -> Result<Self, DropReason> {
+        let p = Self::new_unchecked(buffer);
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// Version 6 and the payload length fits the buffer.
+    pub fn check_len(&self) -> Result<(), DropReason> {
+        let len = self.buffer.as_ref().len();
+        if len < HEADER_LEN {
+            return Err(DropReason::Ipv6TooShort);
+        }
+        if self.version() != 6 {
+            return Err(DropReason::Ipv6BadVersion);
+        }
+        if HEADER_LEN + usize::from(self.payload_len()) > len {
+            return Err(DropReason::Ipv6BadPayloadLen);
+        }
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn ver_tc_flow(&self) -> u32 {
+        get_u32(self.buffer.as_ref(), field::VER_TC_FLOW)
+    }
+
+    pub fn version(&self) -> u8 {
+        (self.ver_tc_flow() >> 28) as u8
+    }
+
+    pub fn traffic_class(&self) -> u8 {
+        (self.ver_tc_flow() >> 20) as u8
+    }
+
+    pub fn flow_label(&self) -> u32 {
+        self.ver_tc_flow() & 0x000f_ffff
+    }
+
+    pub fn payload_len(&self) -> u16 {
+        get_u16(self.buffer.as_ref(), field::LENGTH)
+    }
+
+    pub fn next_header(&self) -> IpProtocol {
+        self.buffer.as_ref()[field::NEXT_HEADER].into()
+    }
+
+    pub fn hop_limit(&self) -> u8 {
+        self.buffer.as_ref()[field::HOP_LIMIT]
+    }
+
+    pub fn src_addr(&self) -> Ipv6Addr {
+        addr_at(self.buffer.as_ref(), field::SRC)
+    }
+
+    pub fn dst_addr(&self) -> Ipv6Addr {
+        addr_at(self.buffer.as_ref(), field::DST)
+    }
+
+    pub fn payload(&self) -> &[u8] {
+        &self.buffer.as_ref()[HEADER_LEN..HEADER_LEN + usize::from(self.payload_len())]
+    }
+}
+
+fn addr_at(b: &[u8], at: usize) -> Ipv6Addr {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&b[at..at + 16]);
+    Ipv6Addr::from(a)
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
+    /// Sets version 6, the traffic class and the 20-bit flow label.
+    pub fn set_version_tc_flow(&mut self, traffic_class: u8, flow_label: u32) {
+        let v = (6 << 28) | (u32::from(traffic_class) << 20) | (flow_label & 0x000f_ffff);
+        set_u32(self.buffer.as_mut(), field::VER_TC_FLOW, v);
+    }
+
+    pub fn set_payload_len(&mut self, v: u16) {
+        set_u16(self.buffer.as_mut(), field::LENGTH, v);
+    }
+
+    pub fn set_next_header(&mut self, p: IpProtocol) {
+        self.buffer.as_mut()[field::NEXT_HEADER] = p.into();
+    }
+
+    pub fn set_hop_limit(&mut self, v: u8) {
+        self.buffer.as_mut()[field::HOP_LIMIT] = v;
+    }
+
+    pub fn set_src_addr(&mut self, a: Ipv6Addr) {
+        self.buffer.as_mut()[field::SRC..field::SRC + 16].copy_from_slice(&a.octets());
+    }
+
+    pub fn set_dst_addr(&mut self, a: Ipv6Addr) {
+        self.buffer.as_mut()[field::DST..field::DST + 16].copy_from_slice(&a.octets());
+    }
+
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let end = HEADER_LEN + usize::from(self.payload_len());
+        &mut self.buffer.as_mut()[HEADER_LEN..end]
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::wire::testutil::hex;
+
+    // TC 0xb8, flow 0x12345, 4-byte UDP-ish payload, hop limit 64, 2001:db8:c::10 -> 2001:db8:f::1.
+    const PKT: &str = "6b812345 0004 11 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 deadbeef";
+
+    fn c() -> Ipv6Addr {
+        "2001:db8:c::10".parse().unwrap()
+    }
+
+    fn v() -> Ipv6Addr {
+        "2001:db8:f::1".parse().unwrap()
+    }
+
+    #[test]
+    fn parse() {
+        let bytes = hex(PKT);
+        let p = Ipv6Packet::new_checked(&bytes[..]).unwrap();
+        assert_eq!(p.version(), 6);
+        assert_eq!(p.traffic_class(), 0xb8);
+        assert_eq!(p.flow_label(), 0x12345);
+        assert_eq!(p.payload_len(), 4);
+        assert_eq!(p.next_header(), IpProtocol::Udp);
+        assert_eq!(p.hop_limit(), 64);
+        assert_eq!(p.src_addr(), c());
+        assert_eq!(p.dst_addr(), v());
+        assert_eq!(p.payload(), &[0xde, 0xad, 0xbe, 0xef]);
+    }
+
+    #[test]
+    fn build() {
+        let bytes = hex(PKT);
+        let mut buf = vec![0xa5u8; bytes.len()];
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_version_tc_flow(0xb8, 0x12345);
+        p.set_payload_len(4);
+        p.set_next_header(IpProtocol::Udp);
+        p.set_hop_limit(64);
+        p.set_src_addr(c());
+        p.set_dst_addr(v());
+        p.payload_mut().copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(buf, bytes);
+    }
+
+    #[test]
+    fn truncated_at_every_length() {
+        let bytes = hex(PKT);
+        for len in 0..bytes.len() {
+            let want = if len < HEADER_LEN {
+                DropReason::Ipv6TooShort
+            } else {
+                DropReason::Ipv6BadPayloadLen
+            };
+            assert_eq!(
+                Ipv6Packet::new_checked(&bytes[..len]).err(),
+                Some(want),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_version() {
+        let mut bytes = hex(PKT);
+        bytes[0] = 0x4b;
+        assert_eq!(
+            Ipv6Packet::new_checked(&bytes[..]).err(),
+            Some(DropReason::Ipv6BadVersion)
+        );
+    }
+}
