@@ -3,5 +3,6 @@
 
 pub mod classify;
 pub mod dpdk;
+pub mod reply;
 pub mod stats;
 pub mod wire;
