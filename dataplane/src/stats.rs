@@ -90,10 +90,14 @@ drop_reasons! {
     UdpBadLength => "udp_bad_length",
     /// ICMP message shorter than 8 bytes.
     IcmpTruncated => "icmp_truncated",
+    /// ICMP checksum does not verify.
+    IcmpBadChecksum => "icmp_bad_checksum",
     /// ICMP to us that is not an echo request we answer.
     IcmpNotEchoToUs => "icmp_not_echo_to_us",
     /// L4 protocol that the rewrite does not handle.
     UnsupportedProtocol => "unsupported_protocol",
+    /// Source address we must not answer (broadcast, multicast, unspecified, loopback).
+    BadSrcAddr => "bad_src_addr",
     /// Packet addressed neither to us nor to a service.
     NotForUs => "not_for_us",
     /// Output buffer too small to build a frame.
