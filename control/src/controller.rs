@@ -59,7 +59,10 @@ impl Control {
         }
         let r = self.restore(lines);
         if r.code != 0 {
-            return Err(format!("services in the configuration: {}", r.stderr.trim_end()));
+            return Err(format!(
+                "services in the configuration: {}",
+                r.stderr.trim_end()
+            ));
         }
         Ok(())
     }

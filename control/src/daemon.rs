@@ -48,10 +48,16 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
     let halt = Arc::new(AtomicBool::new(false));
     for (queue, &lc) in workers.iter().enumerate() {
         let (dp, counters, halt) = (dp.clone(), counters.clone(), halt.clone());
-        lcore::launch(lc, move || worker::run(&dp, queue as u16, &counters[queue], &halt))
-            .map_err(|e| e.to_string())?;
+        lcore::launch(lc, move || {
+            worker::run(&dp, queue as u16, &counters[queue], &halt)
+        })
+        .map_err(|e| e.to_string())?;
     }
-    log::info!("rvsd running: {} worker(s), {} port(s)", workers.len(), dp.ports.len());
+    log::info!(
+        "rvsd running: {} worker(s), {} port(s)",
+        workers.len(),
+        dp.ports.len()
+    );
 
     control_loop(&mut control, &requests, stop);
 
@@ -86,7 +92,11 @@ fn handle(control: &mut Control, request: Request) -> Reply {
     }
 }
 
-fn build_dataplane(cfg: &Config, pool: Mempool, queues: u16) -> Result<Dataplane<DpdkPort>, String> {
+fn build_dataplane(
+    cfg: &Config,
+    pool: Mempool,
+    queues: u16,
+) -> Result<Dataplane<DpdkPort>, String> {
     let mut ports = Vec::new();
     let mut addrs = Vec::new();
     for spec in &cfg.ports {
@@ -107,17 +117,29 @@ fn build_dataplane(cfg: &Config, pool: Mempool, queues: u16) -> Result<Dataplane
             ));
         }
         ports.push(DpdkPort { eth, pool });
-        addrs.push(spec.addresses.iter().map(|a| parse_prefix(a)).collect::<Result<Vec<_>, _>>()?);
+        addrs.push(
+            spec.addresses
+                .iter()
+                .map(|a| parse_prefix(a))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
     }
     let mut gateways = Vec::new();
     for r in &cfg.routes {
         let (net, len) = parse_prefix(&r.prefix)?;
         match r.via {
             Some(via) => gateways.push((net, len, via)),
-            None => log::warn!("route {} without via ignored: connected prefixes come from the ports", r.prefix),
+            None => log::warn!(
+                "route {} without via ignored: connected prefixes come from the ports",
+                r.prefix
+            ),
         }
     }
-    let mode = if cfg.l2fwd { Mode::L2Fwd } else { Mode::Balance };
+    let mode = if cfg.l2fwd {
+        Mode::L2Fwd
+    } else {
+        Mode::Balance
+    };
     let dp = Dataplane::new(ports, addrs, &gateways, mode)?;
     for spec in &cfg.ports {
         for n in &spec.neighbours {

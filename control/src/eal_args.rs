@@ -70,8 +70,10 @@ mod test {
     #[test]
     fn pci_ports_are_allowed_and_explicit_choices_kept() {
         let a = build(
-            &cfg(r#"{"eal": ["-l", "0-2", "--file-prefix", "x"], "workers": 2,
-                     "ports": [{"device": "0000:01:00.0"}]}"#),
+            &cfg(
+                r#"{"eal": ["-l", "0-2", "--file-prefix", "x"], "workers": 2,
+                     "ports": [{"device": "0000:01:00.0"}]}"#,
+            ),
             4,
         );
         assert_eq!(a, ["-l", "0-2", "--file-prefix", "x", "-a", "0000:01:00.0"]);

@@ -3,6 +3,6 @@
 
 pub mod admin;
 pub mod config;
-pub mod eal_args;
 pub mod controller;
 pub mod daemon;
+pub mod eal_args;

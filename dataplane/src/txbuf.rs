@@ -11,7 +11,9 @@ pub struct TxBuffers<F> {
 impl<F> TxBuffers<F> {
     pub fn new(ports: usize) -> Self {
         TxBuffers {
-            ports: (0..ports).map(|_| (std::array::from_fn(|_| None), 0)).collect(),
+            ports: (0..ports)
+                .map(|_| (std::array::from_fn(|_| None), 0))
+                .collect(),
         }
     }
 }

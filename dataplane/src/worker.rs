@@ -31,7 +31,9 @@ pub fn run<P: PortIo>(dp: &Dataplane<P>, queue: u16, counters: &Counters, halt: 
         tx.flush(&dp.ports, queue, counters);
         iter = iter.wrapping_add(1);
         if iter % LINK_CHECK_EVERY == 0 {
-            up.iter_mut().zip(&dp.ports).for_each(|(u, p)| *u = p.link_up());
+            up.iter_mut()
+                .zip(&dp.ports)
+                .for_each(|(u, p)| *u = p.link_up());
         }
     }
     tx.flush(&dp.ports, queue, counters);
@@ -49,7 +51,9 @@ fn handle_burst<P: PortIo>(
     let bytes: usize = burst.iter().flatten().map(|f| f.data().len()).sum();
     counters.add_rx(burst.len() as u64, bytes as u64);
     for slot in burst {
-        let Some(mut frame) = slot.take() else { continue };
+        let Some(mut frame) = slot.take() else {
+            continue;
+        };
         match process(dp, in_port, frame.data_mut(), counters) {
             Verdict::Tx { port, len } => {
                 frame.truncate(len);

@@ -55,10 +55,20 @@ fn run(argv0: &str, args: Vec<String>, socket: &PathBuf) -> Reply {
         };
     };
     // §2.3: no arguments at all lists like -L.
-    let args = if args.is_empty() { vec!["-L".to_string()] } else { args };
+    let args = if args.is_empty() {
+        vec!["-L".to_string()]
+    } else {
+        args
+    };
     // Parse here so that usage errors, -h and -v name our own argv0.
     let request = match ipvsadm::parse(argv0, &args) {
-        Err(f) => return Reply { stdout: f.stdout, stderr: f.stderr, code: f.code },
+        Err(f) => {
+            return Reply {
+                stdout: f.stdout,
+                stderr: f.stderr,
+                code: f.code,
+            }
+        }
         Ok(Command::Help | Command::Version) => return ipvsadm::offline(argv0, &args),
         Ok(Command::Restore) => Request::Restore(read_stdin()),
         Ok(_) => Request::Command(args),
@@ -76,6 +86,12 @@ fn run(argv0: &str, args: Vec<String>, socket: &PathBuf) -> Reply {
 fn read_stdin() -> Vec<String> {
     let lines = std::io::stdin().lock().lines().map_while(Result::ok);
     lines
-        .map(|l| if l.trim().is_empty() { "#".to_string() } else { l })
+        .map(|l| {
+            if l.trim().is_empty() {
+                "#".to_string()
+            } else {
+                l
+            }
+        })
         .collect()
 }
