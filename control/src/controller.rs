@@ -112,7 +112,27 @@ impl Control {
                 p.eth.name(), st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf
             );
         }
-        let _ = write!(s, "{}", self.totals());
+        s.push_str(&report_counters(&self.totals()));
         s
     }
+}
+
+/// One `name value` line per counter; drops only where non-zero, one line
+/// per reason (`drop ipv4_bad_checksum 3`).
+pub fn report_counters(c: &CountersSnapshot) -> String {
+    let mut s = String::new();
+    for (name, v) in [
+        ("rx_packets", c.rx_packets),
+        ("rx_bytes", c.rx_bytes),
+        ("tx_packets", c.tx_packets),
+        ("tx_bytes", c.tx_bytes),
+        ("arp_replies", c.arp_replies),
+        ("icmp_echo_replies", c.icmp_echo_replies),
+    ] {
+        let _ = writeln!(s, "  {name} {v}");
+    }
+    for (reason, n) in c.drops_by_reason().filter(|&(_, n)| n > 0) {
+        let _ = writeln!(s, "  drop {} {n}", reason.name());
+    }
+    s
 }

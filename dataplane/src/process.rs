@@ -34,7 +34,7 @@ pub fn process<P: crate::port::PortIo>(
     counters: &Counters,
 ) -> Verdict {
     if dp.mode == Mode::L2Fwd {
-        return l2fwd(in_port, frame);
+        return l2fwd(in_port, dp.ports.len(), frame);
     }
     match classify(frame) {
         Class::Arp { l3_offset } => arp(dp, in_port, frame, l3_offset, counters),
@@ -98,15 +98,17 @@ fn local_ipv4<P: crate::port::PortIo>(
     }
 }
 
-/// Diagnostic forwarding: out of the paired port, MACs swapped.
-fn l2fwd(in_port: usize, frame: &mut [u8]) -> Verdict {
+/// Diagnostic forwarding: out of the paired port (or back out of a port
+/// that has no pair), MACs swapped.
+fn l2fwd(in_port: usize, ports: usize, frame: &mut [u8]) -> Verdict {
     if frame.len() < 12 {
         return Verdict::Drop(DropReason::EthernetTruncated);
     }
     let (dst, src) = frame.split_at_mut(6);
     dst.swap_with_slice(&mut src[..6]);
+    let pair = in_port ^ 1;
     Verdict::Tx {
-        port: in_port ^ 1,
+        port: if pair < ports { pair } else { in_port },
         len: frame.len(),
     }
 }

@@ -13,7 +13,8 @@ pub enum Mode {
     Balance,
     /// Diagnostic L2 forwarding for benchmarks: a frame received on port i
     /// leaves on port i^1 with its MAC addresses swapped (as testpmd's
-    /// macswap), and nothing else is looked at.
+    /// macswap; a port without a pair sends back out of itself), and nothing
+    /// else is looked at.
     L2Fwd,
 }
 

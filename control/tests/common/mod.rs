@@ -1,0 +1,162 @@
+//! Running the real rvsd and rvsadm binaries for process-level tests.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const RVSD: &str = env!("CARGO_BIN_EXE_rvsd");
+pub const RVSADM: &str = env!("CARGO_BIN_EXE_rvsadm");
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("rvs-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running rvsd; stopped with SIGTERM (and its output collected) by
+/// [`Rvsd::stop`], killed on drop otherwise.
+pub struct Rvsd {
+    child: Option<Child>,
+    pub socket: PathBuf,
+}
+
+impl Rvsd {
+    /// Starts rvsd on `config` (JSON text), optionally inside a network
+    /// namespace, and waits until its admin socket answers.
+    pub fn start(dir: &TempDir, config: &str, netns: Option<&str>) -> Rvsd {
+        let cfg = dir.path("rvsd.json");
+        std::fs::write(&cfg, config).unwrap();
+        let socket = dir.path("rvs.sock");
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, RVSD]);
+                c
+            }
+            None => Command::new(RVSD),
+        };
+        cmd.arg("--config").arg(&cfg).arg("--socket").arg(&socket);
+        cmd.env("RUST_LOG", "info").stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = cmd.spawn().expect("start rvsd");
+        let mut d = Rvsd { child: Some(child), socket };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                let out = collect(self.child.take().unwrap());
+                panic!("rvsd exited early ({status}):\n{}\n{}", out.0, out.1);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("rvsd did not open its admin socket in 30 s");
+    }
+
+    /// Runs rvsadm with `args` against this daemon.
+    pub fn adm(&self, args: &[&str]) -> Output {
+        rvsadm(&self.socket, args, None)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// SIGTERM, wait, and return (exit code, stdout, stderr).
+    pub fn stop(mut self) -> (i32, String, String) {
+        let child = self.child.take().unwrap();
+        signal(child.id(), "TERM");
+        let (out, err, code) = wait_collect(child, Duration::from_secs(20));
+        (code, out, err)
+    }
+}
+
+impl Drop for Rvsd {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    assert!(ok.map(|s| s.success()).unwrap_or(false), "kill -{sig} {pid}");
+}
+
+fn collect(mut child: Child) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    let _ = child.stdout.take().unwrap().read_to_string(&mut out);
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let _ = child.wait();
+    (out, err)
+}
+
+fn wait_collect(mut child: Child, limit: Duration) -> (String, String, i32) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let (o, e) = collect(child);
+            return (o, e, status.code().unwrap_or(-1));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let (o, e) = collect(child);
+            panic!("rvsd did not stop in time:\n{o}\n{e}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs rvsadm against `socket` with optional stdin text.
+pub fn rvsadm(socket: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(RVSADM);
+    cmd.args(args).env("RVS_SOCKET", socket);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("start rvsadm");
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a helper from tests/py with Debian's python (which has scapy).
+pub fn py(script: &str, args: &[&str]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/py").join(script);
+    let out = Command::new("/usr/bin/python3").arg(path).args(args).output().expect("python3");
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// EAL arguments every test daemon uses: no hugepages, no telemetry.
+pub const EAL_TEST_ARGS: &str = r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;
