@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod dpdk;
+pub mod fwd;
 pub mod reply;
 pub mod stats;
 pub mod wire;
