@@ -13,6 +13,7 @@
 
 pub mod classify;
 pub mod dpdk;
+pub mod fwd;
 pub mod neigh;
 pub mod port;
 pub mod process;
