@@ -1,1 +1,3 @@
 //! rvs control plane.
+
+pub mod ipvsadm;
