@@ -1,3 +1,4 @@
 //! rvs control plane.
 
 pub mod ipvsadm;
+pub mod model;
