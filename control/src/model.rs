@@ -1,0 +1,487 @@
+//! The mutable service model: virtual services in creation order, each with its real servers in
+//! IPVS list order (newest first), and the `--set` timeouts.
+//!
+//! Every change goes through a [`Transaction`] on a working copy: a command first checks all the
+//! conditions the kernel checks, in the kernel's order (ipvsadm-spec §6.3), then changes the copy;
+//! the copy replaces the model only when everything succeeded. A failed command, or a failed line
+//! of an atomic `-R`, changes nothing, and slots taken meanwhile go back to the allocator.
+
+use std::net::IpAddr;
+
+use crate::ipvsadm::command::{
+    Command, DestKey, DestSpec, Method, ServiceKey, ServiceSpec, Timeouts, TunnelType,
+};
+use crate::ipvsadm::error::{Errno, Failure, Op};
+
+/// Schedulers rvs has; the kernel answers ENOENT for any other name (ipvsadm-spec §6.3).
+/// `none` is accepted as kernels 6.1/6.12 do: it never picks a real server.
+/// ipvsadm's default `wlc` fails until it is listed here.
+pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "none"];
+
+/// Persistence engines rvs has (none yet: `--pe sip` answers ENOENT).
+pub const PERSISTENCE_ENGINES: &[&str] = &[];
+
+/// IPVS's default timeouts: tcp, tcpfin, udp (ipvsadm-spec §7.7).
+pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
+    tcp: 900,
+    tcp_fin: 120,
+    udp: 300,
+};
+
+/// Hands out the slots that identify a real server's live counters in the data plane.
+pub trait SlotAllocator {
+    fn alloc(&mut self) -> Option<u32>;
+    fn release(&mut self, slot: u32);
+}
+
+/// A plain allocator: released slots first, then the next unused one, up to `capacity`.
+#[derive(Clone, Debug)]
+pub struct SequentialSlots {
+    next: u32,
+    capacity: u32,
+    free: Vec<u32>,
+}
+
+impl SequentialSlots {
+    pub fn new(capacity: u32) -> SequentialSlots {
+        SequentialSlots {
+            next: 0,
+            capacity,
+            free: Vec::new(),
+        }
+    }
+}
+
+impl SlotAllocator for SequentialSlots {
+    fn alloc(&mut self) -> Option<u32> {
+        if let Some(slot) = self.free.pop() {
+            return Some(slot);
+        }
+        (self.next < self.capacity).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn release(&mut self, slot: u32) {
+        self.free.push(slot);
+    }
+}
+
+/// A real server and the slot of its live counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dest {
+    pub spec: DestSpec,
+    pub slot: u32,
+}
+
+/// A virtual service and its real servers, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub spec: ServiceSpec,
+    pub dests: Vec<Dest>,
+}
+
+impl Service {
+    fn dest_index(&self, addr: IpAddr, port: u16) -> Option<usize> {
+        self.dests
+            .iter()
+            .position(|d| d.spec.addr == addr && d.spec.port == port)
+    }
+}
+
+/// What the model holds; cheap to clone for a transaction's working copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    /// In creation order.
+    pub services: Vec<Service>,
+    pub timeouts: Timeouts,
+}
+
+impl State {
+    pub fn find(&self, key: &ServiceKey) -> Option<&Service> {
+        self.services.iter().find(|s| s.spec.key == *key)
+    }
+
+    fn index(&self, key: &ServiceKey) -> Option<usize> {
+        self.services.iter().position(|s| s.spec.key == *key)
+    }
+}
+
+/// The service model the control thread owns.
+pub struct Model {
+    state: State,
+    table_size: u32,
+    slots: Box<dyn SlotAllocator + Send>,
+    engines: Engines,
+}
+
+/// The scheduler and persistence-engine names the "kernel" knows.
+#[derive(Clone, Copy, Debug)]
+struct Engines {
+    schedulers: &'static [&'static str],
+    pes: &'static [&'static str],
+}
+
+impl Model {
+    /// An empty model with a [`SequentialSlots`] allocator of `u32::MAX` slots.
+    pub fn new(table_size: u32) -> Model {
+        Model::with_slots(table_size, Box::new(SequentialSlots::new(u32::MAX)))
+    }
+
+    /// An empty model that takes real-server slots from `slots`.
+    pub fn with_slots(table_size: u32, slots: Box<dyn SlotAllocator + Send>) -> Model {
+        Model {
+            state: State {
+                services: Vec::new(),
+                timeouts: DEFAULT_TIMEOUTS,
+            },
+            table_size,
+            slots,
+            engines: Engines {
+                schedulers: SCHEDULERS,
+                pes: PERSISTENCE_ENGINES,
+            },
+        }
+    }
+
+    /// The same model with other scheduler and persistence-engine names accepted. For tests
+    /// that replay the oracle's transcripts, whose kernel has every IPVS scheduler; rvs itself
+    /// offers [`SCHEDULERS`] and [`PERSISTENCE_ENGINES`].
+    pub fn with_engines(
+        mut self,
+        schedulers: &'static [&'static str],
+        pes: &'static [&'static str],
+    ) -> Model {
+        self.engines = Engines { schedulers, pes };
+        self
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn services(&self) -> &[Service] {
+        &self.state.services
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.state.timeouts
+    }
+
+    /// Connection-table capacity given at creation.
+    pub fn table_size(&self) -> u32 {
+        self.table_size
+    }
+
+    /// Applies one command: all of it or, on failure, nothing.
+    pub fn apply(&mut self, cmd: &Command) -> Result<(), Failure> {
+        self.transaction(|tx| tx.apply(cmd))
+    }
+
+    /// Runs `f` on a working copy; keeps the copy only if `f` succeeds.
+    pub fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut tx = Transaction {
+            state: self.state.clone(),
+            slots: &mut *self.slots,
+            engines: self.engines,
+            taken: Vec::new(),
+            freed: Vec::new(),
+        };
+        match f(&mut tx) {
+            Ok(value) => {
+                let Transaction { state, freed, .. } = tx;
+                self.state = state;
+                freed.into_iter().for_each(|s| self.slots.release(s));
+                Ok(value)
+            }
+            Err(e) => {
+                let Transaction { taken, .. } = tx;
+                taken.into_iter().for_each(|s| self.slots.release(s));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A working copy of the model. Slots freed in it go back to the allocator only on commit, so
+/// that a rollback never hands out a slot the live model still uses.
+pub struct Transaction<'a> {
+    state: State,
+    slots: &'a mut dyn SlotAllocator,
+    engines: Engines,
+    taken: Vec<u32>,
+    freed: Vec<u32>,
+}
+
+fn kernel(op: Op, errno: Errno) -> Failure {
+    Failure::kernel(op, errno)
+}
+
+impl Transaction<'_> {
+    /// The working copy as changed so far (for listings inside `-R`).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Applies one command to the working copy; a failure leaves the copy as it was.
+    pub fn apply(&mut self, cmd: &Command) -> Result<(), Failure> {
+        match cmd {
+            Command::AddService(spec) => self.add_service(spec),
+            Command::EditService(spec) => self.edit_service(spec),
+            Command::DeleteService(key) => self.delete_service(key),
+            Command::Clear => {
+                self.clear();
+                Ok(())
+            }
+            Command::Zero(Some(key)) => self.service_index(key, Op::ZeroService).map(|_| ()),
+            Command::AddDest { svc, dest } => self.add_dest(svc, dest),
+            Command::EditDest { svc, dest } => self.edit_dest(svc, dest),
+            Command::DeleteDest { svc, dest } => self.delete_dest(svc, dest),
+            Command::SetTimeouts(t) => {
+                self.set_timeouts(t);
+                Ok(())
+            }
+            // rvs has no sync daemon and no sync interface: the kernel's answer for a missing
+            // interface (ipvsadm-spec §6.3) and for stopping a daemon that is not running.
+            Command::StartDaemon(_) => Err(kernel(Op::StartDaemon, Errno::Enodev)),
+            Command::StopDaemon { .. } => Err(kernel(Op::StopDaemon, Errno::Esrch)),
+            Command::Zero(None)
+            | Command::List(_)
+            | Command::Restore
+            | Command::Save { .. }
+            | Command::Help
+            | Command::Version => Ok(()),
+        }
+    }
+
+    fn service_index(&self, key: &ServiceKey, op: Op) -> Result<usize, Failure> {
+        self.state.index(key).ok_or(kernel(op, Errno::Esrch))
+    }
+
+    /// Scheduler, then persistence engine (ipvsadm-spec §6.3).
+    fn check_engines(&self, spec: &ServiceSpec, op: Op) -> Result<(), Failure> {
+        if !self.engines.schedulers.contains(&spec.scheduler.as_str()) {
+            return Err(kernel(op, Errno::Enoent));
+        }
+        match &spec.pe {
+            Some(pe) if !self.engines.pes.contains(&pe.as_str()) => Err(kernel(op, Errno::Enoent)),
+            _ => Ok(()),
+        }
+    }
+
+    /// `-A`: EEXIST, ENOENT (scheduler, pe), EINVAL (IPv6 prefix).
+    fn add_service(&mut self, spec: &ServiceSpec) -> Result<(), Failure> {
+        if self.state.index(&spec.key).is_some() {
+            return Err(kernel(Op::AddService, Errno::Eexist));
+        }
+        self.check_engines(spec, Op::AddService)?;
+        if spec.key.is_ipv6() && !(1..=128).contains(&spec.netmask) {
+            return Err(kernel(Op::AddService, Errno::Einval));
+        }
+        self.state.services.push(Service {
+            spec: spec.clone(),
+            dests: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// `-E`: ESRCH, ENOENT; the whole entry is replaced, the real servers stay.
+    fn edit_service(&mut self, spec: &ServiceSpec) -> Result<(), Failure> {
+        let i = self.service_index(&spec.key, Op::UpdateService)?;
+        self.check_engines(spec, Op::UpdateService)?;
+        self.state.services[i].spec = spec.clone();
+        Ok(())
+    }
+
+    fn delete_service(&mut self, key: &ServiceKey) -> Result<(), Failure> {
+        let i = self.service_index(key, Op::DelService)?;
+        let svc = self.state.services.remove(i);
+        self.freed.extend(svc.dests.iter().map(|d| d.slot));
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        let services = std::mem::take(&mut self.state.services);
+        let slots = services.iter().flat_map(|s| s.dests.iter().map(|d| d.slot));
+        self.freed.extend(slots);
+    }
+
+    /// Checks shared by `-a` and `-e`, in the kernel's order: family, weight, thresholds,
+    /// GUE port (ipvsadm-spec §6.3 `-a` items 2-5).
+    fn check_dest(svc: &Service, dest: &DestSpec, op: Op) -> Result<(), Failure> {
+        let tunnel = dest.method == Method::Tunnel;
+        if dest.addr.is_ipv6() != svc.spec.key.is_ipv6() && !tunnel {
+            return Err(kernel(op, Errno::Einval));
+        }
+        if dest.weight > i32::MAX as u32 {
+            return Err(kernel(op, Errno::Erange));
+        }
+        if dest.l_threshold > dest.u_threshold {
+            return Err(kernel(op, Errno::Erange));
+        }
+        if tunnel && dest.tunnel.kind == TunnelType::Gue && dest.tunnel.port == 0 {
+            return Err(kernel(op, Errno::Einval));
+        }
+        Ok(())
+    }
+
+    /// `-a`: ESRCH, the shared checks, EEXIST, EINVAL (not unicast), then ENOMEM if no slot.
+    fn add_dest(&mut self, key: &ServiceKey, dest: &DestSpec) -> Result<(), Failure> {
+        let i = self.service_index(key, Op::AddDest)?;
+        let svc = &self.state.services[i];
+        Self::check_dest(svc, dest, Op::AddDest)?;
+        if svc.dest_index(dest.addr, dest.port).is_some() {
+            return Err(kernel(Op::AddDest, Errno::Eexist));
+        }
+        if !is_unicast(dest.addr) {
+            return Err(kernel(Op::AddDest, Errno::Einval));
+        }
+        let slot = self
+            .slots
+            .alloc()
+            .ok_or(kernel(Op::AddDest, Errno::Enomem))?;
+        self.taken.push(slot);
+        let dest = Dest {
+            spec: dest.clone(),
+            slot,
+        };
+        // IPVS list order: the newest real server first (rvs decision for --nosort).
+        self.state.services[i].dests.insert(0, dest);
+        Ok(())
+    }
+
+    /// `-e`: ESRCH, the shared checks, ENOENT; the entry is replaced in place.
+    fn edit_dest(&mut self, key: &ServiceKey, dest: &DestSpec) -> Result<(), Failure> {
+        let i = self.service_index(key, Op::UpdateDest)?;
+        let svc = &self.state.services[i];
+        Self::check_dest(svc, dest, Op::UpdateDest)?;
+        let j = svc
+            .dest_index(dest.addr, dest.port)
+            .ok_or(kernel(Op::UpdateDest, Errno::Enoent))?;
+        self.state.services[i].dests[j].spec = dest.clone();
+        Ok(())
+    }
+
+    /// `-d`: ESRCH, ENOENT.
+    fn delete_dest(&mut self, key: &ServiceKey, dest: &DestKey) -> Result<(), Failure> {
+        let i = self.service_index(key, Op::DelDest)?;
+        let j = self.state.services[i]
+            .dest_index(dest.addr, dest.port)
+            .ok_or(kernel(Op::DelDest, Errno::Enoent))?;
+        let removed = self.state.services[i].dests.remove(j);
+        self.freed.push(removed.slot);
+        Ok(())
+    }
+
+    /// `--set`: 0 leaves a value unchanged (ipvsadm-spec §5.4).
+    fn set_timeouts(&mut self, t: &Timeouts) {
+        let cur = &mut self.state.timeouts;
+        for (new, old) in [
+            (t.tcp, &mut cur.tcp),
+            (t.tcp_fin, &mut cur.tcp_fin),
+            (t.udp, &mut cur.udp),
+        ] {
+            if new != 0 {
+                *old = new;
+            }
+        }
+    }
+}
+
+/// The kernel's unicast test for a new real server (ipvsadm-spec §6.3 `-a` item 7): IPv4
+/// 0.0.0.0/8, broadcast and multicast are refused; IPv6 unspecified, multicast and
+/// link-local (rvs owns no link-local address) are refused.
+fn is_unicast(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(a) => !(a.octets()[0] == 0 || a.is_broadcast() || a.is_multicast()),
+        IpAddr::V6(a) => {
+            let link_local = a.segments()[0] & 0xffc0 == 0xfe80;
+            !(a.is_unspecified() || a.is_multicast() || link_local)
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::ipvsadm::names::test::DebianNames;
+    use crate::ipvsadm::parse_with;
+
+    fn cmd(line: &str) -> Command {
+        let args: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        parse_with(&DebianNames, "ipvsadm", &args).expect("parses")
+    }
+
+    #[test]
+    fn dests_are_newest_first_with_slots() {
+        let mut m = Model::new(4096);
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.2 -m")).unwrap();
+        let dests = &m.services()[0].dests;
+        assert_eq!(dests[0].spec.addr.to_string(), "10.0.1.2");
+        assert_eq!((dests[0].slot, dests[1].slot), (1, 0));
+    }
+
+    #[test]
+    fn failed_commands_change_nothing() {
+        let mut m = Model::new(4096);
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m")).unwrap();
+        let before = m.state().clone();
+        for line in [
+            "-A -t 10.0.0.1:80 -s rr",
+            "-A -t 10.0.0.2:80",
+            "-E -t 10.0.0.1:80 -s nosuch",
+            "-a -t 10.0.0.1:80 -r 10.0.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 10.0.1.5 -m -y 10",
+            "-a -t 10.0.0.1:80 -r 224.0.0.1 -m",
+            "-e -t 10.0.0.1:80 -r 10.0.1.9 -m",
+            "-d -t 10.0.0.2:80 -r 10.0.1.1",
+            "-D -t 10.0.0.2:80",
+            "--start-daemon master",
+        ] {
+            assert!(m.apply(&cmd(line)).is_err(), "{line}");
+            assert_eq!(m.state(), &before, "{line}");
+        }
+    }
+
+    #[test]
+    fn out_of_slots_is_enomem_and_rollback_returns_slots() {
+        let mut m = Model::with_slots(4096, Box::new(SequentialSlots::new(1)));
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m")).unwrap();
+        let before = m.state().clone();
+        let f = m
+            .apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.2 -m"))
+            .unwrap_err();
+        assert_eq!(
+            (f.stderr.as_str(), f.code),
+            ("Memory allocation problem\n", 255)
+        );
+        assert_eq!(m.state(), &before);
+        // Deleting then re-adding inside one failed transaction must not leak or reuse.
+        let r: Result<(), Failure> = m.transaction(|tx| {
+            tx.apply(&cmd("-d -t 10.0.0.1:80 -r 10.0.1.1"))?;
+            assert!(tx.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.3 -m")).is_err());
+            Err(Failure::usage("abort"))
+        });
+        assert!(r.is_err());
+        assert_eq!(m.state(), &before);
+        m.apply(&cmd("-d -t 10.0.0.1:80 -r 10.0.1.1")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.3 -m")).unwrap();
+        assert_eq!(m.services()[0].dests[0].slot, 0);
+    }
+
+    #[test]
+    fn timeouts_zero_keeps_value() {
+        let mut m = Model::new(4096);
+        m.apply(&cmd("--set 1800 0 600")).unwrap();
+        let t = m.timeouts();
+        assert_eq!((t.tcp, t.tcp_fin, t.udp), (1800, 120, 600));
+    }
+}
