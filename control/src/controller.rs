@@ -7,7 +7,7 @@ use crate::ipvsadm::{self, LiveCounters};
 use crate::model::Model;
 use dataplane::dpdk::DpdkPort;
 use dataplane::stats::{Counters, CountersSnapshot};
-use dataplane::worker::Dataplane;
+use dataplane::shared::Dataplane;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -22,17 +22,16 @@ pub struct Control {
 }
 
 /// What `-Ln` shows live: connection counts per real server.
-struct Live<'a> {
-    control: &'a Control,
+struct Live {
+    table_size: u32,
 }
 
-impl LiveCounters for Live<'_> {
+impl LiveCounters for Live {
     fn conns(&self, _slot: u32) -> (u32, u32) {
-        let _ = self.control;
         (0, 0)
     }
     fn table_size(&self) -> u32 {
-        self.control.table_size
+        self.table_size
     }
 }
 
@@ -67,26 +66,27 @@ impl Control {
         Ok(())
     }
 
+    fn live(&self) -> Live {
+        Live {
+            table_size: self.table_size,
+        }
+    }
+
     /// Runs one ipvsadm command line.
     pub fn execute(&mut self, words: &[String]) -> Reply {
-        let live = Live { control: &*self };
-        let mut model = self.model.clone();
-        let out = ipvsadm::execute(ARGV0, words, &mut model, &live);
-        self.commit(model, out)
+        let live = self.live();
+        let out = ipvsadm::execute(ARGV0, words, &mut self.model, &live);
+        self.commit(out)
     }
 
     /// Runs `-R` with its lines (atomic: all or nothing).
     pub fn restore(&mut self, lines: &[String]) -> Reply {
-        let live = Live { control: &*self };
-        let mut model = self.model.clone();
-        let out = ipvsadm::execute_restore(ARGV0, lines, &mut model, &live);
-        self.commit(model, out)
+        let live = self.live();
+        let out = ipvsadm::execute_restore(ARGV0, lines, &mut self.model, &live);
+        self.commit(out)
     }
 
-    fn commit(&mut self, model: Model, out: ipvsadm::Outcome) -> Reply {
-        if out.changed {
-            self.model = model;
-        }
+    fn commit(&mut self, out: ipvsadm::Outcome) -> Reply {
         Reply {
             stdout: out.stdout,
             stderr: out.stderr,

@@ -6,6 +6,7 @@
 use control::admin::client::Client;
 use control::admin::protocol::{Reply, Request};
 use control::ipvsadm::{self, Command};
+use control::model::Model;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,7 +70,7 @@ fn run(argv0: &str, args: Vec<String>, socket: &PathBuf) -> Reply {
                 code: f.code,
             }
         }
-        Ok(Command::Help | Command::Version) => return ipvsadm::offline(argv0, &args),
+        Ok(Command::Help | Command::Version) => return offline(argv0, &args),
         Ok(Command::Restore) => Request::Restore(read_stdin()),
         Ok(_) => Request::Command(args),
     };
@@ -83,6 +84,21 @@ fn run(argv0: &str, args: Vec<String>, socket: &PathBuf) -> Reply {
 /// The restore input. A blank line would end the request on the wire, so it
 /// travels as `#`, which restore skips just the same (line numbers in error
 /// messages stay right).
+/// -h and -v need no daemon state: run them here, with our own argv0.
+fn offline(argv0: &str, args: &[String]) -> Reply {
+    struct Nothing;
+    impl ipvsadm::LiveCounters for Nothing {
+        fn conns(&self, _slot: u32) -> (u32, u32) {
+            (0, 0)
+        }
+        fn table_size(&self) -> u32 {
+            0
+        }
+    }
+    let out = ipvsadm::execute(argv0, args, &mut Model::new(0), &Nothing);
+    Reply { stdout: out.stdout, stderr: out.stderr, code: out.code }
+}
+
 fn read_stdin() -> Vec<String> {
     let lines = std::io::stdin().lock().lines().map_while(Result::ok);
     lines
