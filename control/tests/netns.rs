@@ -66,9 +66,9 @@ fn rvsd_answers_pings_from_both_sides() {
     // Nobody else may answer: the address exists only inside rvsd.
     let wrong = Command::new("ip")
         .args(["netns", "exec", "rvs-client", "ping", "-c", "1", "-W", "1", "10.0.1.9"])
-        .status()
+        .output()
         .unwrap();
-    assert!(!wrong.success(), "an address rvsd does not own got an answer");
+    assert!(!wrong.status.success(), "an address rvsd does not own got an answer");
 
     let (code, stdout, stderr) = d.stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
