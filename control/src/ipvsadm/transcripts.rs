@@ -882,3 +882,66 @@ impl LiveCounters for T20Counters {
 fn t20_thresholds_persistent_conn_counters() {
     check_with(T20, &T20Counters);
 }
+
+/// ipvsadm-spec §10 T05's prose: fwmark ports stay numeric without `-n`, hosts resolve.
+const T05_NAMES: &str = r#"$ ipvsadm -A -t 10.0.0.1:80
+[exit 0]
+$ ipvsadm -A -f 1 -s rr
+[exit 0]
+$ ipvsadm -a -f 1 -r 192.168.10.2:8080 -g
+[exit 0]
+$ ipvsadm -a -f 1 -r 127.0.0.1:80 -m
+[exit 0]
+$ ipvsadm -L
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port Scheduler Flags$
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$
+TCP  10.0.0.1:http wlc$
+FWM  1 rr$
+  -> localhost:80                 Masq    1      0          0         $
+  -> 192.168.10.2:8080            Route   1      0          0         $
+[exit 0]
+"#;
+
+#[test]
+fn t05_fwmark_ports_numeric_without_n() {
+    check(T05_NAMES);
+}
+
+/// ipvsadm-spec §10 T16's prose: the circular real-server order and `FWM  -1` first.
+const T16_MORE: &str = r#"$ ipvsadm -A -f 4294967295 -s rr
+[exit 0]
+$ ipvsadm -A -t 10.0.0.1:80 -s rr
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 192.168.0.10 -m
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 1.0.0.10 -m
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 10.0.0.10 -m
+[exit 0]
+$ ipvsadm -L -n
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port Scheduler Flags$
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$
+FWM  -1 rr$
+TCP  10.0.0.1:80 rr$
+  -> 192.168.0.10:80              Masq    1      0          0         $
+  -> 1.0.0.10:80                  Masq    1      0          0         $
+  -> 10.0.0.10:80                 Masq    1      0          0         $
+[exit 0]
+$ ipvsadm -S -n
+[stdout]
+-A -f -1 -s rr$
+-A -t 10.0.0.1:80 -s rr$
+-a -t 10.0.0.1:80 -r 192.168.0.10:80 -m -w 1$
+-a -t 10.0.0.1:80 -r 1.0.0.10:80 -m -w 1$
+-a -t 10.0.0.1:80 -r 10.0.0.10:80 -m -w 1$
+[exit 0]
+"#;
+
+#[test]
+fn t16_circular_dest_order_and_high_fwmark() {
+    check(T16_MORE);
+}
