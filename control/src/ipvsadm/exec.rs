@@ -196,3 +196,259 @@ fn try_help(argv0: &str) -> Failure {
         &format!("Try `{argv0} -h' or '{argv0} --help' for more information."),
     )
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::ipvsadm::names::test::DebianNames;
+    use crate::ipvsadm::transcripts::{steps, Idle, KERNEL_PES, KERNEL_SCHEDULERS};
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn run_line(model: &mut Model, line: &str) -> Outcome {
+        execute_with(&DebianNames, "ipvsadm", &words(line), model, &Idle)
+    }
+
+    fn restore(model: &mut Model, input: &str) -> Outcome {
+        let lines: Vec<String> = input.split('\n').map(str::to_string).collect();
+        execute_restore_with(&DebianNames, "ipvsadm", &lines, model, &Idle)
+    }
+
+    fn kernel_model() -> Model {
+        Model::new(4096).with_engines(KERNEL_SCHEDULERS, KERNEL_PES)
+    }
+
+    const VERSION: &str = concat!(
+        "rvsadm v",
+        env!("CARGO_PKG_VERSION"),
+        " (ipvsadm 1.31 compatible, IPVS v1.2.1)\n"
+    );
+
+    /// ipvsadm-spec §10 T01 with the rvs decision on the version line.
+    #[test]
+    fn t01_version_is_rvs() {
+        let mut m = Model::new(4096);
+        for line in ["-v", "--version", "-v -L junk"] {
+            let out = run_line(&mut m, line);
+            assert_eq!(
+                (out.stdout.as_str(), out.stderr.as_str(), out.code),
+                (VERSION, "", 0)
+            );
+        }
+        let out = execute_with(&DebianNames, "/sbin/rvsadm", &words("-h"), &mut m, &Idle);
+        assert!(out.stdout.starts_with(VERSION));
+        assert!(out.stdout.contains("\n  /sbin/rvsadm -D virtual-service\n"));
+        assert_eq!(out.code, 0);
+    }
+
+    /// Until rvs has wlc, ipvsadm's default scheduler takes the kernel's ENOENT path.
+    #[test]
+    fn rvs_schedulers() {
+        let mut m = Model::new(4096);
+        let enoent = "Scheduler or persistence engine not found\n";
+        for line in [
+            "-A -t 10.0.0.1:80",
+            "-A -t 10.0.0.1:80 -s wlc",
+            "-A -u 10.0.0.1:53 -s rr -p --pe sip",
+        ] {
+            let out = run_line(&mut m, line);
+            assert_eq!(
+                (out.stderr.as_str(), out.code, out.changed),
+                (enoent, 255, false),
+                "{line}"
+            );
+        }
+        for line in [
+            "-A -t 10.0.0.1:80 -s rr",
+            "-A -t 10.0.0.2:80 -s wrr",
+            "-A -t 10.0.0.3:80 -s lc",
+            "-A -t 10.0.0.9:80 -s none",
+        ] {
+            let out = run_line(&mut m, line);
+            assert_eq!(
+                (out.stderr.as_str(), out.code, out.changed),
+                ("", 0, true),
+                "{line}"
+            );
+        }
+        let out = run_line(&mut m, "-S -n");
+        assert!(out.stdout.ends_with("-A -t 10.0.0.9:80 -s none\n"));
+        let out = run_line(&mut m, "-E -t 10.0.0.1:80");
+        assert_eq!((out.stderr.as_str(), out.code), (enoent, 255));
+    }
+
+    #[test]
+    fn failing_commands_leave_model_unchanged() {
+        let mut m = kernel_model();
+        run_line(&mut m, "-A -t 10.0.0.1:80 -s rr");
+        run_line(&mut m, "-a -t 10.0.0.1:80 -r 10.0.1.1 -m");
+        let before = m.state().clone();
+        for line in [
+            "-A -t 10.0.0.1:80",
+            "-a -t 10.0.0.1:80 -r 10.0.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 10.0.1.5 -m -y 10",
+            "-d -t 10.0.0.1:80 -r 10.0.1.9",
+            "-a -t 10.0.0.1:80 -r 10.0.1.1 -w -1",
+            "-L --foo",
+            "--start-daemon master",
+            "--stop-daemon backup",
+        ] {
+            let out = run_line(&mut m, line);
+            assert_ne!(out.code, 0, "{line}");
+            assert!(!out.changed, "{line}");
+            assert_eq!(m.state(), &before, "{line}");
+        }
+        assert_eq!(
+            run_line(&mut m, "--start-daemon backup").stderr,
+            "No such device\n"
+        );
+        assert_eq!(
+            run_line(&mut m, "--stop-daemon master").stderr,
+            "No daemon is running\n"
+        );
+    }
+
+    #[test]
+    fn zero_reports_scope() {
+        let mut m = kernel_model();
+        run_line(&mut m, "-A -t 10.0.0.1:80");
+        let out = run_line(&mut m, "-Z -t 10.0.0.1:80");
+        assert_eq!((out.code, out.changed), (0, false));
+        let key = ServiceKey::Addr {
+            proto: crate::ipvsadm::command::Protocol::Tcp,
+            addr: "10.0.0.1".parse().unwrap(),
+            port: 80,
+        };
+        assert_eq!(out.zero, vec![Some(key)]);
+        assert_eq!(run_line(&mut m, "-Z").zero, vec![None]);
+    }
+
+    #[test]
+    fn nosort_is_creation_order_and_newest_dest_first() {
+        let mut m = kernel_model();
+        for line in [
+            "-A -t 192.168.0.1:80",
+            "-A -t 10.0.0.1:80",
+            "-a -t 10.0.0.1:80 -r 10.0.1.1 -m",
+            "-a -t 10.0.0.1:80 -r 10.0.1.2 -m",
+        ] {
+            assert_eq!(run_line(&mut m, line).code, 0);
+        }
+        let out = run_line(&mut m, "-L -n --nosort");
+        let lines: Vec<&str> = out.stdout.lines().skip(3).collect();
+        assert_eq!(lines[0], "TCP  192.168.0.1:80 wlc");
+        assert_eq!(lines[1], "TCP  10.0.0.1:80 wlc");
+        assert!(lines[2].starts_with("  -> 10.0.1.2:80 "));
+        assert!(lines[3].starts_with("  -> 10.0.1.1:80 "));
+    }
+
+    #[test]
+    fn other_listings() {
+        let mut m = kernel_model();
+        assert_eq!(run_line(&mut m, "-L --daemon"), Outcome::default());
+        let out = run_line(&mut m, "-L -c -n");
+        assert_eq!(
+            out.stdout,
+            "IPVS connection entries\npro expire state       source             virtual            destination\n"
+        );
+        run_line(&mut m, "-A -t 10.0.0.1:80");
+        run_line(&mut m, "-a -t 10.0.0.1:80 -r 10.0.1.1 -m");
+        let out = run_line(&mut m, "-L -n --stats --exact");
+        let expected = concat!(
+            "IP Virtual Server version 1.2.1 (size=4096)\n",
+            "Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes\n",
+            "  -> RemoteAddress:Port\n",
+            "TCP  10.0.0.1:80                         0        0        0        0        0\n",
+            "  -> 10.0.1.1:80                         0        0        0        0        0\n",
+        );
+        assert_eq!(out.stdout, expected);
+    }
+
+    /// ipvsadm-spec §10 T17's first input, restored atomically by rvs.
+    #[test]
+    fn restore_applies_all_lines() {
+        let mut m = kernel_model();
+        let input = "-A -t 10.0.0.1:80 -s rr\n\n   \nipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1 -m\n# comment\n-a -t 10.0.0.1:80 -r 10.0.1.2 -m -w 2";
+        let out = restore(&mut m, input);
+        assert_eq!(
+            (
+                out.stdout.as_str(),
+                out.stderr.as_str(),
+                out.code,
+                out.changed
+            ),
+            ("", "", 0, true)
+        );
+        let expected = &steps(concat!(
+            "$ ipvsadm -L -n\n[stdout]\n",
+            "IP Virtual Server version 1.2.1 (size=4096)$\n",
+            "Prot LocalAddress:Port Scheduler Flags$\n",
+            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$\n",
+            "TCP  10.0.0.1:80 rr$\n",
+            "  -> 10.0.1.1:80                  Masq    1      0          0         $\n",
+            "  -> 10.0.1.2:80                  Masq    2      0          0         $\n",
+            "[exit 0]\n"
+        ))[0];
+        assert_eq!(run_line(&mut m, "-L -n").stdout, expected.stdout);
+    }
+
+    #[test]
+    fn restore_failure_applies_nothing() {
+        let mut m = kernel_model();
+        run_line(&mut m, "-A -t 10.0.0.1:80");
+        let before = m.state().clone();
+        let cases = [
+            (
+                "-A -t 10.0.0.6:80\n-A -t 10.0.0.7\n-A -t 10.0.0.8:80",
+                "Zero port specified for non-persistent service\n",
+                2,
+                2,
+            ),
+            (
+                "-A -t 10.0.0.3:80\n-A -t 10.0.0.1:80",
+                "Service already exists\n",
+                2,
+                255,
+            ),
+            ("-A -t 10.0.0.5:80 # web", "unexpected argument #\n", 1, 2),
+            (
+                "-A -t 10.0.0.9:80\n-L --foo",
+                "--foo: unknown option\n",
+                2,
+                255,
+            ),
+            (
+                "\n-R",
+                "Try `ipvsadm -h' or 'ipvsadm --help' for more information.\n",
+                2,
+                255,
+            ),
+            (
+                "-A -t 10.0.0.9:80\n-L -n -t 10.0.0.2:80",
+                "No such service\n",
+                2,
+                1,
+            ),
+        ];
+        for (input, message, line, code) in cases {
+            let out = restore(&mut m, input);
+            let stderr = format!("{message}ipvsadm -R: line {line} failed, no line was applied\n");
+            assert_eq!(
+                (out.stderr, out.code, out.changed),
+                (stderr, code, false),
+                "{input}"
+            );
+            assert_eq!(m.state(), &before, "{input}");
+        }
+    }
+
+    #[test]
+    fn restore_lists_the_working_copy_and_stops_at_help() {
+        let mut m = kernel_model();
+        let out = restore(&mut m, "-A -t 10.0.0.1:80\n-S -n\n-v\n-A -t 10.0.0.2:80");
+        assert_eq!(out.stdout, format!("-A -t 10.0.0.1:80 -s wlc\n{VERSION}"));
+        assert_eq!((out.code, out.changed, m.services().len()), (0, true, 1));
+    }
+}

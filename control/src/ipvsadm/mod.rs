@@ -30,7 +30,7 @@ pub mod parse;
 pub mod popt;
 pub mod sort;
 #[cfg(test)]
-mod transcripts;
+pub(crate) mod transcripts;
 pub mod values;
 
 pub use command::Command;

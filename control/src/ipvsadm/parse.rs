@@ -716,6 +716,13 @@ mod test {
             panic!("not an add-service")
         };
         assert_eq!(s.flags, 0x28);
+        let args: Vec<String> = ["-A", "-t", "10.0.0.1:80", "-b", ""]
+            .map(String::from)
+            .to_vec();
+        let Ok(Command::AddService(s)) = parse_with(&DebianNames, "ipvsadm", &args) else {
+            panic!("-b '' is accepted")
+        };
+        assert_eq!(s.flags, 0);
         let line = "invalid scheduler flag `'\n";
         assert_eq!(err("-A -t 10.0.0.1:80 -b ,"), (line.to_string(), 2));
         let line = "You need to supply the 'tun-port' option for the 'gue' tunnel type\n";

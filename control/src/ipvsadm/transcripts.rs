@@ -75,11 +75,16 @@ pub(crate) fn steps(text: &str) -> Vec<Step> {
 
 /// Runs every step on a fresh model like the oracle's kernel and compares byte for byte.
 pub(crate) fn check(text: &str) {
+    check_with(text, &Idle)
+}
+
+/// [`check`] with given live counters.
+pub(crate) fn check_with(text: &str, live: &dyn LiveCounters) {
     let mut model = Model::new(4096).with_engines(KERNEL_SCHEDULERS, KERNEL_PES);
     let all = steps(text);
     assert!(!all.is_empty());
     for step in all {
-        let out = execute_with(&DebianNames, "ipvsadm", &step.args, &mut model, &Idle);
+        let out = execute_with(&DebianNames, "ipvsadm", &step.args, &mut model, live);
         let got = Step {
             args: step.args.clone(),
             stdout: out.stdout,
@@ -819,4 +824,124 @@ $ ipvsadm -S -n
 #[test]
 fn t25_flag_quirks() {
     check(T25);
+}
+
+/// ipvsadm-spec §10 T20, verbatim, with the set-up and counters of T19's preconditions
+/// (10.0.1.1 is added first and gets slot 0).
+const T20: &str = r#"$ ipvsadm -A -t 10.0.0.1:80 -p 300
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1 -m -w 3 -x 1000 -y 800
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2 -m -w 1
+[exit 0]
+$ ipvsadm -L -n --thresholds
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn $
+  -> RemoteAddress:Port$
+TCP  10.0.0.1:80 wlc persistent 300$
+  -> 10.0.1.1:80                  1000       800        42         17        $
+  -> 10.0.1.2:80                  0          0          40         20        $
+[exit 0]
+$ ipvsadm -L -n --persistent-conn
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn $
+  -> RemoteAddress:Port$
+TCP  10.0.0.1:80 wlc persistent 300$
+  -> 10.0.1.1:80                  3         9           42         17        $
+  -> 10.0.1.2:80                  1         8           40         20        $
+[exit 0]
+$ ipvsadm -L -n
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port Scheduler Flags$
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$
+TCP  10.0.0.1:80 wlc persistent 300$
+  -> 10.0.1.1:80                  Masq    3      42         17        $
+  -> 10.0.1.2:80                  Masq    1      40         20        $
+[exit 0]
+"#;
+
+/// T19/T20 preconditions: active, inactive and persistent connections per slot.
+struct T20Counters;
+
+impl LiveCounters for T20Counters {
+    fn conns(&self, slot: u32) -> (u32, u32) {
+        [(42, 17), (40, 20)][slot as usize]
+    }
+    fn table_size(&self) -> u32 {
+        4096
+    }
+    fn persistent_conns(&self, slot: u32) -> u32 {
+        [9, 8][slot as usize]
+    }
+}
+
+#[test]
+fn t20_thresholds_persistent_conn_counters() {
+    check_with(T20, &T20Counters);
+}
+
+/// ipvsadm-spec §10 T05's prose: fwmark ports stay numeric without `-n`, hosts resolve.
+const T05_NAMES: &str = r#"$ ipvsadm -A -t 10.0.0.1:80
+[exit 0]
+$ ipvsadm -A -f 1 -s rr
+[exit 0]
+$ ipvsadm -a -f 1 -r 192.168.10.2:8080 -g
+[exit 0]
+$ ipvsadm -a -f 1 -r 127.0.0.1:80 -m
+[exit 0]
+$ ipvsadm -L
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port Scheduler Flags$
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$
+TCP  10.0.0.1:http wlc$
+FWM  1 rr$
+  -> localhost:80                 Masq    1      0          0         $
+  -> 192.168.10.2:8080            Route   1      0          0         $
+[exit 0]
+"#;
+
+#[test]
+fn t05_fwmark_ports_numeric_without_n() {
+    check(T05_NAMES);
+}
+
+/// ipvsadm-spec §10 T16's prose: the circular real-server order and `FWM  -1` first.
+const T16_MORE: &str = r#"$ ipvsadm -A -f 4294967295 -s rr
+[exit 0]
+$ ipvsadm -A -t 10.0.0.1:80 -s rr
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 192.168.0.10 -m
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 1.0.0.10 -m
+[exit 0]
+$ ipvsadm -a -t 10.0.0.1:80 -r 10.0.0.10 -m
+[exit 0]
+$ ipvsadm -L -n
+[stdout]
+IP Virtual Server version 1.2.1 (size=4096)$
+Prot LocalAddress:Port Scheduler Flags$
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn$
+FWM  -1 rr$
+TCP  10.0.0.1:80 rr$
+  -> 192.168.0.10:80              Masq    1      0          0         $
+  -> 1.0.0.10:80                  Masq    1      0          0         $
+  -> 10.0.0.10:80                 Masq    1      0          0         $
+[exit 0]
+$ ipvsadm -S -n
+[stdout]
+-A -f -1 -s rr$
+-A -t 10.0.0.1:80 -s rr$
+-a -t 10.0.0.1:80 -r 192.168.0.10:80 -m -w 1$
+-a -t 10.0.0.1:80 -r 1.0.0.10:80 -m -w 1$
+-a -t 10.0.0.1:80 -r 10.0.0.10:80 -m -w 1$
+[exit 0]
+"#;
+
+#[test]
+fn t16_circular_dest_order_and_high_fwmark() {
+    check(T16_MORE);
 }
