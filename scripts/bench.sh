@@ -20,7 +20,7 @@ MEMIF_CLIENT="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
 cleanup() {
     for p in ${GEN:-} ${FWD:-}; do kill -INT "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$WORK" /var/run/dpdk/rvs-bench-*
+    [ -n "${KEEP:-}" ] && echo "logs in $WORK" || rm -rf "$WORK" /var/run/dpdk/rvs-bench-*
 }
 trap cleanup EXIT
 
@@ -30,7 +30,7 @@ trap cleanup EXIT
 generate() {
     dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-gen --lcores '0@0,1@0' \
         --vdev "$MEMIF_CLIENT" -- --forward-mode=txonly --txonly-multi-flow \
-        --stats-period 1 --nb-cores=1 --txq=1 --rxq=1 </dev/null >"$WORK/gen.log" 2>&1 &
+        --stats-period 1 --nb-cores=1 --txq=1 --rxq=1 --total-num-mbufs=16384 </dev/null >"$WORK/gen.log" 2>&1 &
     GEN=$!
     sleep "$SECS"
     kill -INT $GEN; wait $GEN || true; GEN=
@@ -42,7 +42,7 @@ wait_socket() { for _ in $(seq 100); do [ -S "$SOCK" ] && return; sleep 0.1; don
 
 echo "== testpmd macswap as the forwarder (ceiling)"
 dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
-    --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 \
+    --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
     </dev/null >"$WORK/fwd.log" 2>&1 &
 FWD=$!
 wait_socket
