@@ -42,7 +42,10 @@ fn main() {
     }
 
     let mut shim = cc::Build::new();
-    shim.file("shim.c").include(".").opt_level(3).warnings(false);
+    shim.file("shim.c")
+        .include(".")
+        .opt_level(3)
+        .warnings(false);
     for f in &cflags {
         shim.flag(f);
     }

@@ -1,4 +1,7 @@
 //! rvs data plane.
 #![deny(unsafe_code)]
 
+pub mod conn;
+pub mod dest;
 pub mod dpdk;
+pub mod sched;
