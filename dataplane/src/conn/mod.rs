@@ -39,6 +39,8 @@ mod table;
 
 #[cfg(test)]
 mod test;
+#[cfg(test)]
+mod test_concurrent;
 
 use std::net::Ipv4Addr;
 
