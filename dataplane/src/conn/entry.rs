@@ -18,6 +18,9 @@
 //! | 40     | LOSER: lost the duplicate check; about to be withdrawn |
 //! | 41..64 | generation, bumped each time the entry is reclaimed |
 //!
+//! The generation has 23 bits: a reader would be fooled only if the same entry were reused
+//! exactly 2^23 times between its two loads of `ctl`.
+//!
 //! The key words change only while the entry is not LINKED, written by its owner alone.
 
 use std::net::Ipv4Addr;

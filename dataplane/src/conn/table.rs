@@ -116,6 +116,14 @@ impl ConnTable {
         self.len() == 0
     }
 
+    /// Bytes allocated for entries, both indexes and the owners' free lists.
+    pub fn memory_bytes(&self) -> usize {
+        let entries = self.entries.len() * std::mem::size_of::<Entry>();
+        let indexes = (self.in_index.slots() + self.out_index.slots()) * 8;
+        let free_lists = self.entries.len() * 4;
+        entries + indexes + free_lists
+    }
+
     pub fn timeouts(&self) -> &Timeouts {
         &self.timeouts
     }
@@ -256,12 +264,14 @@ impl ConnTable {
     /// counters drop now; its owner reclaims the entry at its next scan. Any worker may call
     /// this. False if it was already gone.
     pub fn expire_now(&self, hit: &ConnHit) -> bool {
-        self.kill_if(hit.idx, |ctl| entry::gen(ctl) == hit.gen)
+        self.kill_if(hit.idx, &hit.conn, |ctl| entry::gen(ctl) == hit.gen)
     }
 
-    /// Clears LIVE on entry `idx` if `pred` holds for its control word, and drops its
-    /// destination counters, exactly once. False if it was not live or `pred` failed.
-    fn kill_if(&self, idx: u32, pred: impl Fn(u64) -> bool) -> bool {
+    /// Clears LIVE on entry `idx`, whose connection is `conn`, if `pred` holds for its
+    /// control word, and drops its destination counters, exactly once. False if it was not
+    /// live or `pred` failed. `conn` comes from the caller: once LIVE is clear the owner may
+    /// reuse the entry at any moment, so its key words cannot be read back here.
+    fn kill_if(&self, idx: u32, conn: &Conn, pred: impl Fn(u64) -> bool) -> bool {
         let e = &self.entries[idx as usize];
         let mut cur = e.ctl.load(Acquire);
         loop {
@@ -276,10 +286,8 @@ impl ConnTable {
                 Err(actual) => cur = actual,
             }
         }
-        // Only the owner writes the key of a linked entry, so this read is stable.
-        let c = e.owner_read();
-        let was_active = state::is_active(c.proto, entry::state(cur));
-        self.dests.conn_removed(c.dest, was_active);
+        let was_active = state::is_active(conn.proto, entry::state(cur));
+        self.dests.conn_removed(conn.dest, was_active);
         true
     }
 
@@ -431,7 +439,7 @@ impl ConnOwner {
         if out_linked {
             t.out_index.remove(t.out_hash(&conn), idx);
         }
-        t.kill_if(idx, |_| true);
+        t.kill_if(idx, &conn, |_| true);
         self.release(idx);
     }
 
@@ -480,10 +488,10 @@ impl ConnOwner {
         // A packet may re-arm the timer concurrently: the deadline is checked again on the
         // word the CAS replaces, so a refreshed entry stays.
         let due = |c: u64| entry::remaining_ms(c, now) <= 0;
-        if ctl & LIVE != 0 && !t.kill_if(idx, due) {
+        let conn = t.entries[idx as usize].owner_read();
+        if ctl & LIVE != 0 && !t.kill_if(idx, &conn, due) {
             return false;
         }
-        let conn = t.entries[idx as usize].owner_read();
         t.in_index.remove(t.in_hash(&conn), idx);
         t.out_index.remove(t.out_hash(&conn), idx);
         self.release(idx);

@@ -212,7 +212,11 @@ fn expiry_follows_the_clock() {
     assert_eq!(w.expire_step(300_000, 64), 1, "UDP after 300 s");
     assert_eq!(t.dests().counts(1), (1, 0));
     assert_eq!(w.expire_step(959_998, 64), 0);
-    assert_eq!(w.expire_step(959_999, 64), 1, "ESTABLISHED 900 s after its last packet");
+    assert_eq!(
+        w.expire_step(959_999, 64),
+        1,
+        "ESTABLISHED 900 s after its last packet"
+    );
     assert!(find_in(&t, &c).is_none() && find_out(&t, &c).is_none());
     assert_eq!(t.dests().counts(1), (0, 0));
     assert!(t.is_empty());
@@ -351,4 +355,72 @@ fn deadlines_wrap_around_32_bit_milliseconds() {
     assert_eq!(expires(&t, start + 1000), [("SYN_RECV", 59_000)]);
     assert_eq!(owners[0].expire_step(start + 59_999, 4), 0);
     assert_eq!(owners[0].expire_step(start + 60_000, 4), 1);
+}
+
+#[test]
+fn memory_per_entry() {
+    assert_eq!(std::mem::size_of::<entry::Entry>(), 32);
+    let (t, _) = table(1 << 16, 2);
+    assert_eq!(t.memory_bytes(), (1 << 16) * BYTES_PER_ENTRY);
+    assert_eq!(BYTES_PER_ENTRY, 68);
+}
+
+/// Connection number `i` of a big fill: distinct in-keys and out-keys.
+fn numbered(i: u32) -> Conn {
+    Conn {
+        caddr: Ipv4Addr::from(0x6400_0000 | i >> 16),
+        cport: i as u16,
+        ..nat(0)
+    }
+}
+
+/// Allocates a table of `cap`, fills it completely (both indexes at 50 %), looks up a
+/// sample in both directions, checks the next insert is refused, prints the times.
+fn fill_and_probe(cap: usize) {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let dests = Arc::new(DestTable::new(16));
+    let (t, mut owners) = ConnTable::new(cap, 2, dests, Arc::default());
+    let alloc = t0.elapsed();
+    assert_eq!(t.memory_bytes(), cap * BYTES_PER_ENTRY);
+    let t1 = Instant::now();
+    for i in 0..cap as u32 {
+        let own = &mut owners[(i & 1) as usize];
+        own.insert(&numbered(i), 0).expect("room for every entry");
+    }
+    let fill = t1.elapsed();
+    assert_eq!(t.len(), cap);
+    assert_eq!(
+        owners[0].insert(&numbered(u32::MAX), 0),
+        Err(InsertError::Full)
+    );
+    let t2 = Instant::now();
+    let mut n = 0;
+    for i in (0..cap as u32).step_by(97) {
+        let c = numbered(i);
+        assert_eq!(find_in(&t, &c).unwrap().conn, c);
+        assert_eq!(find_out(&t, &c).unwrap().conn, c);
+        n += 1;
+    }
+    let look = t2.elapsed();
+    eprintln!(
+        "{cap} entries: {} MiB, alloc {alloc:?}, insert {:?} each, lookup {:?} each",
+        t.memory_bytes() >> 20,
+        fill / cap as u32,
+        look / (2 * n),
+    );
+}
+
+/// 1M entries (the default capacity), about 68 MiB.
+#[test]
+#[ignore = "slow in debug builds; run in release with --ignored"]
+fn one_million_entries() {
+    fill_and_probe(1 << 20);
+}
+
+/// 16M entries, about 1.1 GiB.
+#[test]
+#[ignore = "allocates 1.1 GiB; run in release with --ignored"]
+fn sixteen_million_entries() {
+    fill_and_probe(16 << 20);
 }

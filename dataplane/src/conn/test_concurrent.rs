@@ -45,7 +45,11 @@ fn conn_of(k: u16) -> Conn {
         vport: 80,
         daddr: Ipv4Addr::from(0x0a00_0000 | k32.wrapping_mul(2_654_435_761) >> 8),
         dport: k ^ 0x5555,
-        fwd: if k % 3 == 0 { FWD_ROUTE } else { FWD_MASQ },
+        fwd: if k.is_multiple_of(3) {
+            FWD_ROUTE
+        } else {
+            FWD_MASQ
+        },
         dest: k32 % DESTS,
     }
 }

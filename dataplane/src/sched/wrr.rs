@@ -120,8 +120,8 @@ fn schedule(m: &mut WrrState, dests: &[DestInfo]) -> Result<usize, Option<usize>
     let last = dest;
     let (mut stop, mut last_pass, mut restarted) = (None, false, false);
     loop {
-        for i in dest.map_or(0, |p| p + 1)..dests.len() {
-            if i64::from(dests[i].weight) >= m.cw {
+        for (i, d) in dests.iter().enumerate().skip(dest.map_or(0, |p| p + 1)) {
+            if i64::from(d.weight) >= m.cw {
                 return Ok(i);
             }
             if stop == Some(i) {
