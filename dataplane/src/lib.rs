@@ -12,6 +12,8 @@
 #![deny(unsafe_code)]
 
 pub mod classify;
+pub mod conn;
+pub mod dest;
 pub mod dpdk;
 pub mod fwd;
 pub mod neigh;
@@ -19,6 +21,7 @@ pub mod port;
 pub mod process;
 pub mod reply;
 pub mod route;
+pub mod sched;
 pub mod shared;
 pub mod stats;
 pub mod txbuf;

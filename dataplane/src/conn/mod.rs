@@ -1,0 +1,145 @@
+//! The connection table, shared by every worker (ipvs-forwarding §2).
+//!
+//! # Contract
+//! * Fixed capacity, allocated once by [`ConnTable::new`]; nothing on the packet path
+//!   allocates. When a worker's share is used up, or both candidate buckets of a key are
+//!   full, [`ConnOwner::insert`] refuses with [`InsertError::Full`] (the caller counts
+//!   `TableFull`); established connections are never evicted for newcomers.
+//! * Both directions of a connection find the same entry: [`ConnTable::lookup_in`] with the
+//!   client → VIP tuple, [`ConnTable::lookup_out`] with the real server → client tuple (for
+//!   non-NAT entries the "server" side is the VIP, as in the kernel's `ip_vs_conn_out_get`).
+//! * Lookups, state updates and inserts take no lock and use no `unsafe`.
+//! * Time is the caller's `now` in milliseconds from any fixed origin; deadlines are kept as
+//!   wrapping 32-bit milliseconds, so every live entry must be visited by
+//!   [`ConnOwner::expire_step`] at least once every 24 days (in practice: every second).
+//!
+//! # Design
+//! * Entries ([`entry`]) are 32 bytes of atomics, type-stable and reused in place; a
+//!   generation number in the control word makes a stale reader or a stale [`ConnHit`]
+//!   detect reuse (seqlock), so a reader never sees a connection under the wrong key.
+//! * Two hash indexes ([`index`]): one on the in-key, one on the out-key, each slot a tag
+//!   and an entry number, two candidate buckets per key.
+//! * Entry numbers are split into one partition per worker. A worker allocates from and
+//!   expires only its own partition through its [`ConnOwner`] (a plain free list, no
+//!   contention); every worker reads every entry and moves its state by CAS, so exactly one
+//!   thread applies each transition and adjusts the destination's active/inactive counters.
+//! * Expiry is a bounded scan ([`ConnOwner::expire_step`]): an entry whose deadline has
+//!   passed is unlinked and its slot reused. An entry past its deadline but not yet scanned
+//!   is still found and a packet revives it, as when a kernel timer races a packet.
+//!
+//! # Memory
+//! [`BYTES_PER_ENTRY`]: 32 bytes of entry, 4 bytes of free list, and two indexes sized at
+//! twice the capacity (load ≤ 50 %), 2 × 2 × 8 = 32 bytes: 68 bytes per connection when
+//! the capacity is a power of two (up to 100 otherwise). 16M connections take 1.06 GiB.
+
+mod entry;
+mod index;
+pub mod state;
+mod table;
+
+#[cfg(test)]
+mod test;
+#[cfg(test)]
+mod test_concurrent;
+
+use std::net::Ipv4Addr;
+
+pub use state::{Dir, TcpState, Timeouts};
+pub use table::{ConnOwner, ConnTable};
+
+/// Default table capacity.
+pub const DEFAULT_CAPACITY: usize = 1 << 20;
+
+/// Bytes per connection at a power-of-two capacity (see the module doc).
+pub const BYTES_PER_ENTRY: usize = 32 + 4 + 2 * 2 * 8;
+
+/// Forwarding methods, numbered as IPVS's connection flags (ipvs-forwarding §6.3).
+pub const FWD_MASQ: u8 = 0;
+pub const FWD_LOCAL: u8 = 1;
+pub const FWD_TUNNEL: u8 = 2;
+pub const FWD_ROUTE: u8 = 3;
+pub const FWD_BYPASS: u8 = 4;
+
+/// What a connection is: its three address pairs, how it is forwarded and to which
+/// destination slot it is bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Conn {
+    /// IP protocol number (6 TCP, 17 UDP).
+    pub proto: u8,
+    /// Client address and port (`caddr:cport`).
+    pub caddr: Ipv4Addr,
+    pub cport: u16,
+    /// Virtual service address and port (`vaddr:vport`).
+    pub vaddr: Ipv4Addr,
+    pub vport: u16,
+    /// Real server address and port (`daddr:dport`).
+    pub daddr: Ipv4Addr,
+    pub dport: u16,
+    /// Forwarding method (`FWD_*`).
+    pub fwd: u8,
+    /// Destination slot in the [`crate::dest::DestTable`].
+    pub dest: u32,
+}
+
+impl Conn {
+    /// Source address and port of this connection's replies as the director sees them:
+    /// the real server for NAT, the VIP otherwise (`ip_vs_conn_out_get`, §2.1).
+    pub fn reply_src(&self) -> (Ipv4Addr, u16) {
+        if self.fwd == FWD_MASQ {
+            (self.daddr, self.dport)
+        } else {
+            (self.vaddr, self.vport)
+        }
+    }
+}
+
+/// A lookup result: a copy of the entry, read consistently, and a handle for updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnHit {
+    pub conn: Conn,
+    /// State number at lookup time (see [`state::state_name`]).
+    pub state: u8,
+    /// DR/TUN entry that has not seen a reply (ipvs-forwarding §1.3).
+    pub no_output: bool,
+    idx: u32,
+    gen: u32,
+}
+
+impl ConnHit {
+    /// Entry number (stable while the connection lives; for diagnostics and tests).
+    pub fn index(&self) -> u32 {
+        self.idx
+    }
+}
+
+/// Result of applying one packet to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub old: u8,
+    pub new: u8,
+}
+
+/// The entry went away (expired, reused) between the lookup and the update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale;
+
+/// Why an insert was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertError {
+    /// No room: the worker's share is used up or the key's buckets are full (`TableFull`).
+    Full,
+    /// Another worker inserted the same in-key at the same moment and won; look it up.
+    Exists,
+}
+
+/// One live entry as `ipvsadm -Lc` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnView {
+    pub conn: Conn,
+    pub state: u8,
+    /// As printed: `ESTABLISHED`, `UDP`, ...
+    pub state_name: &'static str,
+    /// Milliseconds until expiry, 0 when already due.
+    pub expires_ms: u32,
+    pub no_output: bool,
+}

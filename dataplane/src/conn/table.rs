@@ -1,0 +1,500 @@
+//! [`ConnTable`] (what every worker may do) and [`ConnOwner`] (what only a partition's owner
+//! may do: insert and expire).
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{fence, AtomicU32, Ordering::*};
+use std::sync::Arc;
+
+use crossbeam::utils::CachePadded;
+
+use super::entry::{self, Entry, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT};
+use super::index::{mix, Index};
+use super::state::{self, next_tcp_state, Dir, TcpState, Timeouts, PROTO_TCP};
+use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition, FWD_MASQ};
+use crate::dest::DestTable;
+
+/// The shared connection table. See the module documentation for the contract.
+pub struct ConnTable {
+    entries: Box<[Entry]>,
+    in_index: Index,
+    out_index: Index,
+    seed: u64,
+    dests: Arc<DestTable>,
+    timeouts: Arc<Timeouts>,
+    /// Entries in use per partition, written only by the partition's owner.
+    used: Box<[CachePadded<AtomicU32>]>,
+}
+
+/// A worker's share of the table: the only handle that can insert and expire.
+pub struct ConnOwner {
+    table: Arc<ConnTable>,
+    part: usize,
+    start: u32,
+    end: u32,
+    free: Vec<u32>,
+    cursor: u32,
+}
+
+#[inline]
+fn key_hash(seed: u64, proto: u8, a: Ipv4Addr, ap: u16, b: Ipv4Addr, bp: u16) -> u64 {
+    let x = u64::from(u32::from(a)) << 32 | u64::from(ap) << 16 | u64::from(bp);
+    let y = u64::from(u32::from(b)) << 8 | u64::from(proto);
+    mix(x ^ mix(y ^ seed))
+}
+
+impl ConnTable {
+    /// A table of `capacity` entries split evenly into `workers` partitions, one
+    /// [`ConnOwner`] per worker. Allocates everything now (see [`super::BYTES_PER_ENTRY`]).
+    /// The hash seed is random, so clients cannot aim many keys at one bucket pair.
+    pub fn new(
+        capacity: usize,
+        workers: usize,
+        dests: Arc<DestTable>,
+        timeouts: Arc<Timeouts>,
+    ) -> (Arc<ConnTable>, Vec<ConnOwner>) {
+        Self::with_seed(
+            capacity,
+            workers,
+            dests,
+            timeouts,
+            RandomState::new().hash_one(0),
+        )
+    }
+
+    /// Same as [`ConnTable::new`] with a chosen hash seed (reproducible tests).
+    pub fn with_seed(
+        capacity: usize,
+        workers: usize,
+        dests: Arc<DestTable>,
+        timeouts: Arc<Timeouts>,
+        seed: u64,
+    ) -> (Arc<ConnTable>, Vec<ConnOwner>) {
+        assert!(
+            workers > 0 && capacity >= workers,
+            "at least one entry per worker"
+        );
+        let cap = u32::try_from(capacity).expect("capacity below 2^32");
+        let table = Arc::new(ConnTable {
+            entries: (0..capacity).map(|_| Entry::default()).collect(),
+            in_index: Index::new(capacity * 2),
+            out_index: Index::new(capacity * 2),
+            seed,
+            dests,
+            timeouts,
+            used: (0..workers).map(|_| Default::default()).collect(),
+        });
+        let owners = (0..workers)
+            .map(|w| {
+                let start = (u64::from(cap) * w as u64 / workers as u64) as u32;
+                let end = (u64::from(cap) * (w as u64 + 1) / workers as u64) as u32;
+                ConnOwner {
+                    table: Arc::clone(&table),
+                    part: w,
+                    start,
+                    end,
+                    // Reversed so entries are handed out in ascending order.
+                    free: (start..end).rev().collect(),
+                    cursor: start,
+                }
+            })
+            .collect();
+        (table, owners)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Number of connections in the table (entries allocated and not yet reclaimed).
+    pub fn len(&self) -> usize {
+        self.used.iter().map(|u| u.load(Relaxed) as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes allocated for entries, both indexes and the owners' free lists.
+    pub fn memory_bytes(&self) -> usize {
+        let entries = self.entries.len() * std::mem::size_of::<Entry>();
+        let indexes = (self.in_index.slots() + self.out_index.slots()) * 8;
+        let free_lists = self.entries.len() * 4;
+        entries + indexes + free_lists
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
+    }
+
+    pub fn dests(&self) -> &DestTable {
+        &self.dests
+    }
+
+    fn in_hash(&self, c: &Conn) -> u64 {
+        key_hash(self.seed, c.proto, c.caddr, c.cport, c.vaddr, c.vport)
+    }
+
+    fn out_hash(&self, c: &Conn) -> u64 {
+        let (saddr, sport) = c.reply_src();
+        key_hash(self.seed, c.proto, saddr, sport, c.caddr, c.cport)
+    }
+
+    /// Reads entry `idx` if it is live, not withdrawn, and its key passes `is_key`.
+    #[inline]
+    fn hit(&self, idx: u32, is_key: impl Fn(&Conn) -> bool) -> Option<ConnHit> {
+        let (ctl, conn) = self.entries.get(idx as usize)?.read()?;
+        if ctl & LOSER != 0 || !is_key(&conn) {
+            return None;
+        }
+        Some(ConnHit {
+            conn,
+            state: entry::state(ctl),
+            no_output: ctl & NO_OUTPUT != 0,
+            idx,
+            gen: entry::gen(ctl),
+        })
+    }
+
+    /// The connection of a packet from the client to the VIP: `caddr:cport → vaddr:vport`.
+    pub fn lookup_in(
+        &self,
+        proto: u8,
+        caddr: Ipv4Addr,
+        cport: u16,
+        vaddr: Ipv4Addr,
+        vport: u16,
+    ) -> Option<ConnHit> {
+        let h = key_hash(self.seed, proto, caddr, cport, vaddr, vport);
+        self.in_index.find(h, |idx| {
+            self.hit(idx, |c| {
+                c.proto == proto
+                    && c.caddr == caddr
+                    && c.cport == cport
+                    && c.vaddr == vaddr
+                    && c.vport == vport
+            })
+        })
+    }
+
+    /// The connection of a packet from a real server back to the client:
+    /// `saddr:sport → caddr:cport`, where `saddr:sport` is the real server for NAT entries
+    /// and the VIP for the other methods (§2.1).
+    pub fn lookup_out(
+        &self,
+        proto: u8,
+        saddr: Ipv4Addr,
+        sport: u16,
+        caddr: Ipv4Addr,
+        cport: u16,
+    ) -> Option<ConnHit> {
+        let h = key_hash(self.seed, proto, saddr, sport, caddr, cport);
+        self.out_index.find(h, |idx| {
+            self.hit(idx, |c| {
+                c.proto == proto
+                    && c.caddr == caddr
+                    && c.cport == cport
+                    && c.reply_src() == (saddr, sport)
+            })
+        })
+    }
+
+    /// Applies one packet seen in direction `dir` (`Input` from the client, `Output` from the
+    /// real server) with TCP flags `tcp_flags` (ignored for UDP): moves the state
+    /// (ipvs-forwarding §1.2–§1.4; `Input` becomes INPUT-ONLY while the entry has seen no
+    /// reply), re-arms the timer from the current timeouts (§1.7), and moves the
+    /// destination's active/inactive counters when activity changes (§1.5). One CAS: exactly
+    /// one thread applies each transition.
+    pub fn update(
+        &self,
+        hit: &ConnHit,
+        dir: Dir,
+        tcp_flags: u8,
+        now: u64,
+    ) -> Result<Transition, Stale> {
+        let e = &self.entries[hit.idx as usize];
+        let proto = hit.conn.proto;
+        let mut cur = e.ctl.load(Acquire);
+        loop {
+            if entry::gen(cur) != hit.gen || cur & LIVE == 0 {
+                return Err(Stale);
+            }
+            let old = entry::state(cur);
+            let new = self.next_state(proto, cur, dir, tcp_flags);
+            let deadline = (now as u32).wrapping_add(self.timeouts.ms(proto, new));
+            let mut next = entry::with_state(cur, new, deadline);
+            if dir == Dir::Output {
+                // The first reply clears NOOUTPUT for good (§1.3).
+                next &= !NO_OUTPUT;
+            }
+            match e.ctl.compare_exchange_weak(cur, next, AcqRel, Acquire) {
+                Ok(_) => {
+                    self.move_counters(proto, hit.conn.dest, old, new);
+                    return Ok(Transition { old, new });
+                }
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    fn next_state(&self, proto: u8, ctl: u64, dir: Dir, tcp_flags: u8) -> u8 {
+        if proto != PROTO_TCP {
+            return entry::state(ctl);
+        }
+        let dir = match dir {
+            Dir::Input if ctl & NO_OUTPUT != 0 => Dir::InputOnly,
+            d => d,
+        };
+        // Entries only ever hold valid TCP states; NONE is the safe reading otherwise.
+        let cur = TcpState::from_u8(entry::state(ctl)).unwrap_or(TcpState::None);
+        next_tcp_state(dir, cur, tcp_flags) as u8
+    }
+
+    fn move_counters(&self, proto: u8, dest: u32, old: u8, new: u8) {
+        match (state::is_active(proto, old), state::is_active(proto, new)) {
+            (false, true) => self.dests.conn_activated(dest),
+            (true, false) => self.dests.conn_deactivated(dest),
+            _ => {}
+        }
+    }
+
+    /// Expires the connection at once (`ip_vs_conn_expire_now`), e.g. for port reuse
+    /// (§2.5: see [`state::reuse_on_syn`]): it is no longer found and its destination
+    /// counters drop now; its owner reclaims the entry at its next scan. Any worker may call
+    /// this. False if it was already gone.
+    pub fn expire_now(&self, hit: &ConnHit) -> bool {
+        self.kill_if(hit.idx, &hit.conn, |ctl| entry::gen(ctl) == hit.gen)
+    }
+
+    /// Clears LIVE on entry `idx`, whose connection is `conn`, if `pred` holds for its
+    /// control word, and drops its destination counters, exactly once. False if it was not
+    /// live or `pred` failed. `conn` comes from the caller: once LIVE is clear the owner may
+    /// reuse the entry at any moment, so its key words cannot be read back here.
+    fn kill_if(&self, idx: u32, conn: &Conn, pred: impl Fn(u64) -> bool) -> bool {
+        let e = &self.entries[idx as usize];
+        let mut cur = e.ctl.load(Acquire);
+        loop {
+            if cur & LIVE == 0 || !pred(cur) {
+                return false;
+            }
+            match e
+                .ctl
+                .compare_exchange_weak(cur, cur & !LIVE, AcqRel, Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        let was_active = state::is_active(conn.proto, entry::state(cur));
+        self.dests.conn_removed(conn.dest, was_active);
+        true
+    }
+
+    /// Calls `f` with every live connection (for `ipvsadm -Lc`). Not a snapshot of the
+    /// whole table at one instant: entries come and go while it runs.
+    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&ConnView)) {
+        for e in self.entries.iter() {
+            let Some((ctl, conn)) = e.read() else {
+                continue;
+            };
+            if ctl & LOSER != 0 {
+                continue;
+            }
+            let st = entry::state(ctl);
+            f(&ConnView {
+                conn,
+                state: st,
+                state_name: state::state_name(conn.proto, st),
+                expires_ms: entry::remaining_ms(ctl, now).max(0) as u32,
+                no_output: ctl & NO_OUTPUT != 0,
+            });
+        }
+    }
+}
+
+impl ConnOwner {
+    pub fn table(&self) -> &Arc<ConnTable> {
+        &self.table
+    }
+
+    /// Entries of this partition still free.
+    pub fn available(&self) -> usize {
+        self.free.len()
+    }
+
+    /// Creates the entry for a new connection, in state NONE (counted inactive on its
+    /// destination, §1.5) with NONE's timeout; DR/TUN entries start with NOOUTPUT. The
+    /// caller then applies the creating packet with [`ConnTable::update`] (a SYN makes it
+    /// SYN_RECV, §1.4). The caller has looked the key up and found nothing; if another worker
+    /// inserted the same key meanwhile, one of the two inserts fails with
+    /// [`InsertError::Exists`] and its caller uses the other entry.
+    pub fn insert(&mut self, conn: &Conn, now: u64) -> Result<ConnHit, InsertError> {
+        let idx = self.free.pop().ok_or(InsertError::Full)?;
+        let t = &*self.table;
+        let flags = if conn.fwd == FWD_MASQ { 0 } else { NO_OUTPUT };
+        let st = 0; // TcpState::None, and UDP's only state
+        let deadline = (now as u32).wrapping_add(t.timeouts.ms(conn.proto, st));
+        t.dests.conn_created(conn.dest);
+        let gen = t.entries[idx as usize].init(conn, flags, st, deadline);
+        self.set_used();
+        let (hin, hout) = (t.in_hash(conn), t.out_hash(conn));
+        if !t.in_index.insert(hin, idx) {
+            self.withdraw(idx, false, false);
+            return Err(InsertError::Full);
+        }
+        if !t.out_index.insert(hout, idx) {
+            self.withdraw(idx, true, false);
+            return Err(InsertError::Full);
+        }
+        if !self.win_duplicate_race(conn, idx, hin) {
+            self.withdraw(idx, true, true);
+            return Err(InsertError::Exists);
+        }
+        Ok(ConnHit {
+            conn: *conn,
+            state: st,
+            no_output: flags != 0,
+            idx,
+            gen,
+        })
+    }
+
+    /// Settles a race between workers inserting the same in-key at once, so exactly one
+    /// entry survives. Every inserter links first, then (after a SeqCst fence, so of any two
+    /// racers at least one sees the other) looks for other entries with its key: a CONFIRMED
+    /// one, or an unconfirmed one with a lower number, wins over us; an unconfirmed one with
+    /// a higher number is marked LOSER (which makes its own confirmation fail). Finally we
+    /// confirm ourselves unless someone marked us. Entries that existed before are all
+    /// confirmed, so a late duplicate always loses to them.
+    fn win_duplicate_race(&self, conn: &Conn, idx: u32, hin: u64) -> bool {
+        fence(SeqCst);
+        let t = &*self.table;
+        let same_key = |c: &Conn| {
+            c.proto == conn.proto
+                && c.caddr == conn.caddr
+                && c.cport == conn.cport
+                && c.vaddr == conn.vaddr
+                && c.vport == conn.vport
+        };
+        let lost = t.in_index.find(hin, |other| {
+            if other == idx {
+                return None;
+            }
+            let (ctl, c) = t.entries[other as usize].read()?;
+            if !same_key(&c) || ctl & LOSER != 0 {
+                return None;
+            }
+            (ctl & CONFIRMED != 0 || other < idx || !self.mark_loser(other, ctl)).then_some(())
+        });
+        lost.is_none() && self.confirm(idx)
+    }
+
+    /// Marks an unconfirmed rival LOSER. False if it got confirmed first (then we lose).
+    fn mark_loser(&self, other: u32, mut cur: u64) -> bool {
+        let e = &self.table.entries[other as usize];
+        let gen = entry::gen(cur);
+        loop {
+            if cur & LIVE == 0 || entry::gen(cur) != gen || cur & LOSER != 0 {
+                return true; // gone or already marked: not in our way
+            }
+            if cur & CONFIRMED != 0 {
+                return false;
+            }
+            match e
+                .ctl
+                .compare_exchange_weak(cur, cur | LOSER, AcqRel, Acquire)
+            {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Sets CONFIRMED on our own entry unless a rival marked it LOSER or it was expired.
+    fn confirm(&self, idx: u32) -> bool {
+        let e = &self.table.entries[idx as usize];
+        let mut cur = e.ctl.load(Acquire);
+        loop {
+            if cur & (LOSER | LIVE) != LIVE {
+                return false;
+            }
+            match e
+                .ctl
+                .compare_exchange_weak(cur, cur | CONFIRMED, AcqRel, Acquire)
+            {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Takes back an entry that failed to insert.
+    fn withdraw(&mut self, idx: u32, in_linked: bool, out_linked: bool) {
+        let t = &*self.table;
+        let conn = t.entries[idx as usize].owner_read();
+        if in_linked {
+            t.in_index.remove(t.in_hash(&conn), idx);
+        }
+        if out_linked {
+            t.out_index.remove(t.out_hash(&conn), idx);
+        }
+        t.kill_if(idx, &conn, |_| true);
+        self.release(idx);
+    }
+
+    /// Returns an unlinked, dead entry to the free list, bumping its generation.
+    fn release(&mut self, idx: u32) {
+        let e = &self.table.entries[idx as usize];
+        let cur = e.ctl.load(Relaxed);
+        debug_assert_eq!(cur & LIVE, 0);
+        e.ctl.store(entry::reclaimed(cur), Release);
+        self.free.push(idx);
+        self.set_used();
+    }
+
+    fn set_used(&self) {
+        let used = (self.end - self.start) as usize - self.free.len();
+        self.table.used[self.part].store(used as u32, Relaxed);
+    }
+
+    /// Visits the next `budget` entries of this partition (round robin) and reclaims those
+    /// whose deadline has passed or that were expired with [`ConnTable::expire_now`]:
+    /// destination counters drop (`ip_vs_unbind_dest`), both index slots are emptied, the
+    /// entry goes back to the free list. Returns how many entries were reclaimed. Call it
+    /// often enough to cover the partition about once a second.
+    pub fn expire_step(&mut self, now: u64, budget: usize) -> usize {
+        let mut reclaimed = 0;
+        for _ in 0..budget.min((self.end - self.start) as usize) {
+            let idx = self.cursor;
+            self.cursor = if idx + 1 == self.end {
+                self.start
+            } else {
+                idx + 1
+            };
+            if self.try_reclaim(idx, now) {
+                reclaimed += 1;
+            }
+        }
+        reclaimed
+    }
+
+    fn try_reclaim(&mut self, idx: u32, now: u64) -> bool {
+        let t = &*self.table;
+        let ctl = t.entries[idx as usize].ctl.load(Acquire);
+        if ctl & LINKED == 0 {
+            return false;
+        }
+        // A packet may re-arm the timer concurrently: the deadline is checked again on the
+        // word the CAS replaces, so a refreshed entry stays.
+        let due = |c: u64| entry::remaining_ms(c, now) <= 0;
+        let conn = t.entries[idx as usize].owner_read();
+        if ctl & LIVE != 0 && !t.kill_if(idx, &conn, due) {
+            return false;
+        }
+        t.in_index.remove(t.in_hash(&conn), idx);
+        t.out_index.remove(t.out_hash(&conn), idx);
+        self.release(idx);
+        true
+    }
+}

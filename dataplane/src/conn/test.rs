@@ -1,0 +1,426 @@
+//! Connection table tests: both directions, expiry on a test clock, full table, counters,
+//! reuse, and concurrency against a model.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use super::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use super::*;
+use crate::dest::DestTable;
+
+const C: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+const V: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const R1: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 11);
+const R2: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 21);
+const SEC: u64 = 1000;
+
+fn table(capacity: usize, workers: usize) -> (Arc<ConnTable>, Vec<ConnOwner>) {
+    let dests = Arc::new(DestTable::new(16));
+    ConnTable::with_seed(capacity, workers, dests, Arc::default(), 7)
+}
+
+/// ipvs-forwarding §7.0: C:40000 → V:80 NAT to R1:8080 (dest slot 1).
+fn nat(cport: u16) -> Conn {
+    Conn {
+        proto: PROTO_TCP,
+        caddr: C,
+        cport,
+        vaddr: V,
+        vport: 80,
+        daddr: R1,
+        dport: 8080,
+        fwd: FWD_MASQ,
+        dest: 1,
+    }
+}
+
+/// The same client to DR server R2 (dest slot 2).
+fn dr(cport: u16) -> Conn {
+    Conn {
+        daddr: R2,
+        dport: 80,
+        fwd: FWD_ROUTE,
+        dest: 2,
+        ..nat(cport)
+    }
+}
+
+fn find_in(t: &ConnTable, c: &Conn) -> Option<ConnHit> {
+    t.lookup_in(c.proto, c.caddr, c.cport, c.vaddr, c.vport)
+}
+
+fn find_out(t: &ConnTable, c: &Conn) -> Option<ConnHit> {
+    let (s, sp) = c.reply_src();
+    t.lookup_out(c.proto, s, sp, c.caddr, c.cport)
+}
+
+fn name(t: &ConnTable, c: &Conn) -> &'static str {
+    state::state_name(c.proto, find_in(t, c).expect("entry").state)
+}
+
+/// Looks the entry up in `dir` and applies one packet.
+fn packet(t: &ConnTable, c: &Conn, dir: Dir, flags: u8, now: u64) -> &'static str {
+    let hit = match dir {
+        Dir::Output => find_out(t, c),
+        _ => find_in(t, c),
+    }
+    .expect("entry");
+    let tr = t.update(&hit, dir, flags, now).expect("live");
+    state::state_name(c.proto, tr.new)
+}
+
+fn expires(t: &ConnTable, now: u64) -> Vec<(&'static str, u32)> {
+    let mut v = vec![];
+    t.for_each_live(now, |cv| v.push((cv.state_name, cv.expires_ms)));
+    v
+}
+
+#[test]
+fn both_directions_find_the_same_entry() {
+    let (t, mut owners) = table(64, 1);
+    let w = &mut owners[0];
+    let a = w.insert(&nat(40000), 0).unwrap();
+    let b = w.insert(&dr(40001), 0).unwrap();
+    assert_eq!(find_in(&t, &nat(40000)), Some(a));
+    assert_eq!(
+        find_out(&t, &nat(40000)).map(|h| h.index()),
+        Some(a.index())
+    );
+    // NAT replies come from the real server; others are matched on the VIP (§2.1).
+    assert!(t.lookup_out(PROTO_TCP, V, 80, C, 40000).is_none());
+    assert_eq!(
+        t.lookup_out(PROTO_TCP, V, 80, C, 40001).map(|h| h.index()),
+        Some(b.index())
+    );
+    assert!(t.lookup_out(PROTO_TCP, R2, 80, C, 40001).is_none());
+    // Every key field matters.
+    assert!(t.lookup_in(PROTO_UDP, C, 40000, V, 80).is_none());
+    assert!(t.lookup_in(PROTO_TCP, C, 40002, V, 80).is_none());
+    assert!(t.lookup_in(PROTO_TCP, C, 40000, V, 81).is_none());
+    assert!(t.lookup_in(PROTO_TCP, R1, 40000, V, 80).is_none());
+    assert_eq!(a.conn, nat(40000));
+    assert!(b.no_output && !a.no_output);
+    assert_eq!(t.len(), 2);
+}
+
+#[test]
+fn nat_walk_moves_state_counters_and_timer() {
+    let (t, mut owners) = table(64, 1);
+    let d = t.dests();
+    let c = nat(40000);
+    owners[0].insert(&c, 0).unwrap();
+    // Created inactive (§1.5).
+    assert_eq!((name(&t, &c), d.counts(1)), ("NONE", (0, 1)));
+    assert_eq!(packet(&t, &c, Dir::Input, TCP_SYN, 0), "SYN_RECV");
+    assert_eq!(d.counts(1), (1, 0));
+    assert_eq!(expires(&t, 0), [("SYN_RECV", 60_000)]);
+    assert_eq!(
+        packet(&t, &c, Dir::Output, TCP_SYN | TCP_ACK, SEC),
+        "SYN_RECV"
+    );
+    assert_eq!(packet(&t, &c, Dir::Input, TCP_ACK, 2 * SEC), "ESTABLISHED");
+    assert_eq!(expires(&t, 3 * SEC), [("ESTABLISHED", 899_000)]);
+    assert_eq!(d.counts(1), (1, 0));
+    assert_eq!(
+        packet(&t, &c, Dir::Input, TCP_FIN | TCP_ACK, 3 * SEC),
+        "CLOSE_WAIT"
+    );
+    assert_eq!(d.counts(1), (0, 1));
+    assert_eq!(packet(&t, &c, Dir::Output, TCP_ACK, 3 * SEC), "CLOSE_WAIT");
+    assert_eq!(
+        packet(&t, &c, Dir::Output, TCP_FIN | TCP_ACK, 3 * SEC),
+        "TIME_WAIT"
+    );
+    assert_eq!(packet(&t, &c, Dir::Input, TCP_ACK, 4 * SEC), "TIME_WAIT");
+    assert_eq!(expires(&t, 4 * SEC), [("TIME_WAIT", 120_000)]);
+    assert_eq!(d.counts(1), (0, 1));
+}
+
+#[test]
+fn dr_uses_input_only_until_a_reply() {
+    let (t, mut owners) = table(64, 1);
+    let c = dr(40000);
+    owners[0].insert(&c, 0).unwrap();
+    let flags = [TCP_SYN, TCP_ACK, TCP_ACK, TCP_FIN | TCP_ACK, TCP_ACK];
+    let states: Vec<_> = flags
+        .iter()
+        .map(|&f| packet(&t, &c, Dir::Input, f, 0))
+        .collect();
+    // §1.4.3 DR walk: ends in FIN_WAIT (INPUT-ONLY ES + FIN → FW).
+    assert_eq!(
+        states,
+        [
+            "SYN_RECV",
+            "ESTABLISHED",
+            "ESTABLISHED",
+            "FIN_WAIT",
+            "FIN_WAIT"
+        ]
+    );
+
+    let c2 = dr(40001);
+    owners[0].insert(&c2, 0).unwrap();
+    packet(&t, &c2, Dir::Input, TCP_SYN, 0);
+    packet(&t, &c2, Dir::Input, TCP_ACK, 0);
+    // A reply clears NOOUTPUT for good: ES + FIN (in) is then CLOSE_WAIT (INPUT table).
+    packet(&t, &c2, Dir::Output, TCP_ACK, 0);
+    assert!(!find_in(&t, &c2).unwrap().no_output);
+    assert_eq!(packet(&t, &c2, Dir::Input, TCP_FIN, 0), "CLOSE_WAIT");
+}
+
+#[test]
+fn udp_is_one_inactive_state() {
+    let (t, mut owners) = table(64, 1);
+    let c = Conn {
+        proto: PROTO_UDP,
+        vport: 53,
+        dport: 53,
+        ..nat(40001)
+    };
+    owners[0].insert(&c, 0).unwrap();
+    assert_eq!(packet(&t, &c, Dir::Input, 0, 0), "UDP");
+    assert_eq!(packet(&t, &c, Dir::Output, 0, 10 * SEC), "UDP");
+    assert_eq!(t.dests().counts(1), (0, 1));
+    assert_eq!(expires(&t, 10 * SEC), [("UDP", 300_000)]);
+    t.timeouts().set(0, 0, 10);
+    // A --set change applies at the next packet only (§1.7).
+    assert_eq!(expires(&t, 10 * SEC), [("UDP", 300_000)]);
+    packet(&t, &c, Dir::Input, 0, 10 * SEC);
+    assert_eq!(expires(&t, 10 * SEC), [("UDP", 10_000)]);
+}
+
+#[test]
+fn expiry_follows_the_clock() {
+    let (t, mut owners) = table(64, 1);
+    let w = &mut owners[0];
+    let c = nat(40000);
+    w.insert(&c, 0).unwrap();
+    packet(&t, &c, Dir::Input, TCP_SYN, 0); // SYN_RECV, 60 s
+    let udp = Conn {
+        proto: PROTO_UDP,
+        ..nat(40001)
+    };
+    w.insert(&udp, 0).unwrap();
+    packet(&t, &udp, Dir::Input, 0, 0); // 300 s
+    assert_eq!(w.expire_step(59_999, 64), 0);
+    assert!(find_in(&t, &c).is_some());
+    // A packet re-arms the timer (§2.7).
+    packet(&t, &c, Dir::Input, TCP_ACK, 59_999); // ESTABLISHED, 900 s
+    assert_eq!(w.expire_step(60_000, 64), 0);
+    assert_eq!(t.dests().counts(1), (1, 1));
+    assert_eq!(w.expire_step(299_999, 64), 0);
+    assert_eq!(w.expire_step(300_000, 64), 1, "UDP after 300 s");
+    assert_eq!(t.dests().counts(1), (1, 0));
+    assert_eq!(w.expire_step(959_998, 64), 0);
+    assert_eq!(
+        w.expire_step(959_999, 64),
+        1,
+        "ESTABLISHED 900 s after its last packet"
+    );
+    assert!(find_in(&t, &c).is_none() && find_out(&t, &c).is_none());
+    assert_eq!(t.dests().counts(1), (0, 0));
+    assert!(t.is_empty());
+    assert_eq!(w.available(), 64);
+}
+
+#[test]
+fn expire_step_is_bounded_and_round_robin() {
+    let (t, mut owners) = table(8, 1);
+    let w = &mut owners[0];
+    for p in 0..8 {
+        w.insert(&nat(p), 0).unwrap();
+    }
+    // NONE: 2 s. Three per call, wrapping around the partition.
+    assert_eq!(w.expire_step(2 * SEC, 3), 3);
+    assert_eq!(w.expire_step(2 * SEC, 3), 3);
+    assert_eq!(w.expire_step(2 * SEC, 3), 2);
+    assert!(t.is_empty());
+    assert_eq!(t.dests().counts(1), (0, 0));
+}
+
+#[test]
+fn full_table_refuses_and_keeps_established() {
+    let (t, mut owners) = table(4, 2);
+    let mut ok = 0;
+    for p in 0..4 {
+        let w = &mut owners[usize::from(p % 2)];
+        let h = w.insert(&nat(p), 0).unwrap();
+        t.update(&h, Dir::Input, TCP_SYN, 0).unwrap();
+        t.update(&h, Dir::Input, TCP_ACK, 0).unwrap();
+        ok += 1;
+    }
+    assert_eq!(ok, 4);
+    assert_eq!(owners[0].insert(&nat(100), 0), Err(InsertError::Full));
+    assert_eq!(owners[1].insert(&nat(101), 0), Err(InsertError::Full));
+    for p in 0..4 {
+        assert_eq!(name(&t, &nat(p)), "ESTABLISHED");
+    }
+    assert_eq!(t.dests().counts(1), (4, 0));
+    // Nothing expires before its time, so nothing makes room.
+    assert_eq!(owners[0].expire_step(SEC, 10), 0);
+    assert_eq!(owners[0].insert(&nat(100), SEC), Err(InsertError::Full));
+}
+
+#[test]
+fn port_reuse_in_time_wait_reschedules() {
+    // §7.5: TIME_WAIT + new SYN with conn_reuse_mode=1 → expire, schedule anew.
+    let (t, mut owners) = table(16, 2);
+    let old = nat(40000);
+    owners[1].insert(&old, 0).unwrap();
+    for (dir, f) in [
+        (Dir::Input, TCP_SYN),
+        (Dir::Output, TCP_SYN | TCP_ACK),
+        (Dir::Input, TCP_ACK),
+        (Dir::Input, TCP_FIN | TCP_ACK),
+        (Dir::Output, TCP_FIN | TCP_ACK),
+    ] {
+        packet(&t, &old, dir, f, 0);
+    }
+    let hit = find_in(&t, &old).unwrap();
+    assert_eq!(state::state_name(PROTO_TCP, hit.state), "TIME_WAIT");
+    assert!(reuse_on_syn(PROTO_TCP, hit.state, hit.no_output, 1));
+    // Worker 0 gets the SYN, although worker 1 owns the entry.
+    assert!(t.expire_now(&hit));
+    assert!(!t.expire_now(&hit), "only once");
+    assert_eq!(t.update(&hit, Dir::Input, TCP_SYN, 0), Err(Stale));
+    assert!(find_in(&t, &old).is_none());
+    assert_eq!(t.dests().counts(1), (0, 0));
+    let new = Conn {
+        daddr: R2,
+        dest: 2,
+        ..old
+    };
+    owners[0].insert(&new, SEC).unwrap();
+    assert_eq!(packet(&t, &new, Dir::Input, TCP_SYN, SEC), "SYN_RECV");
+    assert_eq!(find_in(&t, &old).unwrap().conn.daddr, R2);
+    assert_eq!(t.dests().counts(2), (1, 0));
+    // The owner reclaims the dead entry whenever its scan comes by.
+    assert_eq!(t.len(), 2);
+    assert_eq!(owners[1].expire_step(SEC, 8), 1);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn a_stale_hit_cannot_touch_the_next_connection() {
+    let (t, mut owners) = table(1, 1);
+    let w = &mut owners[0];
+    let first = w.insert(&nat(1), 0).unwrap();
+    assert_eq!(w.expire_step(2 * SEC, 1), 1);
+    let second = w.insert(&nat(2), 2 * SEC).unwrap();
+    assert_eq!(first.index(), second.index(), "same entry reused");
+    assert_eq!(t.update(&first, Dir::Input, TCP_RST, 2 * SEC), Err(Stale));
+    assert!(!t.expire_now(&first));
+    assert!(find_in(&t, &nat(1)).is_none());
+    assert_eq!(name(&t, &nat(2)), "NONE");
+}
+
+#[test]
+fn rst_and_bare_segments() {
+    let (t, mut owners) = table(8, 1);
+    let c = nat(1);
+    owners[0].insert(&c, 0).unwrap();
+    packet(&t, &c, Dir::Input, TCP_SYN, 0);
+    packet(&t, &c, Dir::Input, TCP_ACK, 0);
+    // A PSH-only segment forces CLOSE, 10 s (§1.2).
+    assert_eq!(packet(&t, &c, Dir::Input, 0x08, 0), "CLOSE");
+    assert_eq!(expires(&t, 0), [("CLOSE", 10_000)]);
+    assert_eq!(t.dests().counts(1), (0, 1));
+}
+
+#[test]
+fn view_lists_every_live_entry() {
+    let (t, mut owners) = table(64, 2);
+    owners[0].insert(&nat(1), 0).unwrap();
+    owners[1].insert(&dr(2), 0).unwrap();
+    let mut v = vec![];
+    t.for_each_live(500, |cv| v.push(*cv));
+    v.sort_by_key(|cv| cv.conn.cport);
+    assert_eq!(v.len(), 2);
+    assert_eq!(
+        (v[0].conn, v[0].state_name, v[0].expires_ms),
+        (nat(1), "NONE", 1500)
+    );
+    assert!(v[1].no_output);
+    // Past the deadline but not reaped yet: shown with 0 left.
+    t.for_each_live(10 * SEC, |cv| assert_eq!(cv.expires_ms, 0));
+}
+
+#[test]
+fn deadlines_wrap_around_32_bit_milliseconds() {
+    let (t, mut owners) = table(4, 1);
+    let start = u64::from(u32::MAX) - 500; // the u32 clock wraps 501 ms later
+    let c = nat(1);
+    owners[0].insert(&c, start).unwrap();
+    packet(&t, &c, Dir::Input, TCP_SYN, start);
+    assert_eq!(expires(&t, start + 1000), [("SYN_RECV", 59_000)]);
+    assert_eq!(owners[0].expire_step(start + 59_999, 4), 0);
+    assert_eq!(owners[0].expire_step(start + 60_000, 4), 1);
+}
+
+#[test]
+fn memory_per_entry() {
+    assert_eq!(std::mem::size_of::<entry::Entry>(), 32);
+    let (t, _) = table(1 << 16, 2);
+    assert_eq!(t.memory_bytes(), (1 << 16) * BYTES_PER_ENTRY);
+    assert_eq!(BYTES_PER_ENTRY, 68);
+}
+
+/// Connection number `i` of a big fill: distinct in-keys and out-keys.
+fn numbered(i: u32) -> Conn {
+    Conn {
+        caddr: Ipv4Addr::from(0x6400_0000 | i >> 16),
+        cport: i as u16,
+        ..nat(0)
+    }
+}
+
+/// Allocates a table of `cap`, fills it completely (both indexes at 50 %), looks up a
+/// sample in both directions, checks the next insert is refused, prints the times.
+fn fill_and_probe(cap: usize) {
+    use std::time::Instant;
+    let t0 = Instant::now();
+    let dests = Arc::new(DestTable::new(16));
+    let (t, mut owners) = ConnTable::new(cap, 2, dests, Arc::default());
+    let alloc = t0.elapsed();
+    assert_eq!(t.memory_bytes(), cap * BYTES_PER_ENTRY);
+    let t1 = Instant::now();
+    for i in 0..cap as u32 {
+        let own = &mut owners[(i & 1) as usize];
+        own.insert(&numbered(i), 0).expect("room for every entry");
+    }
+    let fill = t1.elapsed();
+    assert_eq!(t.len(), cap);
+    assert_eq!(
+        owners[0].insert(&numbered(u32::MAX), 0),
+        Err(InsertError::Full)
+    );
+    let t2 = Instant::now();
+    let mut n = 0;
+    for i in (0..cap as u32).step_by(97) {
+        let c = numbered(i);
+        assert_eq!(find_in(&t, &c).unwrap().conn, c);
+        assert_eq!(find_out(&t, &c).unwrap().conn, c);
+        n += 1;
+    }
+    let look = t2.elapsed();
+    eprintln!(
+        "{cap} entries: {} MiB, alloc {alloc:?}, insert {:?} each, lookup {:?} each",
+        t.memory_bytes() >> 20,
+        fill / cap as u32,
+        look / (2 * n),
+    );
+}
+
+/// 1M entries (the default capacity), about 68 MiB.
+#[test]
+#[ignore = "slow in debug builds; run in release with --ignored"]
+fn one_million_entries() {
+    fill_and_probe(1 << 20);
+}
+
+/// 16M entries, about 1.1 GiB.
+#[test]
+#[ignore = "allocates 1.1 GiB; run in release with --ignored"]
+fn sixteen_million_entries() {
+    fill_and_probe(16 << 20);
+}

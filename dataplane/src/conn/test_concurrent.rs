@@ -1,0 +1,301 @@
+//! Several workers at once, checked against per-worker models: no lost connection, no
+//! duplicate, no entry found under a key it does not have, exact destination counters.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use super::state::{is_active, PROTO_TCP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
+use super::*;
+use crate::dest::DestTable;
+
+const WORKERS: usize = 4;
+const PER_WORKER: usize = 1024;
+/// Keys per worker: more than its share of the table, so it also runs full.
+const KEYS: u16 = 1400;
+const DESTS: u32 = 16;
+
+/// Small deterministic PRNG (xorshift64*), one per thread.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The connection of key `k`: every field is a function of the key, so a reader can tell a
+/// torn or misattributed entry from a good one.
+fn conn_of(k: u16) -> Conn {
+    let k32 = u32::from(k);
+    Conn {
+        proto: PROTO_TCP,
+        caddr: Ipv4Addr::from(0xcb00_0000 | (k32 % 7)),
+        cport: k,
+        vaddr: Ipv4Addr::new(198, 51, 100, 1),
+        vport: 80,
+        daddr: Ipv4Addr::from(0x0a00_0000 | k32.wrapping_mul(2_654_435_761) >> 8),
+        dport: k ^ 0x5555,
+        fwd: if k.is_multiple_of(3) {
+            FWD_ROUTE
+        } else {
+            FWD_MASQ
+        },
+        dest: k32 % DESTS,
+    }
+}
+
+fn key_of(w: usize, i: u16) -> u16 {
+    w as u16 * 10_000 + i
+}
+
+fn check_hit(hit: Option<ConnHit>, k: u16) -> Option<ConnHit> {
+    if let Some(h) = hit {
+        assert_eq!(
+            h.conn,
+            conn_of(k),
+            "entry found under a key it does not have"
+        );
+    }
+    hit
+}
+
+fn lookup_both(t: &ConnTable, k: u16) -> (Option<ConnHit>, Option<ConnHit>) {
+    let c = conn_of(k);
+    let (s, sp) = c.reply_src();
+    (
+        check_hit(t.lookup_in(c.proto, c.caddr, c.cport, c.vaddr, c.vport), k),
+        check_hit(t.lookup_out(c.proto, s, sp, c.caddr, c.cport), k),
+    )
+}
+
+/// What one worker knows of its own connections: key → (state, deadline).
+type Model = HashMap<u16, (u8, u64)>;
+
+fn worker(t: Arc<ConnTable>, mut own: ConnOwner, w: usize, start: Arc<Barrier>) -> Model {
+    let mut rng = Rng(0x9e37_79b9 + w as u64 * 7919);
+    let mut model = Model::new();
+    let mut now = 1_000u64;
+    start.wait();
+    for _ in 0..12_000 {
+        now += 23;
+        match rng.below(10) {
+            0..=3 => insert(
+                &t,
+                &mut own,
+                &mut model,
+                key_of(w, rng.below(u64::from(KEYS)) as u16),
+                now,
+            ),
+            4 | 5 => {
+                let k = key_of(w, rng.below(u64::from(KEYS)) as u16);
+                touch(&t, &mut model, k, now)
+            }
+            6..=8 => {
+                // Anybody's key: whatever is found must be exactly that key's connection.
+                let k = key_of(
+                    rng.below(WORKERS as u64) as usize,
+                    rng.below(u64::from(KEYS)) as u16,
+                );
+                lookup_both(&t, k);
+            }
+            _ => expire_all(&mut own, &mut model, now),
+        }
+    }
+    model
+}
+
+fn insert(t: &ConnTable, own: &mut ConnOwner, model: &mut Model, k: u16, now: u64) {
+    let (hin, hout) = lookup_both(t, k);
+    assert_eq!(
+        hin.is_some(),
+        model.contains_key(&k),
+        "lost or phantom (in) {k}"
+    );
+    assert_eq!(
+        hout.is_some(),
+        model.contains_key(&k),
+        "lost or phantom (out) {k}"
+    );
+    if hin.is_some() {
+        return;
+    }
+    match own.insert(&conn_of(k), now) {
+        Ok(h) => {
+            let tr = t.update(&h, Dir::Input, TCP_SYN, now).unwrap();
+            model.insert(k, (tr.new, now + 60_000));
+        }
+        Err(InsertError::Full) => assert_eq!(own.available(), 0, "refused with room left"),
+        Err(e) => panic!("{e:?} for a key only this worker inserts"),
+    }
+}
+
+fn touch(t: &ConnTable, model: &mut Model, k: u16, now: u64) {
+    let (hin, hout) = lookup_both(t, k);
+    let Some(&(state, _)) = model.get(&k) else {
+        assert!(hin.is_none() && hout.is_none(), "phantom {k}");
+        return;
+    };
+    let hit = hin.expect("lost (in)");
+    assert_eq!(hout.expect("lost (out)").index(), hit.index());
+    assert_eq!(hit.state, state);
+    let flags = [TCP_ACK, TCP_FIN | TCP_ACK, TCP_RST, TCP_SYN][(now % 4) as usize];
+    let tr = t.update(&hit, Dir::Input, flags, now).unwrap();
+    assert_eq!(tr.old, state);
+    let secs = u64::from(t.timeouts().secs(PROTO_TCP, tr.new));
+    model.insert(k, (tr.new, now + secs * 1000));
+}
+
+fn expire_all(own: &mut ConnOwner, model: &mut Model, now: u64) {
+    // A full round, so exactly the due entries go.
+    let reaped = own.expire_step(now, PER_WORKER);
+    let before = model.len();
+    model.retain(|_, &mut (_, deadline)| deadline > now);
+    assert_eq!(reaped, before - model.len());
+    assert_eq!(own.available(), PER_WORKER - model.len());
+}
+
+#[test]
+fn workers_insert_lookup_expire_at_once() {
+    let dests = Arc::new(DestTable::new(DESTS as usize));
+    let (t, owners) = ConnTable::new(
+        WORKERS * PER_WORKER,
+        WORKERS,
+        Arc::clone(&dests),
+        Arc::default(),
+    );
+    let start = Arc::new(Barrier::new(WORKERS));
+    let handles: Vec<_> = owners
+        .into_iter()
+        .enumerate()
+        .map(|(w, own)| {
+            let (t, start) = (Arc::clone(&t), Arc::clone(&start));
+            thread::spawn(move || worker(t, own, w, start))
+        })
+        .collect();
+    let models: Vec<Model> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+
+    // Every modelled connection is in the table exactly once, and nothing else is.
+    let mut live: HashMap<u16, usize> = HashMap::new();
+    t.for_each_live(0, |cv| *live.entry(cv.conn.cport).or_default() += 1);
+    let total: usize = models.iter().map(Model::len).sum();
+    assert_eq!(live.len(), total);
+    assert!(live.values().all(|&n| n == 1), "duplicate entry");
+    assert_eq!(t.len(), total);
+    // Destination counters are exactly what the final states say.
+    let mut want = vec![(0u32, 0u32); DESTS as usize];
+    for (&k, &(state, _)) in models.iter().flatten() {
+        assert_eq!(live.get(&k), Some(&1), "lost {k}");
+        let c = &mut want[conn_of(k).dest as usize];
+        if is_active(PROTO_TCP, state) {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+    let got: Vec<_> = (0..DESTS).map(|d| dests.counts(d)).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn racing_inserts_of_one_key_leave_one_entry() {
+    const SHARED: u16 = 300;
+    let dests = Arc::new(DestTable::new(DESTS as usize));
+    let (t, owners) = ConnTable::new(WORKERS * 512, WORKERS, Arc::clone(&dests), Arc::default());
+    let won = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(Barrier::new(WORKERS));
+    let handles: Vec<_> = owners
+        .into_iter()
+        .map(|mut own| {
+            let (t, won, start) = (Arc::clone(&t), Arc::clone(&won), Arc::clone(&start));
+            thread::spawn(move || {
+                start.wait();
+                for k in 0..SHARED {
+                    let c = conn_of(k);
+                    if t.lookup_in(c.proto, c.caddr, c.cport, c.vaddr, c.vport)
+                        .is_some()
+                    {
+                        continue;
+                    }
+                    match own.insert(&c, 0) {
+                        Ok(_) => {
+                            won.fetch_add(1, Relaxed);
+                        }
+                        Err(InsertError::Exists) => {}
+                        Err(InsertError::Full) => panic!("full"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut live: HashMap<u16, usize> = HashMap::new();
+    t.for_each_live(0, |cv| *live.entry(cv.conn.cport).or_default() += 1);
+    assert_eq!(live.len(), usize::from(SHARED), "lost");
+    assert!(live.values().all(|&n| n == 1), "duplicate");
+    assert_eq!(won.load(Relaxed), usize::from(SHARED));
+    let inactive: u32 = (0..DESTS).map(|d| dests.counts(d).1).sum();
+    assert_eq!(
+        inactive,
+        u32::from(SHARED),
+        "withdrawn entries left no count behind"
+    );
+}
+
+#[test]
+fn concurrent_transitions_count_exactly_once() {
+    // Every worker hammers the same entries with random segments in both directions.
+    let dests = Arc::new(DestTable::new(DESTS as usize));
+    let (t, mut owners) = ConnTable::new(256, WORKERS, Arc::clone(&dests), Arc::default());
+    let keys: Vec<u16> = (0..64).collect();
+    for &k in &keys {
+        owners[usize::from(k) % WORKERS]
+            .insert(&conn_of(k), 0)
+            .unwrap();
+    }
+    let start = Arc::new(Barrier::new(WORKERS));
+    let handles: Vec<_> = (0..WORKERS)
+        .map(|w| {
+            let (t, start, keys) = (Arc::clone(&t), Arc::clone(&start), keys.clone());
+            thread::spawn(move || {
+                let mut rng = Rng(w as u64 + 1);
+                start.wait();
+                for i in 0..20_000u64 {
+                    let k = keys[rng.below(keys.len() as u64) as usize];
+                    let (hin, hout) = lookup_both(&t, k);
+                    let (hit, dir) = match rng.below(2) {
+                        0 => (hin.unwrap(), Dir::Input),
+                        _ => (hout.unwrap(), Dir::Output),
+                    };
+                    let flags = [TCP_SYN, TCP_ACK, TCP_FIN, TCP_RST, 0][rng.below(5) as usize];
+                    t.update(&hit, dir, flags, i).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let mut want = vec![(0u32, 0u32); DESTS as usize];
+    t.for_each_live(0, |cv| {
+        let c = &mut want[cv.conn.dest as usize];
+        if is_active(PROTO_TCP, cv.state) {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    });
+    let got: Vec<_> = (0..DESTS).map(|d| dests.counts(d)).collect();
+    assert_eq!(got, want);
+}

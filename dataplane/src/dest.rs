@@ -1,0 +1,190 @@
+//! Live per-real-server connection counters, shared by the control thread and every worker.
+//!
+//! IPVS keeps `activeconns` and `inactconns` on each destination (ipvs-schedulers §4): every
+//! new connection counts as inactive, TCP state changes move it between the two, expiry
+//! removes it. lc/wlc/sed/nq read them to pick a server and `ipvsadm -Ln` prints them.
+//!
+//! A destination is a slot id (`u32`) into a fixed [`DestTable`], allocated once at start so
+//! the packet path never allocates. Both counters live in one `AtomicU64` (active in the high
+//! half, inactive in the low half) so that
+//! * an active ↔ inactive move is one `fetch_add`, never a moment where the connection is
+//!   counted twice or not at all, and
+//! * a scheduler reads a consistent `(active, inactive)` pair with one load.
+//!
+//! Slots are handed out and taken back only by the control thread, through a
+//! [`SlotAllocator`] it owns. A deleted destination goes to IPVS's "trash" (ipvs-schedulers
+//! §8): its connections keep counting on it until they expire, so its slot may be reused only
+//! once [`DestTable::reclaimable`] says both counters are back to zero.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use crossbeam::utils::CachePadded;
+
+/// Default number of destination slots.
+pub const DEFAULT_DEST_CAPACITY: usize = 65_536;
+
+/// One unit of the `active` half of the packed counter word.
+const ACTIVE_ONE: u64 = 1 << 32;
+/// inactive − 1, active + 1 (valid while inactive ≥ 1, which the state machine guarantees).
+const TO_ACTIVE: u64 = ACTIVE_ONE - 1;
+
+/// Fixed-capacity table of `(active, inactive)` counters, indexed by destination slot.
+pub struct DestTable {
+    // Padded: workers on different cores bump counters of different servers.
+    slots: Box<[CachePadded<AtomicU64>]>,
+}
+
+impl DestTable {
+    /// Allocates `capacity` zeroed slots in one go.
+    pub fn new(capacity: usize) -> Self {
+        let slots = (0..capacity)
+            .map(|_| CachePadded::new(AtomicU64::new(0)))
+            .collect();
+        DestTable { slots }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// `(active, inactive)` of `slot`, read together (for lc and `ipvsadm -Ln`).
+    #[inline]
+    pub fn counts(&self, slot: u32) -> (u32, u32) {
+        let v = self.slots[slot as usize].load(Relaxed);
+        ((v >> 32) as u32, v as u32)
+    }
+
+    /// `active * 256 + inactive`, IPVS's `ip_vs_dest_conn_overhead` (ipvs-schedulers §0).
+    #[inline]
+    pub fn overhead(&self, slot: u32) -> u64 {
+        let (a, i) = self.counts(slot);
+        u64::from(a) * 256 + u64::from(i)
+    }
+
+    /// A new connection is bound: counted inactive (ipvs-schedulers §4, `ip_vs_bind_dest`).
+    #[inline]
+    pub fn conn_created(&self, slot: u32) {
+        self.slots[slot as usize].fetch_add(1, Relaxed);
+    }
+
+    /// The connection went from an inactive to an active state.
+    #[inline]
+    pub fn conn_activated(&self, slot: u32) {
+        self.slots[slot as usize].fetch_add(TO_ACTIVE, Relaxed);
+    }
+
+    /// The connection went from an active to an inactive state.
+    #[inline]
+    pub fn conn_deactivated(&self, slot: u32) {
+        self.slots[slot as usize].fetch_sub(TO_ACTIVE, Relaxed);
+    }
+
+    /// The connection is gone (`ip_vs_unbind_dest`): it was counted active or inactive.
+    #[inline]
+    pub fn conn_removed(&self, slot: u32, was_active: bool) {
+        let one = if was_active { ACTIVE_ONE } else { 1 };
+        self.slots[slot as usize].fetch_sub(one, Relaxed);
+    }
+
+    /// True when no connection references `slot` any more, so a deleted destination may
+    /// leave the trash and its slot be reused (ipvs-schedulers §8).
+    pub fn reclaimable(&self, slot: u32) -> bool {
+        self.slots[slot as usize].load(Relaxed) == 0
+    }
+}
+
+/// Why a slot could not be released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseError {
+    /// Connections still count on it: keep it in the trash and try later.
+    Busy { active: u32, inactive: u32 },
+    /// The slot was not allocated.
+    NotAllocated,
+}
+
+/// Hands out destination slots. Owned by the control thread only, so a plain free list.
+pub struct SlotAllocator {
+    free: Vec<u32>,
+    used: Vec<bool>,
+}
+
+impl SlotAllocator {
+    /// An allocator for every slot of a table of `capacity` slots.
+    pub fn new(capacity: usize) -> Self {
+        let cap = u32::try_from(capacity).expect("dest capacity fits u32");
+        SlotAllocator {
+            // Reversed so slot 0 is handed out first (readable tests and dumps).
+            free: (0..cap).rev().collect(),
+            used: vec![false; capacity],
+        }
+    }
+
+    /// A free slot, or `None` when every slot is taken (including trashed ones).
+    pub fn alloc(&mut self) -> Option<u32> {
+        let slot = self.free.pop()?;
+        self.used[slot as usize] = true;
+        Some(slot)
+    }
+
+    /// Gives `slot` back once nothing counts on it any more (the end of the trash, §8).
+    pub fn release(&mut self, table: &DestTable, slot: u32) -> Result<(), ReleaseError> {
+        if !self.used.get(slot as usize).copied().unwrap_or(false) {
+            return Err(ReleaseError::NotAllocated);
+        }
+        if !table.reclaimable(slot) {
+            let (active, inactive) = table.counts(slot);
+            return Err(ReleaseError::Busy { active, inactive });
+        }
+        self.used[slot as usize] = false;
+        self.free.push(slot);
+        Ok(())
+    }
+
+    pub fn available(&self) -> usize {
+        self.free.len()
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn counters_follow_a_connection_life() {
+        let t = DestTable::new(4);
+        t.conn_created(2);
+        assert_eq!(t.counts(2), (0, 1));
+        t.conn_activated(2);
+        assert_eq!(t.counts(2), (1, 0));
+        assert_eq!(t.overhead(2), 256);
+        t.conn_created(2);
+        t.conn_deactivated(2);
+        assert_eq!(t.counts(2), (0, 2));
+        t.conn_removed(2, false);
+        t.conn_removed(2, false);
+        assert!(t.reclaimable(2));
+        assert_eq!(t.counts(1), (0, 0));
+    }
+
+    #[test]
+    fn release_waits_for_the_trash_to_empty() {
+        let t = DestTable::new(2);
+        let mut a = SlotAllocator::new(2);
+        assert_eq!(a.alloc(), Some(0));
+        assert_eq!(a.alloc(), Some(1));
+        assert_eq!(a.alloc(), None);
+        t.conn_created(0);
+        t.conn_activated(0);
+        assert_eq!(
+            a.release(&t, 0),
+            Err(ReleaseError::Busy {
+                active: 1,
+                inactive: 0
+            })
+        );
+        t.conn_removed(0, true);
+        assert_eq!(a.release(&t, 0), Ok(()));
+        assert_eq!(a.release(&t, 0), Err(ReleaseError::NotAllocated));
+        assert_eq!(a.alloc(), Some(0));
+    }
+}
