@@ -50,6 +50,16 @@ pub enum Class {
 }
 
 /// Classifies one received frame (see the module contract).
+///
+/// ```
+/// use dataplane::classify::{classify, Class};
+/// use dataplane::stats::DropReason;
+///
+/// // 14 bytes of Ethernet with EtherType 0x88cc (LLDP): not ours to handle.
+/// let lldp = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xcc];
+/// assert_eq!(classify(&lldp), Class::Drop(DropReason::UnknownEtherType));
+/// assert_eq!(classify(&lldp[..13]), Class::Drop(DropReason::EthernetTruncated));
+/// ```
 pub fn classify(frame: &[u8]) -> Class {
     classify_frame(frame).unwrap_or_else(Class::Drop)
 }

@@ -1,7 +1,7 @@
 //! Answers to frames addressed to the box itself: ARP requests and ICMP echo requests.
 //!
 //! Contract: every function works in place on the frame bytes (the mbuf data), never panics and
-//! never allocates. A reply function returns the length of the frame to transmit (the caller
+//! never allocates; a reply function that returns an error has written nothing. A reply function returns the length of the frame to transmit (the caller
 //! trims or extends the mbuf to it) or the [`DropReason`] the frame is dropped for. The frame
 //! keeps its VLAN tag, so the reply leaves on the VLAN the request came from. Frames shorter
 //! than the 60-byte Ethernet minimum are padded with zeros when the buffer has room.
@@ -53,6 +53,7 @@ pub fn arp_reply<L: LocalAddrs + ?Sized>(
     let (eth, l3) = frame
         .split_at_mut_checked(l3_offset)
         .ok_or(DropReason::ArpTruncated)?;
+    let mut eth = EthernetFrame::new_checked(eth)?;
     let mut arp = ArpPacket::new_checked(l3)?;
     if arp.operation() != ArpOperation::Request {
         return Err(DropReason::ArpNotRequest);
@@ -70,7 +71,8 @@ pub fn arp_reply<L: LocalAddrs + ?Sized>(
     arp.set_target_ip(requester_ip);
     arp.set_sender_hw_addr(our_mac);
     arp.set_sender_ip(asked);
-    set_ethernet(eth, requester_mac, our_mac)?;
+    eth.set_dst_addr(requester_mac);
+    eth.set_src_addr(our_mac);
     Ok(pad_to_min(frame, l3_offset + arp::PACKET_LEN))
 }
 
@@ -87,6 +89,7 @@ pub fn icmp_echo_reply<L: LocalAddrs + ?Sized>(
     let (eth, l3) = frame
         .split_at_mut_checked(l3_offset)
         .ok_or(DropReason::Ipv4TooShort)?;
+    let mut eth = EthernetFrame::new_checked(eth)?;
     let mut ip = Ipv4Packet::new_checked(l3)?;
     check_echo_ip(&ip, local)?;
     echo_to_reply(ip.payload_mut())?;
@@ -96,8 +99,9 @@ pub fn icmp_echo_reply<L: LocalAddrs + ?Sized>(
     ip.set_ttl(DEFAULT_TTL);
     ip.fill_checksum();
     let end = l3_offset + usize::from(ip.total_len());
-    let peer_mac = EthernetFrame::new_checked(&*eth)?.src_addr();
-    set_ethernet(eth, peer_mac, our_mac)?;
+    let peer_mac = eth.src_addr();
+    eth.set_dst_addr(peer_mac);
+    eth.set_src_addr(our_mac);
     Ok(pad_to_min(frame, end))
 }
 
@@ -140,14 +144,6 @@ fn echo_to_reply(msg: &mut [u8]) -> Result<(), DropReason> {
     let new_word = u16::from(u8::from(IcmpMessage::EchoReply)) << 8;
     icmp.set_msg_type(IcmpMessage::EchoReply);
     icmp.set_checksum(checksum::update16(icmp.checksum(), old_word, new_word));
-    Ok(())
-}
-
-/// Sets the Ethernet addresses of the bytes before L3 (the EtherType, and any VLAN tag, stay).
-fn set_ethernet(eth: &mut [u8], dst: MacAddr, src: MacAddr) -> Result<(), DropReason> {
-    let mut e = EthernetFrame::new_checked(eth)?;
-    e.set_dst_addr(dst);
-    e.set_src_addr(src);
     Ok(())
 }
 
@@ -264,10 +260,12 @@ mod test {
         );
         let mut f = hex(ARP_REQ);
         for len in 0..f.len() {
+            let mut cut = f[..len].to_vec();
             assert!(
-                arp_reply(&mut f[..len], 14, &OURS, OUR_MAC).is_err(),
+                arp_reply(&mut cut, 14, &OURS, OUR_MAC).is_err(),
                 "len {len}"
             );
+            assert_eq!(cut, &f[..len], "nothing written");
         }
         assert_eq!(
             arp_reply(&mut f, 99, &OURS, OUR_MAC),
@@ -326,12 +324,11 @@ mod test {
             OUR_MAC,
         );
         assert_eq!(r, Err(DropReason::IcmpNotEchoToUs));
-        let mut f = base.clone();
-        for len in 0..f.len() {
-            assert!(
-                icmp_echo_reply(&mut f[..len], 14, &OURS, OUR_MAC).is_err(),
-                "len {len}"
-            );
+        for len in 0..base.len() {
+            let mut cut = base[..len].to_vec();
+            let r = icmp_echo_reply(&mut cut, 14, &OURS, OUR_MAC);
+            assert!(r.is_err(), "len {len}");
+            assert_eq!(cut, &base[..len], "nothing written");
         }
     }
 
@@ -376,9 +373,13 @@ mod test {
         #[test]
         fn replies_never_panic(f in proptest::collection::vec(any::<u8>(), 0..128), l3 in 0usize..40) {
             let mut a = f.clone();
-            let _ = arp_reply(&mut a, l3, &OURS, OUR_MAC);
+            if arp_reply(&mut a, l3, &OURS, OUR_MAC).is_err() {
+                prop_assert_eq!(&a, &f);
+            }
             let mut b = f.clone();
-            let _ = icmp_echo_reply(&mut b, l3, &OURS, OUR_MAC);
+            if icmp_echo_reply(&mut b, l3, &OURS, OUR_MAC).is_err() {
+                prop_assert_eq!(&b, &f);
+            }
             let _ = arp_sender(&f);
         }
     }

@@ -338,6 +338,28 @@ mod test {
     }
 
     #[test]
+    fn control_thread_reads_while_worker_writes() {
+        let c = std::sync::Arc::new(Counters::new());
+        let worker = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for _ in 0..10_000 {
+                    c.add_rx(1, 64);
+                }
+            })
+        };
+        let mut last = 0;
+        while !worker.is_finished() {
+            let now = c.snapshot().rx_packets;
+            assert!(now >= last, "a single writer's counter never goes back");
+            last = now;
+        }
+        worker.join().unwrap();
+        assert_eq!(c.snapshot().rx_packets, 10_000);
+        assert_eq!(c.snapshot().rx_bytes, 640_000);
+    }
+
+    #[test]
     fn counters_are_cache_padded() {
         assert!(core::mem::align_of::<Counters>() >= 64);
     }

@@ -26,6 +26,23 @@ enum Side {
 
 /// Rewrites the destination address and port: V:vport → R:dport (§3.1 request table, vector
 /// 7.1). The TTL is not touched; call [`decrement_ttl`] as well when forwarding.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use dataplane::fwd::{decrement_ttl, dnat};
+///
+/// // ipvs-forwarding §7.1: S0 to V:80 leaves for R1 10.0.0.11:8080 with TTL 63.
+/// let mut s0 = [
+///     0x45, 0x00, 0x00, 0x2c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0xb8, 0x46, 0xcb, 0x00, 0x71,
+///     0x0a, 0xc6, 0x33, 0x64, 0x01, 0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00,
+///     0x00, 0x00, 0x60, 0x02, 0xfa, 0xf0, 0x96, 0x7d, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4,
+/// ];
+/// dnat(&mut s0, Ipv4Addr::new(10, 0, 0, 11), 8080)?;
+/// decrement_ttl(&mut s0)?;
+/// assert_eq!(&s0[10..12], &[0xd9, 0x70]); // IP checksum
+/// assert_eq!(&s0[36..38], &[0x97, 0x67]); // TCP checksum
+/// # Ok::<(), dataplane::stats::DropReason>(())
+/// ```
 pub fn dnat(ip_packet: &mut [u8], new_dst: Ipv4Addr, new_dport: u16) -> Result<(), DropReason> {
     rewrite(ip_packet, Side::Dst, new_dst, new_dport)
 }
