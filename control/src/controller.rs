@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::ipvsadm::{self, LiveCounters};
 use crate::model::Model;
 use dataplane::dpdk::DpdkPort;
-use dataplane::stats::{Counters, CountersSnapshot};
 use dataplane::shared::Dataplane;
+use dataplane::stats::{Counters, CountersSnapshot};
 use std::fmt::Write;
 use std::sync::Arc;
 

@@ -40,11 +40,17 @@ fn config() -> String {
 
 fn ping(ns: &str, ip: &str) -> String {
     let out = Command::new("ip")
-        .args(["netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", ip])
+        .args([
+            "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", ip,
+        ])
         .output()
         .unwrap();
     let text = text(&out.stdout);
-    assert!(out.status.success(), "ping {ip} from {ns} failed:\n{text}{}", text_err(&out));
+    assert!(
+        out.status.success(),
+        "ping {ip} from {ns} failed:\n{text}{}",
+        text_err(&out)
+    );
     text
 }
 
@@ -65,10 +71,23 @@ fn rvsd_answers_pings_from_both_sides() {
     assert!(server.contains("3 received"), "{server}");
     // Nobody else may answer: the address exists only inside rvsd.
     let wrong = Command::new("ip")
-        .args(["netns", "exec", "rvs-client", "ping", "-c", "1", "-W", "1", "10.0.1.9"])
+        .args([
+            "netns",
+            "exec",
+            "rvs-client",
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            "10.0.1.9",
+        ])
         .output()
         .unwrap();
-    assert!(!wrong.status.success(), "an address rvsd does not own got an answer");
+    assert!(
+        !wrong.status.success(),
+        "an address rvsd does not own got an answer"
+    );
 
     let (code, stdout, stderr) = d.stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");

@@ -20,7 +20,10 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     let d = Rvsd::start(&dir, &cfg, None);
     // net_pcap writes each TX burst as it goes: wait for both answers.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while py("local_frames.py", &["decode", tx.to_str().unwrap()]).lines().count() < 2
+    while py("local_frames.py", &["decode", tx.to_str().unwrap()])
+        .lines()
+        .count()
+        < 2
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));
@@ -29,23 +32,37 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     assert_eq!(code, 0, "rvsd failed:\n{stdout}\n{stderr}");
 
     let out = py("local_frames.py", &["decode", tx.to_str().unwrap()]);
-    let frames: Vec<serde_json::Value> =
-        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let frames: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(frames.len(), 2, "exactly the two answers:\n{out}");
 
     let arp = &frames[0];
     assert_eq!(arp["kind"], "arp");
     assert_eq!(arp["op"], 2);
-    assert_eq!((arp["psrc"].as_str(), arp["pdst"].as_str()), (Some("10.0.0.1"), Some("10.0.0.2")));
+    assert_eq!(
+        (arp["psrc"].as_str(), arp["pdst"].as_str()),
+        (Some("10.0.0.1"), Some("10.0.0.2"))
+    );
     assert_eq!(arp["hwdst"], "02:00:00:00:00:fe");
     assert_eq!(arp["eth_dst"], "02:00:00:00:00:fe");
     assert_eq!(arp["eth_src"], arp["hwsrc"], "sender MAC is the port's own");
 
     let echo = &frames[1];
     assert_eq!(echo["kind"], "icmp");
-    assert_eq!((echo["type"].as_u64(), echo["code"].as_u64()), (Some(0), Some(0)));
-    assert_eq!((echo["src"].as_str(), echo["dst"].as_str()), (Some("10.0.0.1"), Some("10.0.0.2")));
-    assert_eq!((echo["id"].as_u64(), echo["seq"].as_u64()), (Some(0x1234), Some(9)));
+    assert_eq!(
+        (echo["type"].as_u64(), echo["code"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        (echo["src"].as_str(), echo["dst"].as_str()),
+        (Some("10.0.0.1"), Some("10.0.0.2"))
+    );
+    assert_eq!(
+        (echo["id"].as_u64(), echo["seq"].as_u64()),
+        (Some(0x1234), Some(9))
+    );
     assert_eq!(echo["payload"], "rvs-ping-payload");
     assert_eq!(echo["ttl"], 64);
     assert_eq!(echo["ip_csum_ok"], true);
@@ -66,6 +83,9 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
         "drop unknown_ethertype 1",
         "drop vlan_truncated 1",
     ] {
-        assert!(stdout.lines().any(|l| l.trim() == want), "missing {want:?} in:\n{stdout}");
+        assert!(
+            stdout.lines().any(|l| l.trim() == want),
+            "missing {want:?} in:\n{stdout}"
+        );
     }
 }

@@ -13,15 +13,18 @@
 
 pub mod classify;
 pub mod conn;
+pub mod ctx;
 pub mod dest;
 pub mod dpdk;
 pub mod fwd;
+pub mod lb;
 pub mod neigh;
 pub mod port;
 pub mod process;
 pub mod reply;
 pub mod route;
 pub mod sched;
+pub mod service;
 pub mod shared;
 pub mod stats;
 pub mod txbuf;

@@ -3,95 +3,122 @@
 //! place and the worker transmits or frees it.
 
 use crate::classify::{classify, Class};
+use crate::ctx::Ctx;
+use crate::lb::{self, L4Packet};
+use crate::port::PortIo;
 use crate::reply::{self, LocalAddrs};
+use crate::service::Snapshot;
 use crate::shared::{Dataplane, Mode};
-use crate::stats::{Counters, DropReason};
+use crate::stats::DropReason;
 use crate::wire::IpProtocol;
 use std::net::Ipv4Addr;
 
 /// What happens to a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Send the (rewritten) frame, cut or padded to `len` bytes, on `port`.
+    /// Send the (rewritten) frame, cut to `len` bytes, on `port`.
     Tx { port: usize, len: usize },
     /// Free the frame and count the reason.
     Drop(DropReason),
 }
 
-/// A port's own addresses, as the reply builders ask for them.
-struct PortAddrs<'a>(&'a [(Ipv4Addr, u8)]);
+/// The addresses the box answers ARP and ping for on one port: the port's
+/// own and every VIP.
+struct Local<'a> {
+    port: &'a [(Ipv4Addr, u8)],
+    snap: &'a Snapshot,
+}
 
-impl LocalAddrs for PortAddrs<'_> {
+impl LocalAddrs for Local<'_> {
     fn is_local(&self, ip: Ipv4Addr) -> bool {
-        self.0.iter().any(|&(a, _)| a == ip)
+        self.port.iter().any(|&(a, _)| a == ip) || self.snap.is_vip(ip)
     }
 }
 
-pub fn process<P: crate::port::PortIo>(
+pub fn process<P: PortIo>(
     dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
     in_port: usize,
     frame: &mut [u8],
-    counters: &Counters,
 ) -> Verdict {
     if dp.mode == Mode::L2Fwd {
         return l2fwd(in_port, dp.ports.len(), frame);
     }
+    let local = Local {
+        port: &dp.addrs[in_port],
+        snap,
+    };
     match classify(frame) {
-        Class::Arp { l3_offset } => arp(dp, in_port, frame, l3_offset, counters),
+        Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
         Class::Ipv4 {
             l3_offset,
+            l4_offset,
             protocol,
+            src,
             dst,
+            src_port,
+            dst_port,
             ..
-        } => {
-            if dp.is_local(in_port, dst) {
-                local_ipv4(dp, in_port, frame, l3_offset, protocol, counters)
-            } else {
-                Verdict::Drop(DropReason::NotForUs)
+        } => match protocol {
+            IpProtocol::Tcp | IpProtocol::Udp => {
+                let p = L4Packet {
+                    l3: l3_offset,
+                    l4: l4_offset,
+                    proto: protocol.into(),
+                    src,
+                    dst,
+                    sport: src_port,
+                    dport: dst_port,
+                };
+                lb::balance(dp, ctx, snap, frame, &p)
             }
-        }
+            IpProtocol::Icmp if local.is_local(dst) => {
+                echo(dp, ctx, in_port, frame, l3_offset, &local)
+            }
+            _ if local.is_local(dst) => Verdict::Drop(DropReason::UnsupportedProtocol),
+            _ => Verdict::Drop(DropReason::NotForUs),
+        },
         Class::Ipv6 { .. } => Verdict::Drop(DropReason::Ipv6NotHandled),
         Class::Drop(reason) => Verdict::Drop(reason),
     }
 }
 
-/// Learns the sender, answers requests for the port's own addresses.
-fn arp<P: crate::port::PortIo>(
+/// Learns the sender, answers requests for our addresses.
+fn arp<P: PortIo>(
     dp: &Dataplane<P>,
+    ctx: &mut Ctx,
     in_port: usize,
     frame: &mut [u8],
     l3_offset: usize,
-    counters: &Counters,
+    local: &Local,
 ) -> Verdict {
     if let Some((ip, mac)) = reply::arp_sender(frame) {
         dp.neigh.learn(ip, mac);
     }
     let mac = dp.ports[in_port].mac();
-    match reply::arp_reply(frame, l3_offset, &PortAddrs(&dp.addrs[in_port]), mac) {
+    match reply::arp_reply(frame, l3_offset, local, mac) {
         Ok(len) => {
-            counters.add_arp_reply();
+            ctx.counters.add_arp_reply();
             Verdict::Tx { port: in_port, len }
         }
         Err(reason) => Verdict::Drop(reason),
     }
 }
 
-/// Traffic to the box itself: only ICMP echo is answered.
-fn local_ipv4<P: crate::port::PortIo>(
+/// ICMP to one of our addresses: echo requests are answered.
+fn echo<P: PortIo>(
     dp: &Dataplane<P>,
+    ctx: &mut Ctx,
     in_port: usize,
     frame: &mut [u8],
     l3_offset: usize,
-    protocol: IpProtocol,
-    counters: &Counters,
+    local: &Local,
 ) -> Verdict {
-    if protocol != IpProtocol::Icmp {
-        return Verdict::Drop(DropReason::UnsupportedProtocol);
-    }
     let mac = dp.ports[in_port].mac();
-    match reply::icmp_echo_reply(frame, l3_offset, &PortAddrs(&dp.addrs[in_port]), mac) {
+    match reply::icmp_echo_reply(frame, l3_offset, local, mac) {
         Ok(len) => {
-            counters.add_icmp_echo_reply();
+            ctx.counters.add_icmp_echo_reply();
             Verdict::Tx { port: in_port, len }
         }
         Err(reason) => Verdict::Drop(reason),

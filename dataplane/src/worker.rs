@@ -1,10 +1,16 @@
 //! The worker loop, and nothing else: receive a burst on every port, let
 //! [`process`](crate::process::process) decide each frame's fate, transmit
-//! grouped by port. Run-to-completion: no locks, no allocation, no syscalls
-//! once the loop runs.
+//! grouped by port, send the ARP requests the burst asked for, and expire
+//! a slice of this worker's connections. Run-to-completion: no locks, no
+//! allocation (but when the configuration changes), no syscalls.
 
+use crate::conn::ConnOwner;
+use crate::ctx::{ArpRequests, Ctx};
 use crate::port::{Frame, PortIo, BURST};
 use crate::process::{process, Verdict};
+use crate::reply::{build_arp_request, MIN_FRAME_LEN};
+use crate::sched::cursors::Cursors;
+use crate::service::Snapshot;
 use crate::shared::Dataplane;
 use crate::stats::Counters;
 use crate::txbuf::TxBuffers;
@@ -13,22 +19,46 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// Loop iterations between link checks (reading link state is a driver
 /// call; memif must not be polled while its peer is gone).
 const LINK_CHECK_EVERY: u32 = 4096;
+/// Connection entries looked at per loop iteration for expiry: a partition
+/// of 1M entries is covered in well under a second at idle loop rates.
+const EXPIRE_BUDGET: usize = 64;
 
-/// Runs until `halt` is set, using queue `queue` of every port.
-pub fn run<P: PortIo>(dp: &Dataplane<P>, queue: u16, counters: &Counters, halt: &AtomicBool) {
+/// Runs until `halt` is set, using queue `queue` of every port and the
+/// connection-table share `conns`.
+pub fn run<P: PortIo>(
+    dp: &Dataplane<P>,
+    queue: u16,
+    counters: &Counters,
+    conns: ConnOwner,
+    halt: &AtomicBool,
+) {
     log::info!("worker on queue {queue} started");
+    let mut ctx = Ctx {
+        queue,
+        counters,
+        conns,
+        cursors: Cursors::default(),
+        now: dp.now_ms(),
+        arp: ArpRequests::default(),
+    };
     let mut tx = TxBuffers::new(dp.ports.len());
     let mut burst: [Option<P::Frame>; BURST] = std::array::from_fn(|_| None);
     let mut up: Vec<bool> = dp.ports.iter().map(PortIo::link_up).collect();
     let mut iter = 0u32;
     while !halt.load(Relaxed) {
+        ctx.now = dp.now_ms();
+        let snap = dp.services.load();
+        ctx.cursors.refresh(&snap);
         for (in_port, port) in dp.ports.iter().enumerate() {
             if up[in_port] {
                 let n = port.rx_burst(queue, &mut burst);
-                handle_burst(dp, in_port, queue, &mut burst[..n], &mut tx, counters);
+                handle_burst(dp, &mut ctx, &snap, in_port, &mut burst[..n], &mut tx);
             }
         }
+        drop(snap);
+        send_arp_requests(dp, &mut ctx, &mut tx);
         tx.flush(&dp.ports, queue, counters);
+        ctx.conns.expire_step(ctx.now, EXPIRE_BUDGET);
         iter = iter.wrapping_add(1);
         if iter % LINK_CHECK_EVERY == 0 {
             up.iter_mut()
@@ -42,25 +72,44 @@ pub fn run<P: PortIo>(dp: &Dataplane<P>, queue: u16, counters: &Counters, halt: 
 
 fn handle_burst<P: PortIo>(
     dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
     in_port: usize,
-    queue: u16,
     burst: &mut [Option<P::Frame>],
     tx: &mut TxBuffers<P::Frame>,
-    counters: &Counters,
 ) {
+    if burst.is_empty() {
+        return;
+    }
     let bytes: usize = burst.iter().flatten().map(|f| f.data().len()).sum();
-    counters.add_rx(burst.len() as u64, bytes as u64);
+    ctx.counters.add_rx(burst.len() as u64, bytes as u64);
     for slot in burst {
         let Some(mut frame) = slot.take() else {
             continue;
         };
-        match process(dp, in_port, frame.data_mut(), counters) {
+        match process(dp, ctx, snap, in_port, frame.data_mut()) {
             Verdict::Tx { port, len } => {
                 frame.truncate(len);
-                tx.push(&dp.ports, port, queue, frame, counters);
+                tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters);
             }
             // Dropping the frame frees it.
-            Verdict::Drop(reason) => counters.add_drop(reason),
+            Verdict::Drop(reason) => ctx.counters.add_drop(reason),
         }
+    }
+}
+
+/// Asks for the MACs of next hops the burst found unresolved, from the
+/// output port's first address.
+fn send_arp_requests<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, tx: &mut TxBuffers<P::Frame>) {
+    for (port, ip) in ctx.arp.drain() {
+        let Some(&(src_ip, _)) = dp.addrs[port].first() else {
+            continue;
+        };
+        let Some(mut frame) = dp.ports[port].alloc(MIN_FRAME_LEN) else {
+            continue;
+        };
+        let len = build_arp_request(frame.data_mut(), dp.ports[port].mac(), src_ip, ip);
+        frame.truncate(len);
+        tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters);
     }
 }

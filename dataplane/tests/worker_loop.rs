@@ -1,8 +1,9 @@
 //! The real worker loop over in-memory ports: frames in, frames out,
 //! counters by reason.
 
+use dataplane::conn::ConnOwner;
 use dataplane::port::MemPort;
-use dataplane::shared::{Dataplane, Mode};
+use dataplane::shared::{Dataplane, Mode, Sizes};
 use dataplane::stats::{Counters, DropReason};
 use dataplane::worker;
 use std::net::Ipv4Addr;
@@ -22,30 +23,34 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn dataplane(mode: Mode) -> Arc<Dataplane<MemPort>> {
+const SIZES: Sizes = Sizes {
+    workers: 1,
+    conns: 1024,
+};
+
+type Plane = (Arc<Dataplane<MemPort>>, ConnOwner);
+
+fn build(ports: Vec<MemPort>, addrs: Vec<Vec<(Ipv4Addr, u8)>>, mode: Mode) -> Plane {
+    let (dp, mut owners) = Dataplane::new(ports, addrs, &[], mode, SIZES).unwrap();
+    (Arc::new(dp), owners.pop().unwrap())
+}
+
+fn dataplane(mode: Mode) -> Plane {
     let addrs = vec![
         vec![(Ipv4Addr::new(10, 0, 1, 1), 24)],
         vec![(Ipv4Addr::new(10, 0, 2, 1), 24)],
     ];
-    Arc::new(
-        Dataplane::new(
-            vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-            addrs,
-            &[],
-            mode,
-        )
-        .unwrap(),
-    )
+    build(vec![MemPort::new(RVS0), MemPort::new(RVS1)], addrs, mode)
 }
 
 /// Runs the worker until it has dealt with `frames` input frames (sent or
 /// dropped) or 5 s passed.
-fn run_until(dp: &Arc<Dataplane<MemPort>>, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
+fn run_until((dp, owner): Plane, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
     let counters = Arc::new(Counters::new());
     let halt = Arc::new(AtomicBool::new(false));
     let t = {
         let (dp, c, h) = (dp.clone(), counters.clone(), halt.clone());
-        std::thread::spawn(move || worker::run(&dp, 0, &c, &h))
+        std::thread::spawn(move || worker::run(&dp, 0, &c, owner, &h))
     };
     let deadline = Instant::now() + Duration::from_secs(5);
     let done = |s: dataplane::stats::CountersSnapshot| s.tx_packets + s.total_drops() >= frames;
@@ -60,7 +65,8 @@ fn run_until(dp: &Arc<Dataplane<MemPort>>, frames: u64) -> (Vec<Vec<Vec<u8>>>, C
 
 #[test]
 fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
-    let dp = dataplane(Mode::Balance);
+    let plane = dataplane(Mode::Balance);
+    let dp = plane.0.clone();
     let arp_req = hex(
         "ffffffffffff 0200000000fe 0806 0001 0800 06 04 0001 0200000000fe 0a000102 000000000000 0a000101",
     );
@@ -71,7 +77,7 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     dp.ports[0].push_rx(&ping);
     dp.ports[0].push_rx(&hex("020000000001 0200000000fe 88b5 00"));
     dp.ports[0].push_rx(&hex("0200000000"));
-    let (out, counters) = run_until(&dp, 4);
+    let (out, counters) = run_until(plane, 4);
 
     // Replies keep the request's length: padding to 60 bytes is the NIC's job.
     let expected_arp = hex(
@@ -92,10 +98,10 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
 
 #[test]
 fn l2fwd_sends_out_of_the_paired_port_with_macs_swapped() {
-    let dp = dataplane(Mode::L2Fwd);
+    let plane = dataplane(Mode::L2Fwd);
     let f = hex("020000000001 0200000000fe 0800 45");
-    dp.ports[1].push_rx(&f);
-    let (out, _) = run_until(&dp, 1);
+    plane.0.ports[1].push_rx(&f);
+    let (out, _) = run_until(plane, 1);
     assert_eq!(out[0], vec![hex("0200000000fe 020000000001 0800 45")]);
 }
 
@@ -103,9 +109,119 @@ fn l2fwd_sends_out_of_the_paired_port_with_macs_swapped() {
 fn a_full_tx_ring_frees_and_counts() {
     let mut ports = vec![MemPort::new(RVS0), MemPort::new(RVS1)];
     ports[0].tx_room = 0;
-    let dp = Arc::new(Dataplane::new(ports, vec![vec![], vec![]], &[], Mode::L2Fwd).unwrap());
-    dp.ports[1].push_rx(&hex("020000000001 0200000000fe 0800 45"));
-    let (out, counters) = run_until(&dp, 1);
+    let plane = build(ports, vec![vec![], vec![]], Mode::L2Fwd);
+    plane.0.ports[1].push_rx(&hex("020000000001 0200000000fe 0800 45"));
+    let (out, counters) = run_until(plane, 1);
     assert!(out[0].is_empty());
     assert_eq!(counters.snapshot().drop_count(DropReason::TxFull), 1);
+}
+
+/// ipvs-forwarding §7.0–7.2 through the real loop: the SYN of client C to
+/// V:80 goes to R1:8080 rewritten exactly as IPVS does, the SYN-ACK comes
+/// back as from V:80, and R1 counts one active connection.
+#[test]
+fn nat_vectors_7_1_and_7_2() {
+    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+    let outside = [2, 0, 0, 0, 0, 1];
+    let inside = [2, 0, 0, 0, 0, 2];
+    let (dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(outside), MemPort::new(inside)],
+        vec![
+            vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
+            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+        ],
+        &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    dp.neigh
+        .learn(Ipv4Addr::new(192, 0, 2, 254), [2, 0, 0, 0, 0, 0xfe]);
+    dp.neigh
+        .learn(Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]);
+    let r1 = Dest {
+        addr: Ipv4Addr::new(10, 0, 0, 11),
+        port: 8080,
+        weight: 1,
+        fwd: dataplane::conn::FWD_MASQ,
+        slot: 3,
+    };
+    let key = ServiceKey {
+        proto: 6,
+        addr: Ipv4Addr::new(198, 51, 100, 1),
+        port: 80,
+    };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(key, rr, vec![r1], 1)]));
+    let dp = Arc::new(dp);
+
+    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
+    let syn_ack = hex("020000000002 020000000011 0800 4500002c000040004006f4b60a00000bcb00710a1f909c4000001388000003e96012fe8880360000020405b4");
+    dp.ports[0].push_rx(&syn);
+    dp.ports[1].push_rx(&syn_ack);
+    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), 2);
+
+    let to_r1 = hex("020000000011 020000000002 0800 4500002c1c4640003f06d970cb00710a0a00000b9c401f90000003e8000000006002faf097670000020405b4");
+    let to_c = hex("0200000000fe 020000000001 0800 4500002c000040003f06d58cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4");
+    assert_eq!(out[1], vec![to_r1], "SYN towards R1 (vector 7.1)");
+    assert_eq!(out[0], vec![to_c], "SYN-ACK towards C (vector 7.2)");
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    assert_eq!(
+        dp.conns.dests().counts(3),
+        (1, 0),
+        "one active connection on R1"
+    );
+    assert_eq!(dp.conns.len(), 1);
+}
+
+/// A TCP segment that is not a SYN and has no connection is dropped and
+/// counted (§7.9); an unresolved real server is asked for by ARP.
+#[test]
+fn no_connection_without_syn_and_arp_for_unknown_next_hops() {
+    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+    let (dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        vec![
+            vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
+            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+        ],
+        &[],
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    dp.neigh.learn(Ipv4Addr::new(203, 0, 113, 10), CLIENT);
+    let r1 = Dest {
+        addr: Ipv4Addr::new(10, 0, 0, 11),
+        port: 8080,
+        weight: 1,
+        fwd: dataplane::conn::FWD_MASQ,
+        slot: 0,
+    };
+    let key = ServiceKey {
+        proto: 6,
+        addr: Ipv4Addr::new(198, 51, 100, 1),
+        port: 80,
+    };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(key, rr, vec![r1], 1)]));
+    let dp = Arc::new(dp);
+    // S0 with ACK instead of SYN (flags 0x10; checksum adjusted).
+    let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006010faf0966f0000020405b4");
+    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
+    dp.ports[0].push_rx(&ack);
+    dp.ports[0].push_rx(&syn);
+    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), 3);
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::NoConnection), 1);
+    assert_eq!(s.drop_count(DropReason::NoNeighbour), 1);
+    let arp = hex("ffffffffffff 020000000002 0806 0001 0800 06 04 0001 020000000002 0a000001 000000000000 0a00000b");
+    assert_eq!(out[1].len(), 1);
+    assert_eq!(
+        &out[1][0][..42],
+        &arp[..],
+        "who-has 10.0.0.11 tell 10.0.0.1"
+    );
 }

@@ -96,7 +96,11 @@ fn offline(argv0: &str, args: &[String]) -> Reply {
         }
     }
     let out = ipvsadm::execute(argv0, args, &mut Model::new(0), &Nothing);
-    Reply { stdout: out.stdout, stderr: out.stderr, code: out.code }
+    Reply {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code: out.code,
+    }
 }
 
 fn read_stdin() -> Vec<String> {

@@ -53,9 +53,14 @@ impl Rvsd {
             None => Command::new(RVSD),
         };
         cmd.arg("--config").arg(&cfg).arg("--socket").arg(&socket);
-        cmd.env("RUST_LOG", "info").stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let child = cmd.spawn().expect("start rvsd");
-        let mut d = Rvsd { child: Some(child), socket };
+        let mut d = Rvsd {
+            child: Some(child),
+            socket,
+        };
         d.wait_ready();
         d
     }
@@ -103,8 +108,14 @@ impl Drop for Rvsd {
 }
 
 pub fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
-    assert!(ok.map(|s| s.success()).unwrap_or(false), "kill -{sig} {pid}");
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
+    assert!(
+        ok.map(|s| s.success()).unwrap_or(false),
+        "kill -{sig} {pid}"
+    );
 }
 
 fn collect(mut child: Child) -> (String, String) {
@@ -136,11 +147,18 @@ fn wait_collect(mut child: Child, limit: Duration) -> (String, String, i32) {
 pub fn rvsadm(socket: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(RVSADM);
     cmd.args(args).env("RVS_SOCKET", socket);
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("start rvsadm");
     if let Some(text) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -148,9 +166,19 @@ pub fn rvsadm(socket: &Path, args: &[&str], stdin: Option<&str>) -> Output {
 
 /// Runs a helper from tests/py with Debian's python (which has scapy).
 pub fn py(script: &str, args: &[&str]) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/py").join(script);
-    let out = Command::new("/usr/bin/python3").arg(path).args(args).output().expect("python3");
-    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/py")
+        .join(script);
+    let out = Command::new("/usr/bin/python3")
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -159,4 +187,5 @@ pub fn text(b: &[u8]) -> String {
 }
 
 /// EAL arguments every test daemon uses: no hugepages, no telemetry.
-pub const EAL_TEST_ARGS: &str = r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;
+pub const EAL_TEST_ARGS: &str =
+    r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;

@@ -21,6 +21,7 @@ use std::net::Ipv4Addr;
 
 use crate::dest::DestTable;
 
+pub mod cursors;
 pub mod lc;
 pub mod rr;
 pub mod wrr;

@@ -1,0 +1,103 @@
+//! One worker's scheduler cursors, one per service of the snapshot it
+//! currently uses. When a new snapshot arrives, cursors of services whose
+//! version is unchanged carry over; the others start fresh
+//! (`init_service`). Rebuilding allocates, but only when the configuration
+//! changed, never per packet.
+
+use super::SchedState;
+use crate::service::Snapshot;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Default)]
+pub struct Cursors {
+    /// The snapshot the cursors belong to (compared by address).
+    seen: Option<Arc<Snapshot>>,
+    states: Vec<(u64, SchedState)>,
+}
+
+impl Cursors {
+    /// Makes the cursors match `snap`.
+    pub fn refresh(&mut self, snap: &Arc<Snapshot>) {
+        if self.seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, snap)) {
+            return;
+        }
+        let mut old: HashMap<u64, SchedState> = self.states.drain(..).collect();
+        self.states = snap
+            .services
+            .iter()
+            .map(|s| {
+                let st = old
+                    .remove(&s.version)
+                    .unwrap_or_else(|| s.sched.init_state(&s.info));
+                (s.version, st)
+            })
+            .collect();
+        self.seen = Some(snap.clone());
+    }
+
+    /// The cursor of service `i` of the current snapshot.
+    pub fn get(&mut self, i: usize) -> &mut SchedState {
+        &mut self.states[i].1
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::dest::DestTable;
+    use crate::sched::{by_name, Flow};
+    use crate::service::{Dest, Service, ServiceKey};
+
+    fn snap(version: u64, n: u32) -> Arc<Snapshot> {
+        let key = ServiceKey {
+            proto: 6,
+            addr: [10, 0, 1, 100].into(),
+            port: 80,
+        };
+        let dests = (0..n)
+            .map(|i| Dest {
+                addr: [10, 0, 2, 11 + i as u8].into(),
+                port: 80,
+                weight: 1,
+                fwd: 0,
+                slot: i,
+            })
+            .collect();
+        Arc::new(Snapshot::new(vec![Service::new(
+            key,
+            by_name("rr").unwrap(),
+            dests,
+            version,
+        )]))
+    }
+
+    fn pick(c: &mut Cursors, s: &Snapshot, table: &DestTable) -> usize {
+        let flow = Flow {
+            proto: 6,
+            saddr: [1, 1, 1, 1].into(),
+            sport: 1,
+            daddr: [10, 0, 1, 100].into(),
+            dport: 80,
+        };
+        let svc = &s.services[0];
+        svc.sched.pick(c.get(0), &svc.info, table, &flow).unwrap()
+    }
+
+    #[test]
+    fn cursors_survive_an_unrelated_snapshot_and_restart_on_a_new_version() {
+        let table = DestTable::new(8);
+        let mut c = Cursors::default();
+        let s1 = snap(1, 3);
+        c.refresh(&s1);
+        let first = pick(&mut c, &s1, &table);
+        // Same version in a new snapshot: rr carries on where it was.
+        let s2 = snap(1, 3);
+        c.refresh(&s2);
+        assert_ne!(pick(&mut c, &s2, &table), first);
+        // New version: a fresh cursor starts the sequence again.
+        let s3 = snap(2, 3);
+        c.refresh(&s3);
+        assert_eq!(pick(&mut c, &s3, &table), first);
+    }
+}
