@@ -23,6 +23,7 @@ use crate::dest::DestTable;
 
 pub mod cursors;
 pub mod lc;
+pub mod none;
 pub mod rr;
 pub mod wrr;
 
@@ -88,7 +89,7 @@ pub trait Scheduler: Debug + Send + Sync {
 }
 
 /// Every scheduler, found by name.
-pub static SCHEDULERS: &[&dyn Scheduler] = &[&rr::Rr, &wrr::Wrr, &lc::Lc];
+pub static SCHEDULERS: &[&dyn Scheduler] = &[&rr::Rr, &wrr::Wrr, &lc::Lc, &none::NoneSched];
 
 /// The scheduler called `name` (`ipvsadm -s name`).
 pub fn by_name(name: &str) -> Option<&'static dyn Scheduler> {
