@@ -326,7 +326,8 @@ impl ConnOwner {
     /// caller then applies the creating packet with [`ConnTable::update`] (a SYN makes it
     /// SYN_RECV, §1.4). The caller has looked the key up and found nothing; if another worker
     /// inserted the same key meanwhile, one of the two inserts fails with
-    /// [`InsertError::Exists`] and its caller uses the other entry.
+    /// [`InsertError::Exists`] and its caller uses the other entry. `conn.dest` must be a
+    /// slot of the table's [`DestTable`] (it panics otherwise).
     pub fn insert(&mut self, conn: &Conn, now: u64) -> Result<ConnHit, InsertError> {
         let idx = self.free.pop().ok_or(InsertError::Full)?;
         let t = &*self.table;
