@@ -14,10 +14,10 @@
 //!   [`ConnOwner::expire_step`] at least once every 24 days (in practice: every second).
 //!
 //! # Design
-//! * Entries ([`entry`]) are 32 bytes of atomics, type-stable and reused in place; a
+//! * Entries (`entry.rs`) are 32 bytes of atomics, type-stable and reused in place; a
 //!   generation number in the control word makes a stale reader or a stale [`ConnHit`]
 //!   detect reuse (seqlock), so a reader never sees a connection under the wrong key.
-//! * Two hash indexes ([`index`]): one on the in-key, one on the out-key, each slot a tag
+//! * Two hash indexes (`index.rs`): one on the in-key, one on the out-key, each slot a tag
 //!   and an entry number, two candidate buckets per key.
 //! * Entry numbers are split into one partition per worker. A worker allocates from and
 //!   expires only its own partition through its [`ConnOwner`] (a plain free list, no
