@@ -48,39 +48,33 @@ impl DestTable {
     }
 
     /// `(active, inactive)` of `slot`, read together (for lc and `ipvsadm -Ln`).
-    #[inline]
     pub fn counts(&self, slot: u32) -> (u32, u32) {
         let v = self.slots[slot as usize].load(Relaxed);
         ((v >> 32) as u32, v as u32)
     }
 
     /// `active * 256 + inactive`, IPVS's `ip_vs_dest_conn_overhead` (ipvs-schedulers §0).
-    #[inline]
     pub fn overhead(&self, slot: u32) -> u64 {
         let (a, i) = self.counts(slot);
         u64::from(a) * 256 + u64::from(i)
     }
 
     /// A new connection is bound: counted inactive (ipvs-schedulers §4, `ip_vs_bind_dest`).
-    #[inline]
     pub fn conn_created(&self, slot: u32) {
         self.slots[slot as usize].fetch_add(1, Relaxed);
     }
 
     /// The connection went from an inactive to an active state.
-    #[inline]
     pub fn conn_activated(&self, slot: u32) {
         self.slots[slot as usize].fetch_add(TO_ACTIVE, Relaxed);
     }
 
     /// The connection went from an active to an inactive state.
-    #[inline]
     pub fn conn_deactivated(&self, slot: u32) {
         self.slots[slot as usize].fetch_sub(TO_ACTIVE, Relaxed);
     }
 
     /// The connection is gone (`ip_vs_unbind_dest`): it was counted active or inactive.
-    #[inline]
     pub fn conn_removed(&self, slot: u32, was_active: bool) {
         let one = if was_active { ACTIVE_ONE } else { 1 };
         self.slots[slot as usize].fetch_sub(one, Relaxed);

@@ -38,29 +38,24 @@ const STATE_MASK: u64 = 0xf << STATE_SHIFT;
 const GEN_SHIFT: u32 = 41;
 const DEADLINE_MASK: u64 = 0xffff_ffff;
 
-#[inline]
 pub(crate) fn gen(ctl: u64) -> u32 {
     (ctl >> GEN_SHIFT) as u32
 }
 
-#[inline]
 pub(crate) fn state(ctl: u64) -> u8 {
     ((ctl & STATE_MASK) >> STATE_SHIFT) as u8
 }
 
-#[inline]
 pub(crate) fn deadline(ctl: u64) -> u32 {
     ctl as u32
 }
 
 /// Milliseconds left before `ctl`'s deadline (negative once past), by wrapping difference.
-#[inline]
 pub(crate) fn remaining_ms(ctl: u64, now: u64) -> i32 {
     deadline(ctl).wrapping_sub(now as u32) as i32
 }
 
 /// `ctl` with a new state and deadline, other bits kept.
-#[inline]
 pub(crate) fn with_state(ctl: u64, state: u8, deadline: u32) -> u64 {
     (ctl & !(STATE_MASK | DEADLINE_MASK))
         | (u64::from(state & 0xf) << STATE_SHIFT)
@@ -68,7 +63,6 @@ pub(crate) fn with_state(ctl: u64, state: u8, deadline: u32) -> u64 {
 }
 
 /// A fresh `ctl` for a new incarnation of generation `gen`.
-#[inline]
 pub(crate) fn fresh(gen: u32, flags: u64, state: u8, deadline: u32) -> u64 {
     (u64::from(gen) << GEN_SHIFT)
         | flags
@@ -77,7 +71,6 @@ pub(crate) fn fresh(gen: u32, flags: u64, state: u8, deadline: u32) -> u64 {
 }
 
 /// The `ctl` of a reclaimed entry: next generation, nothing else.
-#[inline]
 pub(crate) fn reclaimed(ctl: u64) -> u64 {
     u64::from(gen(ctl).wrapping_add(1)) << GEN_SHIFT
 }
@@ -121,7 +114,6 @@ fn unpack(k: [u64; 3]) -> Conn {
 impl Entry {
     /// A consistent copy of a live entry, or `None` if it is not live or was reused while
     /// being read. Returns the `ctl` word read last (current state and deadline).
-    #[inline]
     pub(crate) fn read(&self) -> Option<(u64, Conn)> {
         let c1 = self.ctl.load(Acquire);
         if c1 & LIVE == 0 {

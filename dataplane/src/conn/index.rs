@@ -23,7 +23,6 @@ pub(crate) struct Index {
     mask: usize,
 }
 
-#[inline]
 pub(crate) fn mix(mut x: u64) -> u64 {
     // murmur3's fmix64: every input bit affects every output bit.
     x ^= x >> 33;
@@ -33,7 +32,6 @@ pub(crate) fn mix(mut x: u64) -> u64 {
     x ^ (x >> 33)
 }
 
-#[inline]
 fn word(h: u64, entry: u32) -> u64 {
     (h & 0xffff_ffff_0000_0000) | (u64::from(entry) + 1)
 }
@@ -53,7 +51,6 @@ impl Index {
         self.buckets.len() * SLOTS
     }
 
-    #[inline]
     fn candidates(&self, h: u64) -> [&Bucket; 2] {
         let b1 = h as usize & self.mask;
         let b2 = mix(h ^ 0x9e37_79b9_7f4a_7c15) as usize & self.mask;
@@ -61,7 +58,6 @@ impl Index {
     }
 
     /// Calls `f` with every entry whose slot tag matches `h`, until `f` returns `Some`.
-    #[inline]
     pub(crate) fn find<R>(&self, h: u64, mut f: impl FnMut(u32) -> Option<R>) -> Option<R> {
         let tag = h >> 32;
         for b in self.candidates(h) {

@@ -14,10 +14,10 @@
 //!   [`ConnOwner::expire_step`] at least once every 24 days (in practice: every second).
 //!
 //! # Design
-//! * Entries ([`entry`]) are 32 bytes of atomics, type-stable and reused in place; a
+//! * Entries (`entry.rs`) are 32 bytes of atomics, type-stable and reused in place; a
 //!   generation number in the control word makes a stale reader or a stale [`ConnHit`]
 //!   detect reuse (seqlock), so a reader never sees a connection under the wrong key.
-//! * Two hash indexes ([`index`]): one on the in-key, one on the out-key, each slot a tag
+//! * Two hash indexes (`index.rs`): one on the in-key, one on the out-key, each slot a tag
 //!   and an entry number, two candidate buckets per key.
 //! * Entry numbers are split into one partition per worker. A worker allocates from and
 //!   expires only its own partition through its [`ConnOwner`] (a plain free list, no
@@ -26,6 +26,37 @@
 //! * Expiry is a bounded scan ([`ConnOwner::expire_step`]): an entry whose deadline has
 //!   passed is unlinked and its slot reused. An entry past its deadline but not yet scanned
 //!   is still found and a packet revives it, as when a kernel timer races a packet.
+//!
+//! # Use
+//! ```
+//! use std::net::Ipv4Addr;
+//! use std::sync::Arc;
+//! use dataplane::conn::{state, Conn, ConnTable, Dir, FWD_MASQ};
+//! use dataplane::dest::DestTable;
+//!
+//! let dests = Arc::new(DestTable::new(16));
+//! let (table, mut owners) = ConnTable::new(1024, 2, dests.clone(), Arc::default());
+//! let (c, v, r) = (Ipv4Addr::new(203, 0, 113, 10), Ipv4Addr::new(198, 51, 100, 1),
+//!                  Ipv4Addr::new(10, 0, 0, 11));
+//! let now = 0;
+//!
+//! // Worker 0 gets a SYN from c:40000 to v:80: no entry, the scheduler picks dest slot 3.
+//! assert!(table.lookup_in(state::PROTO_TCP, c, 40000, v, 80).is_none());
+//! let conn = Conn { proto: state::PROTO_TCP, caddr: c, cport: 40000, vaddr: v, vport: 80,
+//!                   daddr: r, dport: 8080, fwd: FWD_MASQ, dest: 3 };
+//! let hit = owners[0].insert(&conn, now).expect("room");
+//! table.update(&hit, Dir::Input, state::TCP_SYN, now).unwrap();
+//! assert_eq!(dests.counts(3), (1, 0)); // SYN_RECV counts as active
+//!
+//! // Worker 1 gets the SYN+ACK from r:8080 to c:40000 and finds the same entry.
+//! let back = table.lookup_out(state::PROTO_TCP, r, 8080, c, 40000).unwrap();
+//! assert_eq!(back.conn, conn);
+//! table.update(&back, Dir::Output, state::TCP_SYN | state::TCP_ACK, now + 1).unwrap();
+//!
+//! // Nobody talks for a minute: worker 0's expiry scan removes it.
+//! assert_eq!(owners[0].expire_step(now + 1 + 60_000, 64), 1);
+//! assert_eq!(dests.counts(3), (0, 0));
+//! ```
 //!
 //! # Memory
 //! [`BYTES_PER_ENTRY`]: 32 bytes of entry, 4 bytes of free list, and two indexes sized at

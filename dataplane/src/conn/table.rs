@@ -37,7 +37,6 @@ pub struct ConnOwner {
     cursor: u32,
 }
 
-#[inline]
 fn key_hash(seed: u64, proto: u8, a: Ipv4Addr, ap: u16, b: Ipv4Addr, bp: u16) -> u64 {
     let x = u64::from(u32::from(a)) << 32 | u64::from(ap) << 16 | u64::from(bp);
     let y = u64::from(u32::from(b)) << 8 | u64::from(proto);
@@ -142,7 +141,6 @@ impl ConnTable {
     }
 
     /// Reads entry `idx` if it is live, not withdrawn, and its key passes `is_key`.
-    #[inline]
     fn hit(&self, idx: u32, is_key: impl Fn(&Conn) -> bool) -> Option<ConnHit> {
         let (ctl, conn) = self.entries.get(idx as usize)?.read()?;
         if ctl & LOSER != 0 || !is_key(&conn) {
@@ -328,7 +326,8 @@ impl ConnOwner {
     /// caller then applies the creating packet with [`ConnTable::update`] (a SYN makes it
     /// SYN_RECV, §1.4). The caller has looked the key up and found nothing; if another worker
     /// inserted the same key meanwhile, one of the two inserts fails with
-    /// [`InsertError::Exists`] and its caller uses the other entry.
+    /// [`InsertError::Exists`] and its caller uses the other entry. `conn.dest` must be a
+    /// slot of the table's [`DestTable`] (it panics otherwise).
     pub fn insert(&mut self, conn: &Conn, now: u64) -> Result<ConnHit, InsertError> {
         let idx = self.free.pop().ok_or(InsertError::Full)?;
         let t = &*self.table;

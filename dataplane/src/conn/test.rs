@@ -301,6 +301,19 @@ fn port_reuse_in_time_wait_reschedules() {
 }
 
 #[test]
+fn a_late_duplicate_loses_to_the_existing_entry() {
+    // A worker that inserts a key another worker already has (it raced the lookup) loses,
+    // leaves no trace, and its caller uses the existing entry.
+    let (t, mut owners) = table(16, 2);
+    let first = owners[1].insert(&nat(1), 0).unwrap();
+    assert_eq!(owners[0].insert(&nat(1), 0), Err(InsertError::Exists));
+    assert_eq!(find_in(&t, &nat(1)), Some(first));
+    assert_eq!(t.len(), 1);
+    assert_eq!(owners[0].available(), 8);
+    assert_eq!(t.dests().counts(1), (0, 1));
+}
+
+#[test]
 fn a_stale_hit_cannot_touch_the_next_connection() {
     let (t, mut owners) = table(1, 1);
     let w = &mut owners[0];
@@ -423,4 +436,185 @@ fn one_million_entries() {
 #[ignore = "allocates 1.1 GiB; run in release with --ignored"]
 fn sixteen_million_entries() {
     fill_and_probe(16 << 20);
+}
+
+mod model_check {
+    //! Random operation sequences on one worker's table against a plain map.
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert { port: u16, dr: bool },
+        Packet { port: u16, out: bool, flags: u8 },
+        Advance(u64),
+        Expire(usize),
+        ExpireNow(u16),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let port = 0u16..12;
+        let flags = prop::sample::select(vec![TCP_SYN, TCP_ACK, TCP_FIN | TCP_ACK, TCP_RST, 0]);
+        prop_oneof![
+            (port.clone(), any::<bool>()).prop_map(|(port, dr)| Op::Insert { port, dr }),
+            (port.clone(), any::<bool>(), flags).prop_map(|(port, out, flags)| Op::Packet {
+                port,
+                out,
+                flags
+            }),
+            (0u64..200_000).prop_map(Op::Advance),
+            (1usize..16).prop_map(Op::Expire),
+            port.prop_map(Op::ExpireNow),
+        ]
+    }
+
+    /// What the map knows of a connection.
+    #[derive(Debug, Clone, Copy)]
+    struct M {
+        conn: Conn,
+        state: u8,
+        deadline: u64,
+        no_output: bool,
+        dead: bool,
+    }
+
+    fn conn(port: u16, dr: bool) -> Conn {
+        if dr {
+            super::dr(port)
+        } else {
+            nat(port)
+        }
+    }
+
+    struct Run {
+        t: Arc<ConnTable>,
+        own: ConnOwner,
+        m: HashMap<u16, M>,
+        now: u64,
+    }
+
+    impl Run {
+        fn apply(&mut self, op: &Op) {
+            match *op {
+                Op::Insert { port, dr } => self.insert(port, dr),
+                Op::Packet { port, out, flags } => self.packet(port, out, flags),
+                Op::Advance(ms) => self.now += ms,
+                Op::Expire(budget) => {
+                    self.own.expire_step(self.now, budget);
+                }
+                Op::ExpireNow(port) => {
+                    if let Some(h) = find_in(&self.t, &nat(port)) {
+                        assert!(self.t.expire_now(&h));
+                        self.m.get_mut(&port).unwrap().dead = true;
+                    }
+                }
+            }
+        }
+
+        fn insert(&mut self, port: u16, dr: bool) {
+            let c = conn(port, dr);
+            if find_in(&self.t, &c).is_some() {
+                return;
+            }
+            match self.own.insert(&c, self.now) {
+                Ok(_) => {
+                    let deadline = self.now + 2000;
+                    let no_output = dr;
+                    let m = M {
+                        conn: c,
+                        state: 0,
+                        deadline,
+                        no_output,
+                        dead: false,
+                    };
+                    assert!(self.m.insert(port, m).is_none_or(|old| old.dead));
+                }
+                Err(e) => {
+                    assert_eq!(e, InsertError::Full);
+                    assert_eq!(self.own.available(), 0);
+                }
+            }
+        }
+
+        fn packet(&mut self, port: u16, out: bool, flags: u8) {
+            let Some(m) = self.m.get_mut(&port).filter(|m| !m.dead) else {
+                return;
+            };
+            let (hit, dir) = if out {
+                (find_out(&self.t, &m.conn), Dir::Output)
+            } else {
+                (find_in(&self.t, &m.conn), Dir::Input)
+            };
+            let tr = self.t.update(&hit.unwrap(), dir, flags, self.now).unwrap();
+            let table_dir = if !out && m.no_output {
+                Dir::InputOnly
+            } else {
+                dir
+            };
+            let cur = TcpState::from_u8(m.state).unwrap();
+            assert_eq!(tr.new, state::next_tcp_state(table_dir, cur, flags) as u8);
+            m.state = tr.new;
+            m.deadline = self.now + u64::from(self.t.timeouts().ms(PROTO_TCP, tr.new));
+            m.no_output &= !out;
+        }
+
+        /// The table shows exactly the live part of the map; counters match.
+        fn check(&mut self) {
+            let mut seen = HashMap::new();
+            self.t.for_each_live(self.now, |cv| {
+                assert!(seen.insert(cv.conn.cport, *cv).is_none(), "duplicate");
+            });
+            let mut counts = [(0u32, 0u32); 3];
+            for (port, m) in &self.m {
+                let shown = seen.get(port);
+                assert_eq!(shown.is_some(), !m.dead, "port {port}");
+                if let Some(cv) = shown {
+                    assert_eq!(
+                        (cv.conn, cv.state, cv.no_output),
+                        (m.conn, m.state, m.no_output)
+                    );
+                    let left = m.deadline.saturating_sub(self.now) as u32;
+                    assert_eq!(cv.expires_ms, left);
+                    let c = &mut counts[m.conn.dest as usize];
+                    if state::is_active(PROTO_TCP, m.state) {
+                        c.0 += 1;
+                    } else {
+                        c.1 += 1;
+                    }
+                }
+            }
+            for (d, want) in counts.iter().enumerate() {
+                assert_eq!(self.t.dests().counts(d as u32), *want, "dest {d}");
+            }
+        }
+
+        /// Entries the owner reclaimed are forgotten; only dead or due ones may have gone.
+        fn forget_reclaimed(&mut self) {
+            let now = self.now;
+            let t = &self.t;
+            self.m.retain(|_, m| {
+                let found = find_in(t, &m.conn).is_some();
+                if !found && !m.dead {
+                    assert!(m.deadline <= now, "{m:?} reaped before its time");
+                }
+                found
+            });
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn table_matches_a_map(ops in prop::collection::vec(op(), 1..60)) {
+            let (t, mut owners) = table(8, 1);
+            let own = owners.pop().unwrap();
+            let mut run = Run { t, own, m: HashMap::new(), now: 0 };
+            for op in &ops {
+                run.apply(op);
+                run.forget_reclaimed();
+                run.check();
+            }
+        }
+    }
 }

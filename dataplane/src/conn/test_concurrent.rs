@@ -212,11 +212,13 @@ fn racing_inserts_of_one_key_leave_one_entry() {
     let dests = Arc::new(DestTable::new(DESTS as usize));
     let (t, owners) = ConnTable::new(WORKERS * 512, WORKERS, Arc::clone(&dests), Arc::default());
     let won = Arc::new(AtomicUsize::new(0));
+    let lost = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(WORKERS));
     let handles: Vec<_> = owners
         .into_iter()
         .map(|mut own| {
-            let (t, won, start) = (Arc::clone(&t), Arc::clone(&won), Arc::clone(&start));
+            let (t, start) = (Arc::clone(&t), Arc::clone(&start));
+            let (won, lost) = (Arc::clone(&won), Arc::clone(&lost));
             thread::spawn(move || {
                 start.wait();
                 for k in 0..SHARED {
@@ -230,7 +232,9 @@ fn racing_inserts_of_one_key_leave_one_entry() {
                         Ok(_) => {
                             won.fetch_add(1, Relaxed);
                         }
-                        Err(InsertError::Exists) => {}
+                        Err(InsertError::Exists) => {
+                            lost.fetch_add(1, Relaxed);
+                        }
                         Err(InsertError::Full) => panic!("full"),
                     }
                 }
@@ -245,6 +249,7 @@ fn racing_inserts_of_one_key_leave_one_entry() {
     assert_eq!(live.len(), usize::from(SHARED), "lost");
     assert!(live.values().all(|&n| n == 1), "duplicate");
     assert_eq!(won.load(Relaxed), usize::from(SHARED));
+    eprintln!("{} inserts lost a race", lost.load(Relaxed));
     let inactive: u32 = (0..DESTS).map(|d| dests.counts(d).1).sum();
     assert_eq!(
         inactive,
@@ -298,4 +303,82 @@ fn concurrent_transitions_count_exactly_once() {
     });
     let got: Vec<_> = (0..DESTS).map(|d| dests.counts(d)).collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn chaos_keeps_the_invariants() {
+    // Every worker inserts, updates, expires and reuses any key at once; afterwards the live
+    // in-keys are unique, the counters match the live states, and a final sweep empties all.
+    const SHARED: u64 = 400;
+    const SHARE: usize = 96;
+    let dests = Arc::new(DestTable::new(DESTS as usize));
+    let (t, owners) = ConnTable::new(WORKERS * SHARE, WORKERS, Arc::clone(&dests), Arc::default());
+    let start = Arc::new(Barrier::new(WORKERS));
+    let handles: Vec<_> = owners
+        .into_iter()
+        .enumerate()
+        .map(|(w, mut own)| {
+            let (t, start) = (Arc::clone(&t), Arc::clone(&start));
+            thread::spawn(move || {
+                let mut rng = Rng(w as u64 * 31 + 5);
+                start.wait();
+                for i in 0..60_000u64 {
+                    let now = i * 50;
+                    let k = rng.below(SHARED) as u16;
+                    chaos_step(&t, &mut own, &mut rng, k, now);
+                    if i % 16 == 0 {
+                        own.expire_step(now, 24);
+                    }
+                }
+                own
+            })
+        })
+        .collect();
+    let mut owners: Vec<ConnOwner> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+
+    let mut keys = HashMap::new();
+    let mut want = vec![(0u32, 0u32); DESTS as usize];
+    t.for_each_live(0, |cv| {
+        assert_eq!(cv.conn, conn_of(cv.conn.cport));
+        *keys.entry(cv.conn.cport).or_insert(0) += 1;
+        let c = &mut want[cv.conn.dest as usize];
+        if is_active(PROTO_TCP, cv.state) {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    });
+    assert!(keys.values().all(|&n| n == 1), "duplicate in-key");
+    let got: Vec<_> = (0..DESTS).map(|d| dests.counts(d)).collect();
+    assert_eq!(got, want);
+    for own in &mut owners {
+        own.expire_step(u64::from(u32::MAX / 2), SHARE);
+        assert_eq!(own.available(), SHARE);
+    }
+    assert!(t.is_empty());
+    assert!((0..DESTS).all(|d| dests.reclaimable(d)));
+}
+
+fn chaos_step(t: &ConnTable, own: &mut ConnOwner, rng: &mut Rng, k: u16, now: u64) {
+    let (hin, _) = lookup_both(t, k);
+    let Some(hit) = hin else {
+        if let Ok(h) = own.insert(&conn_of(k), now) {
+            let _ = t.update(&h, Dir::Input, TCP_SYN, now);
+        }
+        return;
+    };
+    let flags = [TCP_SYN, TCP_ACK, TCP_FIN, TCP_RST, 0][rng.below(5) as usize];
+    match rng.below(20) {
+        0 => {
+            t.expire_now(&hit);
+        }
+        1..=9 => {
+            let _ = t.update(&hit, Dir::Input, flags, now);
+        }
+        _ => {
+            if let (_, Some(out)) = lookup_both(t, k) {
+                let _ = t.update(&out, Dir::Output, flags, now);
+            }
+        }
+    }
 }

@@ -12,6 +12,28 @@
 //! kernel's add_dest/del_dest/upd_dest hooks, §1.3); that and [`Scheduler::init_state`] may
 //! allocate, [`Scheduler::pick`] never does.
 //!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use dataplane::dest::DestTable;
+//! use dataplane::sched::{by_name, DestChange, DestInfo, Flow};
+//!
+//! let counters = DestTable::new(8);
+//! // ipvsadm -A -t V:80 -s wrr; -a ... -w 1 (slot 5); -a ... -w 2 (slot 6): list order 6, 5.
+//! let wrr = by_name("wrr").unwrap();
+//! let mut dests = Vec::new();
+//! let mut cursor = wrr.init_state(&dests); // one per worker per service
+//! for (slot, weight) in [(5, 1), (6, 2)] {
+//!     dests.insert(0, DestInfo { weight, slot }); // new dests go to the head
+//!     wrr.dests_changed(&mut cursor, DestChange::Added, &dests);
+//! }
+//! let flow = Flow { proto: 6, saddr: Ipv4Addr::new(203, 0, 113, 10), sport: 40000,
+//!                   daddr: Ipv4Addr::new(198, 51, 100, 1), dport: 80 };
+//! let slots: Vec<u32> = (0..5)
+//!     .map(|_| dests[wrr.pick(&mut cursor, &dests, &counters, &flow).unwrap()].slot)
+//!     .collect();
+//! assert_eq!(slots, [6, 5, 6, 6, 5]); // first lap at cw = 1, then 2:1 (§2.2)
+//! ```
+//!
 //! Adding a scheduler is one file with its algorithm explained on top, one line in
 //! [`SCHEDULERS`], and, only if it keeps a cursor, one [`SchedState`] variant.
 //! Destination thresholds (OVERLOAD, §3) are not modelled yet.
