@@ -5,6 +5,9 @@ use crate::admin::protocol::Reply;
 use crate::config::Config;
 use crate::ipvsadm::{self, LiveCounters};
 use crate::model::Model;
+use crate::publish::Publisher;
+use crate::slots::DestSlots;
+use dataplane::conn::ConnTable;
 use dataplane::dpdk::DpdkPort;
 use dataplane::shared::Dataplane;
 use dataplane::stats::{Counters, CountersSnapshot};
@@ -16,22 +19,23 @@ const ARGV0: &str = "rvsadm";
 
 pub struct Control {
     model: Model,
+    publisher: Publisher,
     dp: Arc<Dataplane<DpdkPort>>,
     counters: Arc<Vec<Counters>>,
-    table_size: u32,
 }
 
-/// What `-Ln` shows live: connection counts per real server.
+/// What listings show live: the workers' connection counts per real
+/// server, and the table's capacity.
 struct Live {
-    table_size: u32,
+    conns: Arc<ConnTable>,
 }
 
 impl LiveCounters for Live {
-    fn conns(&self, _slot: u32) -> (u32, u32) {
-        (0, 0)
+    fn conns(&self, slot: u32) -> (u32, u32) {
+        self.conns.dests().counts(slot)
     }
     fn table_size(&self) -> u32 {
-        self.table_size
+        self.conns.capacity() as u32
     }
 }
 
@@ -41,11 +45,12 @@ impl Control {
         dp: Arc<Dataplane<DpdkPort>>,
         counters: Arc<Vec<Counters>>,
     ) -> Result<Control, String> {
+        let slots = DestSlots::new(dp.conns.dests().clone());
         let mut control = Control {
-            model: Model::new(cfg.conn_table_size),
+            model: Model::with_slots(cfg.conn_table_size, Box::new(slots)),
+            publisher: Publisher::default(),
             dp,
             counters,
-            table_size: cfg.conn_table_size,
         };
         control.load_services(&cfg.services)?;
         Ok(control)
@@ -68,7 +73,7 @@ impl Control {
 
     fn live(&self) -> Live {
         Live {
-            table_size: self.table_size,
+            conns: self.dp.conns.clone(),
         }
     }
 
@@ -86,7 +91,15 @@ impl Control {
         self.commit(out)
     }
 
+    /// Publishes what a successful change did to the model.
     fn commit(&mut self, out: ipvsadm::Outcome) -> Reply {
+        if out.changed {
+            let t = self.model.timeouts();
+            self.dp.conns.timeouts().set(t.tcp, t.tcp_fin, t.udp);
+            self.dp
+                .services
+                .publish(self.publisher.snapshot(self.model.state()));
+        }
         Reply {
             stdout: out.stdout,
             stderr: out.stderr,

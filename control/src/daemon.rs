@@ -8,8 +8,9 @@ use crate::config::{parse_mac, parse_prefix, Config};
 use crate::controller::Control;
 use crate::eal_args;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
+use dataplane::conn::ConnOwner;
 use dataplane::dpdk::{lcore, DpdkPort, Eal, EthPort, Mempool, PortConfig};
-use dataplane::shared::{Dataplane, Mode};
+use dataplane::shared::{Dataplane, Mode, Sizes};
 use dataplane::stats::Counters;
 use dataplane::worker;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,18 +42,17 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
         return Err("EAL gave no worker lcore (check --lcores / -l)".into());
     }
     let pool = Mempool::new("rvs_mbufs", cfg.mbufs).map_err(|e| e.to_string())?;
-    let dp = Arc::new(build_dataplane(cfg, pool, workers.len() as u16)?);
+    let (dp, owners) = build_dataplane(cfg, pool, workers.len() as u16)?;
+    let dp = Arc::new(dp);
     let counters: Arc<Vec<Counters>> = Arc::new(workers.iter().map(|_| Counters::new()).collect());
     let mut control = Control::new(cfg, dp.clone(), counters.clone())?;
     let (socket, requests) = AdminSocket::bind(&cfg.socket).map_err(|e| e.to_string())?;
 
     let halt = Arc::new(AtomicBool::new(false));
-    for (queue, &lc) in workers.iter().enumerate() {
+    for ((queue, &lc), conns) in workers.iter().enumerate().zip(owners) {
         let (dp, counters, halt) = (dp.clone(), counters.clone(), halt.clone());
-        lcore::launch(lc, move || {
-            worker::run(&dp, queue as u16, &counters[queue], &halt)
-        })
-        .map_err(|e| e.to_string())?;
+        let run = move || worker::run(&dp, queue as u16, &counters[queue], conns, &halt);
+        lcore::launch(lc, run).map_err(|e| e.to_string())?;
     }
     log::info!(
         "rvsd running: {} worker(s), {} port(s)",
@@ -97,7 +97,7 @@ fn build_dataplane(
     cfg: &Config,
     pool: Mempool,
     queues: u16,
-) -> Result<Dataplane<DpdkPort>, String> {
+) -> Result<(Dataplane<DpdkPort>, Vec<ConnOwner>), String> {
     let mut ports = Vec::new();
     let mut addrs = Vec::new();
     for spec in &cfg.ports {
@@ -141,13 +141,17 @@ fn build_dataplane(
     } else {
         Mode::Balance
     };
-    let dp = Dataplane::new(ports, addrs, &gateways, mode)?;
+    let sizes = Sizes {
+        workers: queues.into(),
+        conns: cfg.conn_table_size as usize,
+    };
+    let (dp, owners) = Dataplane::new(ports, addrs, &gateways, mode, sizes)?;
     for spec in &cfg.ports {
         for n in &spec.neighbours {
             dp.neigh.learn(n.ip, parse_mac(&n.mac)?);
         }
     }
-    Ok(dp)
+    Ok((dp, owners))
 }
 
 /// EAL leaves `/var/run/dpdk/<prefix>/` behind; remove the one rvsd chose.

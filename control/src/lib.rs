@@ -9,3 +9,5 @@ pub mod daemon;
 pub mod eal_args;
 pub mod ipvsadm;
 pub mod model;
+pub mod publish;
+pub mod slots;

@@ -79,7 +79,7 @@ impl RouteTable {
     }
 
     fn sort(&mut self) {
-        self.routes.sort_by(|a, b| b.len.cmp(&a.len));
+        self.routes.sort_by_key(|r| std::cmp::Reverse(r.len));
     }
 
     /// The next hop towards `dst`, or `None` when no route matches.

@@ -60,7 +60,7 @@ pub fn run<P: PortIo>(
         tx.flush(&dp.ports, queue, counters);
         ctx.conns.expire_step(ctx.now, EXPIRE_BUDGET);
         iter = iter.wrapping_add(1);
-        if iter % LINK_CHECK_EVERY == 0 {
+        if iter.is_multiple_of(LINK_CHECK_EVERY) {
             up.iter_mut()
                 .zip(&dp.ports)
                 .for_each(|(u, p)| *u = p.link_up());

@@ -8,7 +8,7 @@ use control::admin::protocol::{Reply, Request};
 use control::ipvsadm::{self, Command};
 use control::model::Model;
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -43,7 +43,7 @@ fn take_socket_option(args: &mut Vec<String>) -> PathBuf {
     path.unwrap_or_else(|| control::config::DEFAULT_SOCKET.into())
 }
 
-fn run(argv0: &str, args: Vec<String>, socket: &PathBuf) -> Reply {
+fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     // ipvsadm-spec §2: the kernel interface is opened before any argument
     // is looked at, even for -h and -v.
     let Ok(mut client) = Client::connect(socket) else {

@@ -127,7 +127,7 @@ impl ConnTable {
         &self.timeouts
     }
 
-    pub fn dests(&self) -> &DestTable {
+    pub fn dests(&self) -> &Arc<DestTable> {
         &self.dests
     }
 
