@@ -1,100 +1,321 @@
-//! End to end through real namespaces: rvsd opens veths with net_af_packet
-//! and real kernel stacks talk to it. Every test here builds the topology of
-//! scripts/netns.sh, so they run one at a time.
+//! End to end through real namespaces (scripts/netns.sh): rvsd opens veths
+//! with net_af_packet; a client namespace and three real-server namespaces
+//! with nginx talk real TCP through it. Every test builds the topology, so
+//! they run one at a time.
 
 mod common;
 use common::*;
-use std::process::Command;
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 static TOPOLOGY: Mutex<()> = Mutex::new(());
 
-fn netns(args: &[&str]) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/netns.sh");
-    let st = Command::new(script).args(args).status().expect("netns.sh");
-    assert!(st.success(), "netns.sh {args:?}");
+const VIP: &str = "10.0.1.100:80";
+
+fn script(path: &str, args: &[&str]) {
+    let p = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    let st = Command::new(&p).args(args).status().expect(path);
+    assert!(st.success(), "{path} {args:?}");
 }
 
-/// Tears the topology down even when a test panics.
-struct Topology;
-impl Topology {
-    fn up(servers: u32) -> Topology {
-        netns(&["up", &servers.to_string()]);
-        Topology
+/// The topology with `servers` real servers (running nginx when asked) and
+/// rvsd in the middle; everything is torn down on drop, even after a panic.
+struct Lab {
+    rvsd: Option<Rvsd>,
+    _dir: TempDir,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    fn up(tag: &str, servers: u32, web: bool) -> Lab {
+        let serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
+        script("scripts/netns.sh", &["up", &servers.to_string()]);
+        if web {
+            script("tests/e2e/webservers.sh", &["start", &servers.to_string()]);
+        }
+        let dir = TempDir::new(tag);
+        let cfg = format!(
+            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 4095, "conn_table_size": 65536,
+                "ports": [
+                  {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
+                  {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}]}}"#
+        );
+        let rvsd = Rvsd::start(&dir, &cfg, Some("rvs-lb"));
+        Lab {
+            rvsd: Some(rvsd),
+            _dir: dir,
+            _serial: serial,
+        }
+    }
+
+    fn rvsd(&self) -> &Rvsd {
+        self.rvsd.as_ref().unwrap()
+    }
+
+    /// rvsadm that must succeed; returns its stdout.
+    fn adm(&self, line: &str) -> String {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let out = self.rvsd().adm(&args);
+        assert!(out.status.success(), "rvsadm {line}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// A service on the VIP with real servers rs1..rsN (NAT), weights as given.
+    fn service(&self, sched: &str, weights: &[u32]) {
+        self.adm(&format!("-A -t {VIP} -s {sched}"));
+        for (i, w) in weights.iter().enumerate() {
+            self.adm(&format!("-a -t {VIP} -r 10.0.2.1{}:80 -m -w {w}", i + 1));
+        }
+        // Let every server announce itself, so that the first SYN does not
+        // wait for ARP resolution.
+        for i in 1..=weights.len() {
+            let ns = format!("rvs-rs{i}");
+            let ok = Command::new("ip")
+                .args([
+                    "netns", "exec", &ns, "ping", "-c", "1", "-W", "2", "10.0.2.1",
+                ])
+                .output()
+                .unwrap();
+            assert!(ok.status.success(), "{ns} cannot reach rvsd");
+        }
+    }
+
+    /// `(active, inactive)` of real server `rsK` as `rvsadm -Ln` prints them.
+    fn conns(&self, k: u32) -> (u32, u32) {
+        let list = self.adm("-Ln");
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("  -> 10.0.2.1{k}:80")))
+            .unwrap_or_else(|| panic!("rs{k} not listed:\n{list}"));
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f[4].parse().unwrap(), f[5].parse().unwrap())
     }
 }
-impl Drop for Topology {
+
+impl Drop for Lab {
     fn drop(&mut self) {
-        netns(&["down"]);
+        if let Some(d) = self.rvsd.take() {
+            let (code, out, err) = d.stop();
+            if code != 0 && !std::thread::panicking() {
+                panic!("rvsd exit {code}:\n{out}\n{err}");
+            }
+        }
+        script("tests/e2e/webservers.sh", &["stop"]);
+        script("scripts/netns.sh", &["down"]);
     }
 }
 
-fn config() -> String {
-    format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 4095,
-            "ports": [
-              {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
-              {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}]}}"#
-    )
-}
-
-fn ping(ns: &str, ip: &str) -> String {
-    let out = Command::new("ip")
-        .args([
-            "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", ip,
-        ])
+fn client(args: &[&str]) -> Output {
+    Command::new("ip")
+        .args(["netns", "exec", "rvs-client"])
+        .args(args)
         .output()
-        .unwrap();
-    let text = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "ping {ip} from {ns} failed:\n{text}{}",
-        text_err(&out)
-    );
-    text
+        .unwrap()
 }
 
-fn text_err(o: &std::process::Output) -> String {
-    text(&o.stderr)
+/// One new connection to the VIP; the name of the server that answered.
+fn get() -> String {
+    let out = client(&["curl", "-s", "-m", "5", &format!("http://{VIP}/")]);
+    assert!(out.status.success(), "curl failed: {}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
 }
 
-#[test]
-fn rvsd_answers_pings_from_both_sides() {
-    let _serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
-    let _topo = Topology::up(1);
-    let dir = TempDir::new("netns-ping");
-    let d = Rvsd::start(&dir, &config(), Some("rvs-lb"));
+/// `n` sequential requests, counted per answering server.
+fn spread(n: usize) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for _ in 0..n {
+        *m.entry(get()).or_default() += 1;
+    }
+    m
+}
 
-    let client = ping("rvs-client", "10.0.1.1");
-    let server = ping("rvs-rs1", "10.0.2.1");
-    assert!(client.contains("3 received"), "{client}");
-    assert!(server.contains("3 received"), "{server}");
-    // Nobody else may answer: the address exists only inside rvsd.
-    let wrong = Command::new("ip")
+/// A download of /big at `rate` in the background; its headers (with the
+/// answering server in X-Server) go to `headers`.
+fn slow_download(headers: &std::path::Path, rate: &str) -> Child {
+    Command::new("ip")
         .args([
             "netns",
             "exec",
             "rvs-client",
-            "ping",
-            "-c",
-            "1",
-            "-W",
-            "1",
-            "10.0.1.9",
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
         ])
-        .output()
-        .unwrap();
+        .args(["-w", "%{size_download}", "--limit-rate", rate, "-D"])
+        .arg(headers)
+        .arg(format!("http://{VIP}/big"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for the download's X-Server header; returns the server number.
+fn download_server(headers: &std::path::Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(h) = std::fs::read_to_string(headers) {
+            if let Some(l) = h
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("x-server: rs"))
+            {
+                return l.trim()[12..].parse().unwrap();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the download never started");
+}
+
+const BIG: &str = "67108864";
+
+#[test]
+fn rvsd_answers_pings_from_both_sides() {
+    let lab = Lab::up("netns-ping", 1, false);
+    for (ns, ip) in [("rvs-client", "10.0.1.1"), ("rvs-rs1", "10.0.2.1")] {
+        let out = Command::new("ip")
+            .args([
+                "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", ip,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            text(&out.stdout).contains("3 received"),
+            "ping {ip} from {ns}"
+        );
+    }
+    // Nobody else may answer: the address exists only inside rvsd.
+    let wrong = client(&["ping", "-c", "1", "-W", "1", "10.0.1.9"]);
     assert!(
         !wrong.status.success(),
         "an address rvsd does not own got an answer"
     );
-
-    let (code, stdout, stderr) = d.stop();
+    let mut lab = lab;
+    let (code, stdout, stderr) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let replies: u64 = stdout
+    assert!(
+        stdout.lines().any(|l| l.trim() == "icmp_echo_replies 6"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn rr_spreads_evenly_and_wrk_gets_every_answer() {
+    let lab = Lab::up("netns-rr", 3, true);
+    lab.service("rr", &[1, 1, 1]);
+    let n = 30;
+    let s = spread(n);
+    assert_eq!(s.len(), 3, "{s:?}");
+    for (server, count) in &s {
+        assert!(
+            count.abs_diff(n / 3) <= 1,
+            "{server} got {count} of {n}: {s:?}"
+        );
+    }
+    let out = client(&[
+        "wrk",
+        "-t",
+        "1",
+        "-c",
+        "16",
+        "-d",
+        "3s",
+        &format!("http://{VIP}/"),
+    ]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        !report.contains("Socket errors") && !report.contains("Non-2xx"),
+        "{report}"
+    );
+    let requests: u64 = report
         .lines()
-        .find_map(|l| l.trim().strip_prefix("icmp_echo_replies "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no echo counter in:\n{stdout}"));
-    assert_eq!(replies, 6, "{stdout}");
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in:\n{report}"));
+    assert!(requests > 1000, "{report}");
+    println!("rr spread {s:?}; wrk: {requests} requests in 3 s, no errors");
+}
+
+#[test]
+fn wrr_follows_the_weights() {
+    let lab = Lab::up("netns-wrr", 3, true);
+    lab.service("wrr", &[3, 2, 1]);
+    let s = spread(60);
+    let got: Vec<usize> = (1..=3)
+        .map(|k| s.get(&format!("rs{k}")).copied().unwrap_or(0))
+        .collect();
+    assert_eq!(got, vec![30, 20, 10], "{s:?}");
+}
+
+#[test]
+fn lc_prefers_idle_servers_and_listing_shows_open_connections() {
+    let lab = Lab::up("netns-lc", 3, true);
+    lab.service("lc", &[1, 1, 1]);
+    let headers = lab._dir.path("lc-headers");
+    let mut dl = slow_download(&headers, "8M");
+    let busy = download_server(&headers);
+    assert_eq!(lab.conns(busy).0, 1, "the download is an active connection");
+    let s = spread(12);
+    assert!(
+        !s.contains_key(&format!("rs{busy}")),
+        "lc sent new work to the busy rs{busy}: {s:?}"
+    );
+    assert_eq!(s.values().sum::<usize>(), 12);
+    for (server, count) in &s {
+        assert_eq!(
+            *count, 6,
+            "the two idle servers share evenly: {server} {s:?}"
+        );
+    }
+    let _ = dl.kill();
+    let _ = dl.wait();
+}
+
+#[test]
+fn weight_zero_quiesces_and_a_running_download_completes() {
+    let lab = Lab::up("netns-quiesce", 3, true);
+    lab.service("rr", &[1, 1, 1]);
+    let headers = lab._dir.path("q-headers");
+    let dl = slow_download(&headers, "16M");
+    let busy = download_server(&headers);
+    lab.adm(&format!("-e -t {VIP} -r 10.0.2.1{busy}:80 -m -w 0"));
+    let s = spread(12);
+    assert!(
+        !s.contains_key(&format!("rs{busy}")),
+        "weight 0 rs{busy} got new work: {s:?}"
+    );
+    let (active, _) = lab.conns(busy);
+    assert_eq!(active, 1, "the download still runs through rs{busy}");
+    let out = dl.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), BIG, "the whole file arrived");
+}
+
+#[test]
+fn deleting_servers_and_services_behaves_as_ipvsadm() {
+    let lab = Lab::up("netns-delete", 3, true);
+    lab.service("rr", &[1, 1, 1]);
+    lab.adm(&format!("-d -t {VIP} -r 10.0.2.12:80"));
+    assert!(
+        !lab.adm("-Ln").contains("10.0.2.12"),
+        "deleted server still listed"
+    );
+    let s = spread(10);
+    assert_eq!(
+        s.keys().cloned().collect::<Vec<_>>(),
+        ["rs1", "rs3"],
+        "{s:?}"
+    );
+    // Deleting it again is ipvsadm's error.
+    let again = lab.rvsd().adm(&["-d", "-t", VIP, "-r", "10.0.2.12:80"]);
+    assert_eq!(again.status.code(), Some(255));
+    assert_eq!(text(&again.stderr), "No such destination\n");
+    lab.adm(&format!("-D -t {VIP}"));
+    let list = lab.adm("-Ln");
+    assert!(!list.contains("10.0.1.100"), "{list}");
+    let out = client(&["curl", "-s", "-m", "2", &format!("http://{VIP}/")]);
+    assert!(!out.status.success(), "the VIP still answers after -D");
 }
