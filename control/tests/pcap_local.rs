@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     let dir = TempDir::new("pcap-local");
     let (rx, tx) = (dir.path("in.pcap"), dir.path("out.pcap"));
-    py("local_frames.py", &["make", rx.to_str().unwrap()]);
+    py("frames.py", &["make-local", rx.to_str().unwrap()]);
     let cfg = format!(
         r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047,
             "ports": [{{"device": "net_pcap0,rx_pcap={},tx_pcap={}",
@@ -20,7 +20,7 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     let d = Rvsd::start(&dir, &cfg, None);
     // net_pcap writes each TX burst as it goes: wait for both answers.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while py("local_frames.py", &["decode", tx.to_str().unwrap()])
+    while py("frames.py", &["decode", tx.to_str().unwrap()])
         .lines()
         .count()
         < 2
@@ -31,7 +31,7 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     let (code, stdout, stderr) = d.stop();
     assert_eq!(code, 0, "rvsd failed:\n{stdout}\n{stderr}");
 
-    let out = py("local_frames.py", &["decode", tx.to_str().unwrap()]);
+    let out = py("frames.py", &["decode", tx.to_str().unwrap()]);
     let frames: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -70,7 +70,7 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     let arp_req = hex(
         "ffffffffffff 0200000000fe 0806 0001 0800 06 04 0001 0200000000fe 0a000102 000000000000 0a000101",
     );
-    // Frames made with scapy (see tests/py/local_frames.py for the recipe).
+    // Frames made with scapy (see tests/py/frames.py for the recipe).
     let ping =
         hex("0200000000010200000000fe08004500001c000700003d0167d80a0001020a0001010800e5c212340009");
     dp.ports[0].push_rx(&arp_req);
@@ -224,4 +224,91 @@ fn no_connection_without_syn_and_arp_for_unknown_next_hops() {
         &arp[..],
         "who-has 10.0.0.11 tell 10.0.0.1"
     );
+}
+
+/// A configuration change under full load drops no packet of an existing
+/// connection: while the worker forwards a stream of an established flow,
+/// another thread publishes snapshot after snapshot (services added and
+/// removed, the flow's own service edited).
+#[test]
+fn snapshots_swapped_under_load_drop_nothing() {
+    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+    let (dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        vec![
+            vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
+            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+        ],
+        &[],
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    dp.neigh.learn(Ipv4Addr::new(203, 0, 113, 10), CLIENT);
+    dp.neigh
+        .learn(Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]);
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    let snapshot = |extra: u32, weight: u32, version: u64| {
+        let r1 = Dest {
+            addr: Ipv4Addr::new(10, 0, 0, 11),
+            port: 8080,
+            weight,
+            fwd: dataplane::conn::FWD_MASQ,
+            slot: 0,
+        };
+        let mut services: Vec<Service> = (0..extra)
+            .map(|i| {
+                let key = ServiceKey {
+                    proto: 17,
+                    addr: Ipv4Addr::new(198, 51, 100, 2),
+                    port: 1000 + i as u16,
+                };
+                Service::new(key, rr, vec![r1], version * 1000 + u64::from(i) + 1)
+            })
+            .collect();
+        let key = ServiceKey {
+            proto: 6,
+            addr: Ipv4Addr::new(198, 51, 100, 1),
+            port: 80,
+        };
+        services.push(Service::new(key, rr, vec![r1], version * 1000));
+        Snapshot::new(services)
+    };
+    dp.services.publish(snapshot(0, 1, 0));
+    let dp = Arc::new(dp);
+
+    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
+    let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e9000013896010faf0837b0000020405b4");
+    const N: u64 = 100_000;
+    dp.ports[0].push_rx(&syn);
+    for _ in 0..N {
+        dp.ports[0].push_rx(&ack);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let publisher = {
+        let (dp, stop) = (dp.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                // Weight 0 quiesces R1 for new connections only.
+                dp.services
+                    .publish(snapshot((n % 7) as u32, (n % 3) as u32, n));
+            }
+            n
+        })
+    };
+    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), N + 1);
+    stop.store(true, Ordering::Relaxed);
+    let published = publisher.join().unwrap();
+    let s = counters.snapshot();
+    assert!(published > 10, "only {published} snapshots were published");
+    assert_eq!(
+        s.total_drops(),
+        0,
+        "{:?}",
+        s.drops_by_reason().filter(|d| d.1 > 0).collect::<Vec<_>>()
+    );
+    assert_eq!(s.tx_packets, N + 1);
+    assert_eq!(out[1].len() as u64, N + 1, "every packet went to R1");
 }

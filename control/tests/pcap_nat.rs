@@ -1,0 +1,146 @@
+//! rvsd on two net_pcap ports doing NAT for TCP and UDP services given in
+//! its configuration: every rewritten frame is decoded by scapy (addresses,
+//! ports, TTL, checksums recomputed independently), and `rvsadm -Ln` shows
+//! the connections byte for byte as ipvsadm would.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn decode(pcap: &Path) -> Vec<Value> {
+    if !pcap.exists() {
+        return Vec::new();
+    }
+    py("frames.py", &["decode", pcap.to_str().unwrap()])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn check_l4(f: &Value, kind: &str, src: (&str, u64), dst: (&str, u64), payload: &str) {
+    assert_eq!(f["kind"], kind, "{f}");
+    assert_eq!(
+        (f["src"].as_str().unwrap(), f["sport"].as_u64().unwrap()),
+        src,
+        "{f}"
+    );
+    assert_eq!(
+        (f["dst"].as_str().unwrap(), f["dport"].as_u64().unwrap()),
+        dst,
+        "{f}"
+    );
+    assert_eq!(f["ttl"], 63, "forwarding decrements the TTL: {f}");
+    assert_eq!(f["payload"], payload, "{f}");
+    assert_eq!(f["ip_csum_ok"], true, "{f}");
+    assert_eq!(f["l4_csum_ok"], true, "{f}");
+}
+
+#[test]
+fn nat_rewrites_tcp_and_udp_both_ways() {
+    let dir = TempDir::new("pcap-nat");
+    py("frames.py", &["make-nat", dir.0.to_str().unwrap()]);
+    let p = |n: &str| dir.path(n).display().to_string();
+    let cfg = format!(
+        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047, "conn_table_size": 4096,
+            "ports": [
+              {{"device": "net_pcap0,rx_pcap={},tx_pcap={}", "addresses": ["203.0.113.1/24"],
+                "neighbours": [{{"ip": "203.0.113.10", "mac": "02:00:00:00:00:fe"}}]}},
+              {{"device": "net_pcap1,rx_pcap={},tx_pcap={}", "addresses": ["10.0.0.1/24"],
+                "neighbours": [{{"ip": "10.0.0.11", "mac": "02:00:00:00:00:11"}}]}}],
+            "services": ["-A -t 198.51.100.1:80 -s rr",
+                         "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
+                         "-A -u 198.51.100.1:53 -s rr",
+                         "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m"]}}"#,
+        p("rx0.pcap"),
+        p("tx0.pcap"),
+        p("rx1.pcap"),
+        p("tx1.pcap")
+    );
+    let d = Rvsd::start(&dir, &cfg, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut out0, mut out1) = (Vec::new(), Vec::new());
+    while (out0.len() < 3 || out1.len() < 3) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        out0 = decode(&dir.path("tx0.pcap"));
+        out1 = decode(&dir.path("tx1.pcap"));
+    }
+    let list = d.adm(&["-Ln"]);
+    let (code, stdout, stderr) = d.stop();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    assert_eq!(out1.len(), 3, "to the real server: {out1:?}");
+    check_l4(
+        &out1[0],
+        "tcp",
+        ("203.0.113.10", 40000),
+        ("10.0.0.11", 8080),
+        "",
+    );
+    assert_eq!(out1[0]["flags"], "S");
+    check_l4(
+        &out1[1],
+        "tcp",
+        ("203.0.113.10", 40000),
+        ("10.0.0.11", 8080),
+        "GET / HTTP/1.0\r\n\r\n",
+    );
+    check_l4(
+        &out1[2],
+        "udp",
+        ("203.0.113.10", 40001),
+        ("10.0.0.11", 53),
+        "abcd",
+    );
+    assert!(out1.iter().all(|f| f["eth_dst"] == "02:00:00:00:00:11"));
+
+    assert_eq!(out0.len(), 3, "to the client: {out0:?}");
+    assert_eq!(out0[0]["kind"], "arp", "rvsd answers ARP for its VIP");
+    assert_eq!(
+        (out0[0]["op"].as_u64(), out0[0]["psrc"].as_str()),
+        (Some(2), Some("198.51.100.1"))
+    );
+    check_l4(
+        &out0[1],
+        "tcp",
+        ("198.51.100.1", 80),
+        ("203.0.113.10", 40000),
+        "",
+    );
+    assert_eq!(out0[1]["flags"], "SA");
+    check_l4(
+        &out0[2],
+        "udp",
+        ("198.51.100.1", 53),
+        ("203.0.113.10", 40001),
+        "dcba",
+    );
+    assert!(out0[1..]
+        .iter()
+        .all(|f| f["eth_dst"] == "02:00:00:00:00:fe"));
+
+    // ipvsadm's exact listing; the TCP connection is ESTABLISHED (active),
+    // the UDP one inactive.
+    assert_eq!(
+        text(&list.stdout),
+        "IP Virtual Server version 1.2.1 (size=4096)\n\
+         Prot LocalAddress:Port Scheduler Flags\n\
+         \x20 -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n\
+         TCP  198.51.100.1:80 rr\n\
+         \x20 -> 10.0.0.11:8080               Masq    1      1          0         \n\
+         UDP  198.51.100.1:53 rr\n\
+         \x20 -> 10.0.0.11:53                 Masq    1      0          1         \n"
+    );
+    for want in [
+        "drop no_service 1",
+        "drop no_connection 1",
+        "tx_packets 6",
+        "rx_packets 8",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == want),
+            "missing {want:?} in:\n{stdout}"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Frames for rvsd's process tests, made and decoded with scapy.
+
+  frames.py make-local OUT.pcap   ARP request + ICMP echo to rvsd, plus junk
+  frames.py make-nat DIR          DIR/rx0.pcap (client side) and DIR/rx1.pcap
+                                  (real-server side): TCP and UDP flows
+                                  through a NAT service (ipvs-forwarding §7.0)
+  frames.py decode IN.pcap        one JSON object per frame rvsd sent
+
+The decoder is the outside judge: it parses with scapy and recomputes
+checksums, so a frame rvsd got wrong shows up as a mismatch here.
+"""
+import json
+import sys
+
+import os
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, rdpcap, wrpcap
+
+RVS_MAC = "02:00:00:00:00:01"   # not rvsd's real MAC: net_pcap makes its own
+CLIENT_MAC = "02:00:00:00:00:fe"
+RVS_IP = "10.0.0.1"
+CLIENT_IP = "10.0.0.2"
+
+
+def make_local(path):
+    frames = [
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=CLIENT_MAC)
+        / ARP(op=1, hwsrc=CLIENT_MAC, psrc=CLIENT_IP, pdst=RVS_IP),
+        Ether(dst=RVS_MAC, src=CLIENT_MAC)
+        / IP(src=CLIENT_IP, dst=RVS_IP, ttl=61, id=7)
+        / ICMP(type=8, id=0x1234, seq=9)
+        / Raw(b"rvs-ping-payload"),
+        # ARP for an address that is not rvsd's: no answer.
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=CLIENT_MAC)
+        / ARP(op=1, hwsrc=CLIENT_MAC, psrc=CLIENT_IP, pdst="10.0.0.99"),
+        # Truncated IPv4 header, bad IP checksum, unknown EtherType, cut VLAN tag.
+        Ether(dst=RVS_MAC, src=CLIENT_MAC, type=0x0800) / Raw(b"\x45\x00\x00"),
+        Ether(dst=RVS_MAC, src=CLIENT_MAC) / IP(src=CLIENT_IP, dst=RVS_IP, chksum=0x1234) / ICMP(),
+        Ether(dst=RVS_MAC, src=CLIENT_MAC, type=0x88B5) / Raw(b"x" * 50),
+        Ether(dst=RVS_MAC, src=CLIENT_MAC, type=0x8100) / Raw(b"\x00"),
+    ]
+    wrpcap(path, frames)
+
+
+# ipvs-forwarding §7.0: client C, VIP V, real server R1 behind the inside port.
+C, V, R1 = "203.0.113.10", "198.51.100.1", "10.0.0.11"
+OUT_MAC, IN_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+C_MAC, R1_MAC = "02:00:00:00:00:fe", "02:00:00:00:00:11"
+
+
+def make_nat(directory):
+    outside = [
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=C_MAC) / ARP(op=1, hwsrc=C_MAC, psrc=C, pdst=V),
+        Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V, id=0x1c46, flags="DF")
+        / TCP(sport=40000, dport=80, flags="S", seq=1000, window=64240, options=[("MSS", 1460)]),
+        Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V, id=0x1c47, flags="DF")
+        / TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5001) / Raw(b"GET / HTTP/1.0\r\n\r\n"),
+        Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V, id=0x2222)
+        / UDP(sport=40001, dport=53) / Raw(b"abcd"),
+        # No service on this port, and a segment of no connection: dropped.
+        Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V) / TCP(sport=40002, dport=81, flags="S"),
+        Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V) / TCP(sport=40003, dport=80, flags="A"),
+    ]
+    inside = [
+        Ether(dst=IN_MAC, src=R1_MAC) / IP(src=R1, dst=C, flags="DF")
+        / TCP(sport=8080, dport=40000, flags="SA", seq=5000, ack=1001, window=65160,
+              options=[("MSS", 1460)]),
+        Ether(dst=IN_MAC, src=R1_MAC) / IP(src=R1, dst=C) / UDP(sport=53, dport=40001)
+        / Raw(b"dcba"),
+    ]
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx1.pcap"), inside)
+
+
+def checksum_ok(pkt, layer):
+    """Rebuild the layer with its checksum cleared and compare."""
+    got = pkt[layer].chksum
+    clone = pkt.__class__(bytes(pkt))
+    del clone[layer].chksum
+    return got == clone.__class__(bytes(clone))[layer].chksum
+
+
+def decode(path):
+    for p in rdpcap(path):
+        if Ether not in p or len(p) < 14:
+            print(json.dumps({"kind": "runt", "hex": bytes(p).hex()}))
+            continue
+        d = {"eth_src": p[Ether].src, "eth_dst": p[Ether].dst}
+        if ARP in p:
+            a = p[ARP]
+            d.update(kind="arp", op=a.op, hwsrc=a.hwsrc, psrc=a.psrc, hwdst=a.hwdst, pdst=a.pdst)
+        elif TCP in p or UDP in p:
+            l4 = TCP if TCP in p else UDP
+            d.update(kind=l4.__name__.lower(), src=p[IP].src, dst=p[IP].dst,
+                     sport=p[l4].sport, dport=p[l4].dport, ttl=p[IP].ttl, id=p[IP].id,
+                     flags=str(p[TCP].flags) if l4 is TCP else "",
+                     payload=bytes(p[l4].payload).decode("latin1"),
+                     ip_csum_ok=checksum_ok(p, IP), l4_csum_ok=checksum_ok(p, l4))
+        elif ICMP in p:
+            d.update(kind="icmp", type=p[ICMP].type, code=p[ICMP].code, id=p[ICMP].id,
+                     seq=p[ICMP].seq, src=p[IP].src, dst=p[IP].dst, ttl=p[IP].ttl,
+                     payload=bytes(p[ICMP].payload).decode("latin1"),
+                     ip_csum_ok=checksum_ok(p, IP), icmp_csum_ok=checksum_ok(p, ICMP))
+        else:
+            d.update(kind="other", hex=bytes(p).hex())
+        print(json.dumps(d))
+
+
+if __name__ == "__main__":
+    {"make-local": make_local, "make-nat": make_nat, "decode": decode}[sys.argv[1]](sys.argv[2])
