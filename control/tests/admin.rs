@@ -34,14 +34,29 @@ fn socket_is_private_and_rvsadm_speaks_ipvsadm() {
     assert_eq!(run(&d, &["-Ln"]), (0, EMPTY.into(), String::new()));
     let (code, out, _) = run(&d, &["--version"]);
     assert_eq!(code, 0);
-    assert_eq!(out, format!("rvsadm v{} (ipvsadm 1.31 compatible, IPVS v1.2.1)\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out,
+        format!(
+            "rvsadm v{} (ipvsadm 1.31 compatible, IPVS v1.2.1)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
     // ipvsadm-spec §3: the first option must be a command.
     let (code, _, err) = run(&d, &["-n", "-L"]);
-    assert_eq!((code, err.as_str()), (255, format!("Try `{RVSADM} -h' or '{RVSADM} --help' for more information.\n").as_str()));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            255,
+            format!("Try `{RVSADM} -h' or '{RVSADM} --help' for more information.\n").as_str()
+        )
+    );
     let (code, _, err) = run(&d, &["-L", "--foo"]);
     assert_eq!((code, err.as_str()), (255, "--foo: unknown option\n"));
     let (code, _, err) = run(&d, &["-A", "-t", "10.0.0.1:80", "-s", "nosuch"]);
-    assert_eq!((code, err.as_str()), (255, "Scheduler or persistence engine not found\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (255, "Scheduler or persistence engine not found\n")
+    );
 
     // A bad command changes nothing.
     assert_eq!(run(&d, &["-A", "-t", "10.0.0.1:80", "-s", "rr"]).0, 0);
@@ -57,11 +72,22 @@ fn socket_is_private_and_rvsadm_speaks_ipvsadm() {
     }
 
     // -R is atomic: a bad line applies nothing, a good input applies all.
-    let bad = rvsadm(&d.socket, &["-R"], Some("-A -u 10.0.0.1:53 -s rr\n-A -t 10.0.0.1:80 -s rr\n"));
+    let bad = rvsadm(
+        &d.socket,
+        &["-R"],
+        Some("-A -u 10.0.0.1:53 -s rr\n-A -t 10.0.0.1:80 -s rr\n"),
+    );
     assert_eq!(bad.status.code(), Some(255));
-    assert_eq!(text(&bad.stderr), "Service already exists\nrvsadm -R: line 2 failed, no line was applied\n");
+    assert_eq!(
+        text(&bad.stderr),
+        "Service already exists\nrvsadm -R: line 2 failed, no line was applied\n"
+    );
     assert_eq!(run(&d, &["-S", "-n"]), before);
-    let good = rvsadm(&d.socket, &["-R"], Some("-A -u 10.0.0.1:53 -s rr\n\n-a -u 10.0.0.1:53 -r 10.0.0.2:53 -m\n"));
+    let good = rvsadm(
+        &d.socket,
+        &["-R"],
+        Some("-A -u 10.0.0.1:53 -s rr\n\n-a -u 10.0.0.1:53 -r 10.0.0.2:53 -m\n"),
+    );
     assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
     assert_eq!(
         run(&d, &["-S", "-n"]).1,
@@ -81,7 +107,10 @@ fn socket_is_private_and_rvsadm_speaks_ipvsadm() {
     let out = text(&socat.wait_with_output().unwrap().stdout);
     assert_eq!(
         out,
-        format!("rvs-status exit=0 stdout=0 stderr=0\n{EMPTY}rvs-status exit=0 stdout={} stderr=0\n", EMPTY.len())
+        format!(
+            "rvs-status exit=0 stdout=0 stderr=0\n{EMPTY}rvs-status exit=0 stdout={} stderr=0\n",
+            EMPTY.len()
+        )
     );
     let (code, _, _) = d.stop();
     assert_eq!(code, 0);

@@ -33,7 +33,7 @@ impl Lab {
         let serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
         script("scripts/netns.sh", &["up", &servers.to_string()]);
         if web {
-            script("tests/e2e/webservers.sh", &["start", &servers.to_string()]);
+            script("scripts/webservers.sh", &["start", &servers.to_string()]);
         }
         let dir = TempDir::new(tag);
         let cfg = format!(
@@ -102,7 +102,7 @@ impl Drop for Lab {
                 panic!("rvsd exit {code}:\n{out}\n{err}");
             }
         }
-        script("tests/e2e/webservers.sh", &["stop"]);
+        script("scripts/webservers.sh", &["stop"]);
         script("scripts/netns.sh", &["down"]);
     }
 }

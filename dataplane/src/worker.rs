@@ -48,7 +48,9 @@ pub fn run<P: PortIo>(
     while !halt.load(Relaxed) {
         ctx.now = dp.now_ms();
         let snap = dp.services.load();
-        ctx.cursors.refresh(&snap);
+        if ctx.cursors.refresh(&snap) && queue == 0 {
+            resolve_real_servers(dp, &mut ctx, &snap);
+        }
         for (in_port, port) in dp.ports.iter().enumerate() {
             if up[in_port] {
                 let n = port.rx_burst(queue, &mut burst);
@@ -94,6 +96,19 @@ fn handle_burst<P: PortIo>(
             }
             // Dropping the frame frees it.
             Verdict::Drop(reason) => ctx.counters.add_drop(reason),
+        }
+    }
+}
+
+/// Asks for the MACs of real servers' next hops when the services change,
+/// so that a new server's first packets do not wait for resolution (the
+/// kernel's neighbour queue does that job for IPVS). One worker is enough.
+fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snapshot) {
+    for d in snap.services.iter().flat_map(|s| &s.dests) {
+        if let Some(hop) = dp.routes.lookup(d.addr) {
+            if dp.neigh.get(hop.ip).is_none() {
+                ctx.arp.request(hop.port, hop.ip, ctx.now);
+            }
         }
     }
 }

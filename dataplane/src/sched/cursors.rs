@@ -17,10 +17,10 @@ pub struct Cursors {
 }
 
 impl Cursors {
-    /// Makes the cursors match `snap`.
-    pub fn refresh(&mut self, snap: &Arc<Snapshot>) {
+    /// Makes the cursors match `snap`; true when `snap` is new to them.
+    pub fn refresh(&mut self, snap: &Arc<Snapshot>) -> bool {
         if self.seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, snap)) {
-            return;
+            return false;
         }
         let mut old: HashMap<u64, SchedState> = self.states.drain(..).collect();
         self.states = snap
@@ -34,6 +34,7 @@ impl Cursors {
             })
             .collect();
         self.seen = Some(snap.clone());
+        true
     }
 
     /// The cursor of service `i` of the current snapshot.

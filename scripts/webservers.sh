@@ -2,7 +2,7 @@
 # Starts (or stops) one nginx per real-server namespace rvs-rsK, answering
 # "rsK" on / and serving a large file on /big (for slow downloads).
 #
-# usage: tests/e2e/webservers.sh start N | stop
+# usage: scripts/webservers.sh start N | stop
 set -euo pipefail
 DIR=/tmp/rvs-web
 
