@@ -1,8 +1,9 @@
 //! The real worker loop over in-memory ports: frames in, frames out,
 //! counters by reason.
 
-use dataplane::conn::ConnOwner;
+use dataplane::conn::{ConnOwner, FWD_MASQ};
 use dataplane::port::MemPort;
+use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Sizes};
 use dataplane::stats::{Counters, DropReason};
 use dataplane::worker;
@@ -116,16 +117,46 @@ fn a_full_tx_ring_frees_and_counts() {
     assert_eq!(counters.snapshot().drop_count(DropReason::TxFull), 1);
 }
 
-/// ipvs-forwarding §7.0–7.2 through the real loop: the SYN of client C to
-/// V:80 goes to R1:8080 rewritten exactly as IPVS does, the SYN-ACK comes
-/// back as from V:80, and R1 counts one active connection.
-#[test]
-fn nat_vectors_7_1_and_7_2() {
-    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-    let outside = [2, 0, 0, 0, 0, 1];
-    let inside = [2, 0, 0, 0, 0, 2];
+// ipvs-forwarding §7.0: client C behind router 02:..:fe, VIP V, NAT real
+// server R1 (10.0.0.11:8080, MAC 02:..:11) behind the inside port.
+const R1: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 11);
+const S0: &str = "020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4";
+
+fn r1(weight: u32) -> Dest {
+    Dest {
+        addr: R1,
+        port: 8080,
+        weight,
+        fwd: FWD_MASQ,
+        slot: 3,
+    }
+}
+
+/// TCP V:80 → R1 (rr), plus `extra` UDP services, as one snapshot.
+fn nat_snapshot(extra: u16, weight: u32, version: u64) -> Snapshot {
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    let udp = |i: u16| {
+        let key = ServiceKey {
+            proto: 17,
+            addr: Ipv4Addr::new(198, 51, 100, 2),
+            port: 1000 + i,
+        };
+        Service::new(key, rr, vec![r1(weight)], version * 1000 + u64::from(i) + 1)
+    };
+    let tcp = ServiceKey {
+        proto: 6,
+        addr: Ipv4Addr::new(198, 51, 100, 1),
+        port: 80,
+    };
+    let mut services: Vec<Service> = (0..extra).map(udp).collect();
+    services.push(Service::new(tcp, rr, vec![r1(weight)], version * 1000));
+    Snapshot::new(services)
+}
+
+/// The director of §7.0; R1's MAC is known when `r1_known`.
+fn nat_lab(r1_known: bool) -> Plane {
     let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(outside), MemPort::new(inside)],
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
         vec![
             vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
             vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
@@ -135,32 +166,25 @@ fn nat_vectors_7_1_and_7_2() {
         SIZES,
     )
     .unwrap();
-    dp.neigh
-        .learn(Ipv4Addr::new(192, 0, 2, 254), [2, 0, 0, 0, 0, 0xfe]);
-    dp.neigh
-        .learn(Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]);
-    let r1 = Dest {
-        addr: Ipv4Addr::new(10, 0, 0, 11),
-        port: 8080,
-        weight: 1,
-        fwd: dataplane::conn::FWD_MASQ,
-        slot: 3,
-    };
-    let key = ServiceKey {
-        proto: 6,
-        addr: Ipv4Addr::new(198, 51, 100, 1),
-        port: 80,
-    };
-    let rr = dataplane::sched::by_name("rr").unwrap();
-    dp.services
-        .publish(Snapshot::new(vec![Service::new(key, rr, vec![r1], 1)]));
-    let dp = Arc::new(dp);
+    dp.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
+    if r1_known {
+        dp.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
+    }
+    dp.services.publish(nat_snapshot(0, 1, 0));
+    (Arc::new(dp), owners.pop().unwrap())
+}
 
-    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
+/// §7.1–7.2 through the real loop: the SYN of client C to V:80 goes to
+/// R1:8080 rewritten exactly as IPVS does, the SYN-ACK comes back as from
+/// V:80, and R1 counts one active connection.
+#[test]
+fn nat_vectors_7_1_and_7_2() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
     let syn_ack = hex("020000000002 020000000011 0800 4500002c000040004006f4b60a00000bcb00710a1f909c4000001388000003e96012fe8880360000020405b4");
-    dp.ports[0].push_rx(&syn);
+    dp.ports[0].push_rx(&hex(S0));
     dp.ports[1].push_rx(&syn_ack);
-    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), 2);
+    let (out, counters) = run_until(lab, 2);
 
     let to_r1 = hex("020000000011 020000000002 0800 4500002c1c4640003f06d970cb00710a0a00000b9c401f90000003e8000000006002faf097670000020405b4");
     let to_c = hex("0200000000fe 020000000001 0800 4500002c000040003f06d58cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4");
@@ -176,49 +200,26 @@ fn nat_vectors_7_1_and_7_2() {
 }
 
 /// A TCP segment that is not a SYN and has no connection is dropped and
-/// counted (§7.9); an unresolved real server is asked for by ARP.
+/// counted (§7.9); TTL 1 is dropped and counted (§7.11); an unresolved real
+/// server is asked for by ARP once, from the inside port's address.
 #[test]
-fn no_connection_without_syn_and_arp_for_unknown_next_hops() {
-    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-    let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        vec![
-            vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
-            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-        ],
-        &[],
-        Mode::Balance,
-        SIZES,
-    )
-    .unwrap();
-    dp.neigh.learn(Ipv4Addr::new(203, 0, 113, 10), CLIENT);
-    let r1 = Dest {
-        addr: Ipv4Addr::new(10, 0, 0, 11),
-        port: 8080,
-        weight: 1,
-        fwd: dataplane::conn::FWD_MASQ,
-        slot: 0,
-    };
-    let key = ServiceKey {
-        proto: 6,
-        addr: Ipv4Addr::new(198, 51, 100, 1),
-        port: 80,
-    };
-    let rr = dataplane::sched::by_name("rr").unwrap();
-    dp.services
-        .publish(Snapshot::new(vec![Service::new(key, rr, vec![r1], 1)]));
-    let dp = Arc::new(dp);
-    // S0 with ACK instead of SYN (flags 0x10; checksum adjusted).
+fn no_connection_without_syn_ttl_and_arp_for_unknown_next_hops() {
+    let lab = nat_lab(false);
+    let dp = lab.0.clone();
+    // S0 with ACK instead of SYN (flags 0x10; TCP checksum adjusted), and
+    // S0 with TTL 1 (IP checksum adjusted).
     let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006010faf0966f0000020405b4");
-    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
+    let ttl1 = hex("020000000001 0200000000fe 0800 4500002c1c4640000106f746cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
     dp.ports[0].push_rx(&ack);
-    dp.ports[0].push_rx(&syn);
-    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), 3);
+    dp.ports[0].push_rx(&ttl1);
+    dp.ports[0].push_rx(&hex(S0));
+    let (out, counters) = run_until(lab, 4);
     let s = counters.snapshot();
     assert_eq!(s.drop_count(DropReason::NoConnection), 1);
+    assert_eq!(s.drop_count(DropReason::TtlExceeded), 1);
     assert_eq!(s.drop_count(DropReason::NoNeighbour), 1);
     let arp = hex("ffffffffffff 020000000002 0806 0001 0800 06 04 0001 020000000002 0a000001 000000000000 0a00000b");
-    assert_eq!(out[1].len(), 1);
+    assert_eq!(out[1].len(), 1, "one request, however many packets wait");
     assert_eq!(
         &out[1][0][..42],
         &arp[..],
@@ -229,58 +230,14 @@ fn no_connection_without_syn_and_arp_for_unknown_next_hops() {
 /// A configuration change under full load drops no packet of an existing
 /// connection: while the worker forwards a stream of an established flow,
 /// another thread publishes snapshot after snapshot (services added and
-/// removed, the flow's own service edited).
+/// removed, the flow's own service edited, its server quiesced).
 #[test]
 fn snapshots_swapped_under_load_drop_nothing() {
-    use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-    let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        vec![
-            vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
-            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-        ],
-        &[],
-        Mode::Balance,
-        SIZES,
-    )
-    .unwrap();
-    dp.neigh.learn(Ipv4Addr::new(203, 0, 113, 10), CLIENT);
-    dp.neigh
-        .learn(Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]);
-    let rr = dataplane::sched::by_name("rr").unwrap();
-    let snapshot = |extra: u32, weight: u32, version: u64| {
-        let r1 = Dest {
-            addr: Ipv4Addr::new(10, 0, 0, 11),
-            port: 8080,
-            weight,
-            fwd: dataplane::conn::FWD_MASQ,
-            slot: 0,
-        };
-        let mut services: Vec<Service> = (0..extra)
-            .map(|i| {
-                let key = ServiceKey {
-                    proto: 17,
-                    addr: Ipv4Addr::new(198, 51, 100, 2),
-                    port: 1000 + i as u16,
-                };
-                Service::new(key, rr, vec![r1], version * 1000 + u64::from(i) + 1)
-            })
-            .collect();
-        let key = ServiceKey {
-            proto: 6,
-            addr: Ipv4Addr::new(198, 51, 100, 1),
-            port: 80,
-        };
-        services.push(Service::new(key, rr, vec![r1], version * 1000));
-        Snapshot::new(services)
-    };
-    dp.services.publish(snapshot(0, 1, 0));
-    let dp = Arc::new(dp);
-
-    let syn = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4");
-    let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e9000013896010faf0837b0000020405b4");
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e9000013896010faf082e50000020405b4");
     const N: u64 = 100_000;
-    dp.ports[0].push_rx(&syn);
+    dp.ports[0].push_rx(&hex(S0));
     for _ in 0..N {
         dp.ports[0].push_rx(&ack);
     }
@@ -293,22 +250,18 @@ fn snapshots_swapped_under_load_drop_nothing() {
                 n += 1;
                 // Weight 0 quiesces R1 for new connections only.
                 dp.services
-                    .publish(snapshot((n % 7) as u32, (n % 3) as u32, n));
+                    .publish(nat_snapshot((n % 7) as u16, (n % 3) as u32, n));
             }
             n
         })
     };
-    let (out, counters) = run_until((dp.clone(), owners.pop().unwrap()), N + 1);
+    let (out, counters) = run_until(lab, N + 1);
     stop.store(true, Ordering::Relaxed);
     let published = publisher.join().unwrap();
     let s = counters.snapshot();
     assert!(published > 10, "only {published} snapshots were published");
-    assert_eq!(
-        s.total_drops(),
-        0,
-        "{:?}",
-        s.drops_by_reason().filter(|d| d.1 > 0).collect::<Vec<_>>()
-    );
+    let drops: Vec<_> = s.drops_by_reason().filter(|d| d.1 > 0).collect();
+    assert_eq!(s.total_drops(), 0, "{drops:?}");
     assert_eq!(s.tx_packets, N + 1);
     assert_eq!(out[1].len() as u64, N + 1, "every packet went to R1");
 }
