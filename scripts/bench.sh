@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Throughput harness: one testpmd generator (txonly, many flows) feeds a
-# forwarder over a memif link; the forwarder is first testpmd macswap (the
-# ceiling), then rvsd. Both are measured by the same generator's accepted
-# TX rate in the same invocation (on memif a packet is accepted only when
-# the forwarder made room by receiving), and the ratio is printed.
+# Throughput harness. One testpmd generator (txonly --txonly-multi-flow:
+# 64-byte UDP from 256 client addresses 198.18.0.x:9 to 198.18.0.2:9) feeds
+# a forwarder over a memif link. The forwarders, in one invocation:
+#   1. testpmd macswap            the ceiling on this link and these cores
+#   2. rvsd, diagnostic l2fwd     MAC swap only (the loop's own cost)
+#   3. rvsd, NAT                  198.18.0.2:9 is a UDP virtual service (rr
+#                                 over two real servers): lookup, rewrite,
+#                                 route, neighbour; established flows after
+#                                 the first 256 packets
+# Every forwarder is measured by the same generator's accepted TX rate (on
+# memif a packet is accepted only when the forwarder made room by receiving
+# it), and rvsd's figures are printed as ratios to testpmd's.
 #
 # usage: scripts/bench.sh [SECONDS]   (default 10)
 set -euo pipefail
@@ -20,51 +27,84 @@ MEMIF_CLIENT="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
 cleanup() {
     for p in ${GEN:-} ${FWD:-}; do kill -INT "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    [ -n "${KEEP:-}" ] && echo "logs in $WORK" || rm -rf "$WORK" /var/run/dpdk/rvs-bench-*
+    if [ -n "${KEEP:-}" ]; then echo "logs in $WORK"; else rm -rf "$WORK"; fi
+    rm -rf /var/run/dpdk/rvs-bench-*
 }
 trap cleanup EXIT
 
-# Starts the generator on CPU 0 (the forwarder's worker owns CPU 1), lets
-# it run, stops it, and prints its mean accepted TX rate in Mpps, skipping
-# the first two seconds (memif link-up and warm-up).
+wait_socket() {
+    for _ in $(seq 100); do [ -S "$SOCK" ] && return; sleep 0.1; done
+    echo "no memif socket" >&2; exit 1
+}
+
+# Runs the generator on CPU 0 (the forwarder's worker owns CPU 1) for
+# SECS seconds; prints the median of its per-second accepted TX rates in
+# Mpps, skipping the first two seconds (memif link-up, warm-up). The median
+# keeps a second disturbed by the rest of the machine from moving the figure.
 generate() {
     dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-gen --lcores '0@0,1@0' \
         --vdev "$MEMIF_CLIENT" -- --forward-mode=txonly --txonly-multi-flow \
-        --stats-period 1 --nb-cores=1 --txq=1 --rxq=1 --total-num-mbufs=16384 </dev/null >"$WORK/gen.log" 2>&1 &
+        --stats-period 1 --nb-cores=1 --txq=1 --rxq=1 --total-num-mbufs=16384 \
+        </dev/null >"$WORK/gen-$1.log" 2>&1 &
     GEN=$!
     sleep "$SECS"
     kill -INT $GEN; wait $GEN || true; GEN=
-    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen.log" | awk '{print $2}' | tail -n +3 |
-        awk '{s+=$1; n++} END {if (n) printf "%.2f\n", s/n/1e6; else print "0"}'
+    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$1.log" | awk '{print $2}' | tail -n +3 | sort -n |
+        awk '{v[n++]=$1} END {if (n) printf "%.2f\n", (v[int((n-1)/2)] + v[int(n/2)]) / 2e6; else print "0"}'
 }
 
-wait_socket() { for _ in $(seq 100); do [ -S "$SOCK" ] && return; sleep 0.1; done; echo "no memif socket" >&2; exit 1; }
+stop_forwarder() {
+    kill -"$1" $FWD; wait $FWD || true; FWD=
+    rm -f "$SOCK"
+}
 
-echo "== testpmd macswap as the forwarder (ceiling)"
-dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
-    --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
-    </dev/null >"$WORK/fwd.log" 2>&1 &
-FWD=$!
-wait_socket
-BASE=$(generate)
-kill -INT $FWD; wait $FWD || true; FWD=
-rm -f "$SOCK"
-echo "   $BASE Mpps"
+testpmd_macswap() {
+    dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
+        --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 \
+        --total-num-mbufs=16384 </dev/null >"$WORK/fwd-testpmd.log" 2>&1 &
+    FWD=$!
+    wait_socket
+    generate testpmd
+    stop_forwarder INT
+}
 
-echo "== rvsd (diagnostic L2 forwarding) as the forwarder"
-cat >"$WORK/rvsd.json" <<JSON
+# rvsd with the given extra configuration keys.
+rvsd() {
+    cat >"$WORK/rvsd-$1.json" <<JSON
 {"eal": ["--no-huge", "-m", "512", "--no-telemetry", "--log-level", "*:warning",
          "--file-prefix", "rvs-bench-rvsd"],
- "workers": 1, "mbufs": 16383, "l2fwd": true,
- "ports": [{"device": "$MEMIF_SERVER"}]}
+ "workers": 1, "mbufs": 16383, $2,
+ "ports": [{"device": "$MEMIF_SERVER", "addresses": ["198.18.255.1/16"],
+            "neighbours": [{"ip": "198.18.1.1", "mac": "02:00:00:00:01:01"},
+                           {"ip": "198.18.1.2", "mac": "02:00:00:00:01:02"}]}]}
 JSON
-target/release/rvsd --config "$WORK/rvsd.json" --socket "$WORK/rvs.sock" >"$WORK/rvsd.log" 2>&1 &
-FWD=$!
-wait_socket
-RVS=$(generate)
-kill -TERM $FWD; wait $FWD || true; FWD=
-echo "   $RVS Mpps"
+    target/release/rvsd --config "$WORK/rvsd-$1.json" --socket "$WORK/rvs.sock" \
+        >"$WORK/rvsd-$1.log" 2>&1 &
+    FWD=$!
+    wait_socket
+    generate "rvsd-$1"
+    [ -z "${SHOW_LIST:-}" ] || RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln >&2
+    stop_forwarder TERM
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
+
+# The ceiling is measured before and after rvsd and averaged, so that a
+# drift of the machine during the run shows (compare the two) and is shared.
+echo "== testpmd macswap (ceiling, first)"
+BASE1=$(testpmd_macswap); echo "   $BASE1 Mpps"
+echo "== rvsd l2fwd"
+L2=$(rvsd l2fwd '"l2fwd": true'); echo "   $L2 Mpps"
+echo "== rvsd NAT, established UDP flows"
+NAT=$(rvsd nat '"conn_table_size": 1048576, "services": ["-A -u 198.18.0.2:9 -s rr",
+  "-a -u 198.18.0.2:9 -r 198.18.1.1:9 -m", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 -m"]')
+echo "   $NAT Mpps"
+echo "== testpmd macswap (ceiling, again)"
+BASE2=$(testpmd_macswap); echo "   $BASE2 Mpps"
+BASE=$(awk -v a="$BASE1" -v b="$BASE2" 'BEGIN { printf "%.2f", (a + b) / 2 }')
 
 echo
-printf 'l2fwd 64B: rvsd %s Mpps, testpmd macswap %s Mpps, ratio %s\n' "$RVS" "$BASE" \
-    "$(awk -v a="$RVS" -v b="$BASE" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }')"
+echo "64-byte UDP over memif, 1 forwarding core, ${SECS}s each:"
+printf '  testpmd macswap  %6s Mpps   (%s before, %s after)\n' "$BASE" "$BASE1" "$BASE2"
+printf '  rvsd l2fwd       %6s Mpps   ratio %s\n' "$L2" "$(ratio "$L2" "$BASE")"
+printf '  rvsd NAT (est.)  %6s Mpps   ratio %s\n' "$NAT" "$(ratio "$NAT" "$BASE")"

@@ -226,6 +226,9 @@ impl ConnTable {
                 // The first reply clears NOOUTPUT for good (§1.3).
                 next &= !NO_OUTPUT;
             }
+            if rearm_is_noise(cur, next) {
+                return Ok(Transition { old, new });
+            }
             match e.ctl.compare_exchange_weak(cur, next, AcqRel, Acquire) {
                 Ok(_) => {
                     self.move_counters(proto, hit.conn.dest, old, new);
@@ -496,4 +499,16 @@ impl ConnOwner {
         self.release(idx);
         true
     }
+}
+
+/// Timer granularity: a packet that changes nothing but moves the deadline
+/// forward by less than this leaves the entry alone. A busy flow then costs
+/// a load instead of a locked CAS per packet, and expires at most this much
+/// early (the kernel's `mod_timer` skips equal expiries for the same reason).
+const REARM_MS: u32 = 100;
+
+fn rearm_is_noise(cur: u64, next: u64) -> bool {
+    let same_but_deadline = (cur ^ next) & !u64::from(u32::MAX) == 0;
+    let moved = entry::deadline(next).wrapping_sub(entry::deadline(cur)) as i32;
+    same_but_deadline && (0..REARM_MS as i32).contains(&moved)
 }
