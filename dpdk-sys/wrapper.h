@@ -18,6 +18,7 @@ uint16_t rvs_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uin
 uint16_t rvs_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 struct rte_mbuf *rvs_pktmbuf_alloc(struct rte_mempool *mp);
 void rvs_pktmbuf_free(struct rte_mbuf *m);
+void rvs_pktmbuf_free_bulk(struct rte_mbuf **m, unsigned n);
 char *rvs_pktmbuf_append(struct rte_mbuf *m, uint16_t len);
 int rvs_pktmbuf_trim(struct rte_mbuf *m, uint16_t len);
 char *rvs_pktmbuf_prepend(struct rte_mbuf *m, uint16_t len);
