@@ -12,15 +12,25 @@
 # memif a packet is accepted only when the forwarder made room by receiving
 # it), and rvsd's figures are printed as ratios to testpmd's.
 #
+# New connections: a second generator (testpmd io, replaying a pcap of
+# NEW_FLOWS packets, each from a different client) feeds first testpmd
+# macswap (the ceiling in packets/s), then rvsd NAT, whose connection count
+# is sampled every 0.1 s through rvsadm -Ln: the best half-second slope is
+# its rate of new connections. The generator offers far more than rvsd
+# takes and drops the rest, so the first pass over the flows is all new;
+# later passes mix in packets of existing connections, so the figure is a
+# lower bound.
+#
 # usage: scripts/bench.sh [SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
+NEW_FLOWS=${NEW_FLOWS:-4000000}
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cargo build --release -q -p control
 WORK=$(mktemp -d /tmp/rvs-bench.XXXXXX)
 SOCK=$WORK/memif.sock
-EAL=(--no-huge -m 512 --no-pci --no-telemetry --log-level '*:warning')
+EAL=(--no-huge --no-pci --no-telemetry --log-level '*:warning')
 MEMIF_SERVER="net_memif0,role=server,socket=$SOCK,socket-abstract=no"
 MEMIF_CLIENT="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
 
@@ -37,20 +47,59 @@ wait_socket() {
     echo "no memif socket" >&2; exit 1
 }
 
-# Runs the generator on CPU 0 (the forwarder's worker owns CPU 1) for
-# SECS seconds; prints the median of its per-second accepted TX rates in
-# Mpps, skipping the first two seconds (memif link-up, warm-up). The median
-# keeps a second disturbed by the rest of the machine from moving the figure.
-generate() {
-    dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-gen --lcores '0@0,1@0' \
-        --vdev "$MEMIF_CLIENT" -- --forward-mode=txonly --txonly-multi-flow \
-        --stats-period 1 --nb-cores=1 --txq=1 --rxq=1 --total-num-mbufs=16384 \
-        </dev/null >"$WORK/gen-$1.log" 2>&1 &
+# Starts a generator on CPU 0 (the forwarder's worker owns CPU 1): `txonly`
+# (256 flows) or `flows` (the new-flow pcap replayed).
+start_generator() {
+    local gen=(--forward-mode=txonly --txonly-multi-flow --total-num-mbufs=16384)
+    local vdevs=(--vdev "$MEMIF_CLIENT") mem=512
+    if [ "$1" = flows ]; then
+        vdevs=(--vdev "net_pcap0,rx_pcap=$FLOWS,infinite_rx=1" --vdev "$MEMIF_CLIENT")
+        gen=(--forward-mode=io --total-num-mbufs=$((NEW_FLOWS + 100000)) --mbuf-size=256)
+        mem=$((NEW_FLOWS / 2000 + 600))
+    fi
+    dpdk-testpmd "${EAL[@]}" -m "$mem" --file-prefix rvs-bench-gen --lcores '0@0,1@0' \
+        "${vdevs[@]}" -- "${gen[@]}" --stats-period 1 --nb-cores=1 \
+        </dev/null >"$WORK/gen-$2.log" 2>&1 &
     GEN=$!
-    sleep "$SECS"
+}
+
+stop_generator() {
     kill -INT $GEN; wait $GEN || true; GEN=
-    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$1.log" | awk '{print $2}' | tail -n +3 | sort -n |
+}
+
+# Runs generator $1 for SECS seconds; prints the median of its per-second
+# accepted TX rates in Mpps, skipping the first two seconds (memif link-up,
+# warm-up, pcap loading). The median keeps a second disturbed by the rest
+# of the machine from moving the figure.
+generate() {
+    start_generator "$1" "$2"
+    sleep "$SECS"
+    stop_generator
+    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$2.log" | awk '{print $2}' | tail -n +3 | sort -n |
         awk '{v[n++]=$1} END {if (n) printf "%.2f\n", (v[int((n-1)/2)] + v[int(n/2)]) / 2e6; else print "0"}'
+}
+
+# rvsd's connection count (sum of InActConn: UDP entries are inactive).
+conns() {
+    RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln 2>/dev/null | awk '/->/ {s += $6} END {print s + 0}'
+}
+
+# Samples the connection count every 0.1 s while the new-flow generator
+# runs; prints the best rate over 0.5 s in millions of connections/s.
+sample_new_conns() {
+    start_generator flows "$1"
+    local deadline=$((SECONDS + SECS + 5))
+    : >"$WORK/conns-$1.txt"
+    while [ $SECONDS -lt $deadline ]; do
+        echo "$(date +%s.%N) $(conns)" >>"$WORK/conns-$1.txt"
+        sleep 0.1
+    done
+    stop_generator
+    awk '{t[n] = $1; c[n++] = $2}
+         END { best = 0
+               for (i = 0; i + 5 < n; i++) {
+                   r = (c[i+5] - c[i]) / (t[i+5] - t[i]); if (r > best) best = r }
+               printf "%.2f\n", best / 1e6 }' "$WORK/conns-$1.txt"
 }
 
 stop_forwarder() {
@@ -58,17 +107,19 @@ stop_forwarder() {
     rm -f "$SOCK"
 }
 
+# testpmd macswap fed by generator $1.
 testpmd_macswap() {
-    dpdk-testpmd "${EAL[@]}" --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
+    dpdk-testpmd "${EAL[@]}" -m 512 --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
         --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 \
-        --total-num-mbufs=16384 </dev/null >"$WORK/fwd-testpmd.log" 2>&1 &
+        --total-num-mbufs=16384 </dev/null >"$WORK/fwd-testpmd-$1.log" 2>&1 &
     FWD=$!
     wait_socket
-    generate testpmd
+    generate "$1" "testpmd-$1"
     stop_forwarder INT
 }
 
-# rvsd with the given extra configuration keys.
+# rvsd named $1 with the extra configuration keys $2, measured by $3
+# (default: the txonly generator's rate).
 rvsd() {
     cat >"$WORK/rvsd-$1.json" <<JSON
 {"eal": ["--no-huge", "-m", "512", "--no-telemetry", "--log-level", "*:warning",
@@ -82,7 +133,7 @@ JSON
         >"$WORK/rvsd-$1.log" 2>&1 &
     FWD=$!
     wait_socket
-    generate "rvsd-$1"
+    ${3:-generate txonly} "rvsd-$1"
     [ -z "${SHOW_LIST:-}" ] || RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln >&2
     stop_forwarder TERM
 }
@@ -92,19 +143,31 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else p
 # The ceiling is measured before and after rvsd and averaged, so that a
 # drift of the machine during the run shows (compare the two) and is shared.
 echo "== testpmd macswap (ceiling, first)"
-BASE1=$(testpmd_macswap); echo "   $BASE1 Mpps"
+BASE1=$(testpmd_macswap txonly); echo "   $BASE1 Mpps"
 echo "== rvsd l2fwd"
 L2=$(rvsd l2fwd '"l2fwd": true'); echo "   $L2 Mpps"
 echo "== rvsd NAT, established UDP flows"
-NAT=$(rvsd nat '"conn_table_size": 1048576, "services": ["-A -u 198.18.0.2:9 -s rr",
-  "-a -u 198.18.0.2:9 -r 198.18.1.1:9 -m", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 -m"]')
+SERVICES='"services": ["-A -u 198.18.0.2:9 -s rr",
+  "-a -u 198.18.0.2:9 -r 198.18.1.1:9 -m", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 -m"]'
+NAT=$(rvsd nat '"conn_table_size": 1048576, '"$SERVICES")
 echo "   $NAT Mpps"
 echo "== testpmd macswap (ceiling, again)"
-BASE2=$(testpmd_macswap); echo "   $BASE2 Mpps"
+BASE2=$(testpmd_macswap txonly); echo "   $BASE2 Mpps"
 BASE=$(awk -v a="$BASE1" -v b="$BASE2" 'BEGIN { printf "%.2f", (a + b) / 2 }')
+FLOWS=/var/tmp/rvs-bench-flows-$NEW_FLOWS.pcap
+[ -f "$FLOWS" ] || { echo "== writing $FLOWS"; /usr/bin/python3 benches/tools/flows_pcap.py "$FLOWS" "$NEW_FLOWS"; }
+echo "== testpmd macswap fed new flows (ceiling)"
+NEW_BASE=$(testpmd_macswap flows); echo "   $NEW_BASE Mpps"
+echo "== rvsd NAT, new connections"
+NEW=$(rvsd new '"conn_table_size": 16777216, '"$SERVICES" sample_new_conns)
+echo "   $NEW M connections/s"
+
 
 echo
 echo "64-byte UDP over memif, 1 forwarding core, ${SECS}s each:"
 printf '  testpmd macswap  %6s Mpps   (%s before, %s after)\n' "$BASE" "$BASE1" "$BASE2"
 printf '  rvsd l2fwd       %6s Mpps   ratio %s\n' "$L2" "$(ratio "$L2" "$BASE")"
 printf '  rvsd NAT (est.)  %6s Mpps   ratio %s\n' "$NAT" "$(ratio "$NAT" "$BASE")"
+echo "new flows ($NEW_FLOWS in the pcap):"
+printf '  testpmd macswap  %6s Mpps\n' "$NEW_BASE"
+printf '  rvsd NAT (new)   %6s M conn/s   ratio %s\n' "$NEW" "$(ratio "$NEW" "$NEW_BASE")"
