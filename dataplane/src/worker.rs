@@ -19,9 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 /// Loop iterations between link checks (reading link state is a driver
 /// call; memif must not be polled while its peer is gone).
 const LINK_CHECK_EVERY: u32 = 4096;
-/// Connection entries looked at per loop iteration for expiry: a partition
-/// of 1M entries is covered in well under a second at idle loop rates.
-const EXPIRE_BUDGET: usize = 64;
+/// Expiry visits this worker's whole partition once per this many ms,
+/// paced by the clock: a fixed number of entries per loop would stream the
+/// table through the cache at busy loop rates and evict the hot flows.
+const EXPIRE_SWEEP_MS: u64 = 1000;
 
 /// Runs until `halt` is set, using queue `queue` of every port and the
 /// connection-table share `conns`.
@@ -45,6 +46,7 @@ pub fn run<P: PortIo>(
     let mut burst: [Option<P::Frame>; BURST] = std::array::from_fn(|_| None);
     let mut up: Vec<bool> = dp.ports.iter().map(PortIo::link_up).collect();
     let mut iter = 0u32;
+    let mut swept = ctx.now;
     while !halt.load(Relaxed) {
         ctx.now = dp.now_ms();
         let snap = dp.services.load();
@@ -60,7 +62,11 @@ pub fn run<P: PortIo>(
         drop(snap);
         send_arp_requests(dp, &mut ctx, &mut tx);
         tx.flush(&dp.ports, queue, counters);
-        ctx.conns.expire_step(ctx.now, EXPIRE_BUDGET);
+        if ctx.now > swept {
+            let due = ctx.conns.partition_len() as u64 * (ctx.now - swept) / EXPIRE_SWEEP_MS;
+            ctx.conns.expire_step(ctx.now, due.max(1) as usize);
+            swept = ctx.now;
+        }
         iter = iter.wrapping_add(1);
         if iter.is_multiple_of(LINK_CHECK_EVERY) {
             up.iter_mut()

@@ -58,6 +58,8 @@ impl Index {
     }
 
     /// Calls `f` with every entry whose slot tag matches `h`, until `f` returns `Some`.
+    /// Inlined for the same reason as the lookups that call it (`table.rs`).
+    #[inline(always)]
     pub(crate) fn find<R>(&self, h: u64, mut f: impl FnMut(u32) -> Option<R>) -> Option<R> {
         let tag = h >> 32;
         for b in self.candidates(h) {

@@ -332,6 +332,11 @@ impl ConnOwner {
         self.free.len()
     }
 
+    /// Entries in this partition, free or not.
+    pub fn partition_len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
     /// Creates the entry for a new connection, in state NONE (counted inactive on its
     /// destination, §1.5) with NONE's timeout; DR/TUN entries start with NOOUTPUT. The
     /// caller then applies the creating packet with [`ConnTable::update`] (a SYN makes it
