@@ -24,17 +24,10 @@ fn udp_frame(sport: u16) -> Vec<u8> {
     let mut f = vec![0u8; 64];
     f[..12].copy_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xfe]);
     f[12..14].copy_from_slice(&[0x08, 0x00]);
-    let ip = &mut f[14..34];
-    ip.copy_from_slice(&[
+    f[14..34].copy_from_slice(&[
         0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 203, 0, 113, 10, 198, 51, 100, 1,
     ]);
-    let sum = ip
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum::<u32>();
-    let sum = (sum & 0xffff) + (sum >> 16);
-    let csum = !((sum & 0xffff) + (sum >> 16)) as u16;
-    f[24..26].copy_from_slice(&csum.to_be_bytes());
+    fix_ip_checksum(&mut f);
     f[34..36].copy_from_slice(&sport.to_be_bytes());
     f[36..38].copy_from_slice(&53u16.to_be_bytes());
     f[38..40].copy_from_slice(&26u16.to_be_bytes());

@@ -96,14 +96,8 @@ fn arp<P: PortIo>(
     if let Some((ip, mac)) = reply::arp_sender(frame) {
         dp.neigh.learn(ip, mac);
     }
-    let mac = dp.ports[in_port].mac();
-    match reply::arp_reply(frame, l3_offset, local, mac) {
-        Ok(len) => {
-            ctx.counters.add_arp_reply();
-            Verdict::Tx { port: in_port, len }
-        }
-        Err(reason) => Verdict::Drop(reason),
-    }
+    let answer = reply::arp_reply(frame, l3_offset, local, dp.ports[in_port].mac());
+    back_out(in_port, answer, || ctx.counters.add_arp_reply())
 }
 
 /// ICMP to one of our addresses: echo requests are answered.
@@ -115,10 +109,15 @@ fn echo<P: PortIo>(
     l3_offset: usize,
     local: &Local,
 ) -> Verdict {
-    let mac = dp.ports[in_port].mac();
-    match reply::icmp_echo_reply(frame, l3_offset, local, mac) {
+    let answer = reply::icmp_echo_reply(frame, l3_offset, local, dp.ports[in_port].mac());
+    back_out(in_port, answer, || ctx.counters.add_icmp_echo_reply())
+}
+
+/// An answer built in place leaves by the port its question came in on.
+fn back_out(in_port: usize, answer: Result<usize, DropReason>, count: impl FnOnce()) -> Verdict {
+    match answer {
         Ok(len) => {
-            ctx.counters.add_icmp_echo_reply();
+            count();
             Verdict::Tx { port: in_port, len }
         }
         Err(reason) => Verdict::Drop(reason),
