@@ -140,6 +140,7 @@ pub fn report_counters(c: &CountersSnapshot) -> String {
         ("tx_packets", c.tx_packets),
         ("tx_bytes", c.tx_bytes),
         ("arp_replies", c.arp_replies),
+        ("arp_learned", c.arp_learned),
         ("icmp_echo_replies", c.icmp_echo_replies),
     ] {
         let _ = writeln!(s, "  {name} {v}");

@@ -20,6 +20,9 @@ pub enum Verdict {
     Tx { port: usize, len: usize },
     /// Free the frame and count the reason.
     Drop(DropReason),
+    /// The frame did its job here (an ARP reply taught us a neighbour):
+    /// free it, nothing was dropped.
+    Consumed,
 }
 
 /// The addresses the box answers ARP and ping for on one port: the port's
@@ -93,10 +96,12 @@ fn arp<P: PortIo>(
     l3_offset: usize,
     local: &Local,
 ) -> Verdict {
-    if let Some((ip, mac)) = reply::arp_sender(frame) {
-        dp.neigh.learn(ip, mac);
-    }
+    let learned = reply::arp_sender(frame).is_some_and(|(ip, mac)| dp.neigh.learn(ip, mac));
     let answer = reply::arp_reply(frame, l3_offset, local, dp.ports[in_port].mac());
+    if learned && answer == Err(DropReason::ArpNotRequest) {
+        ctx.counters.add_arp_learned();
+        return Verdict::Consumed;
+    }
     back_out(in_port, answer, || ctx.counters.add_arp_reply())
 }
 

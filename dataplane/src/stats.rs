@@ -139,6 +139,7 @@ struct Fields {
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
     arp_replies: AtomicU64,
+    arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
 }
@@ -151,6 +152,7 @@ impl Default for Fields {
             tx_packets: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
             arp_replies: AtomicU64::new(0),
+            arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
         }
@@ -190,6 +192,11 @@ impl Counters {
         bump(&self.inner.drops[reason as usize], n);
     }
 
+    /// An ARP reply for us: its sender was learned, nothing is sent.
+    pub fn add_arp_learned(&self) {
+        bump(&self.inner.arp_learned, 1);
+    }
+
     pub fn add_arp_reply(&self) {
         bump(&self.inner.arp_replies, 1);
     }
@@ -208,6 +215,7 @@ impl Counters {
             tx_packets: f.tx_packets.load(Relaxed),
             tx_bytes: f.tx_bytes.load(Relaxed),
             arp_replies: f.arp_replies.load(Relaxed),
+            arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
             drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
         }
@@ -222,6 +230,7 @@ pub struct CountersSnapshot {
     pub tx_packets: u64,
     pub tx_bytes: u64,
     pub arp_replies: u64,
+    pub arp_learned: u64,
     pub icmp_echo_replies: u64,
     /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
     pub drops: [u64; DropReason::COUNT],
@@ -235,6 +244,7 @@ impl Default for CountersSnapshot {
             tx_packets: 0,
             tx_bytes: 0,
             arp_replies: 0,
+            arp_learned: 0,
             icmp_echo_replies: 0,
             drops: [0; DropReason::COUNT],
         }
@@ -263,6 +273,7 @@ impl AddAssign for CountersSnapshot {
         self.tx_packets = self.tx_packets.wrapping_add(o.tx_packets);
         self.tx_bytes = self.tx_bytes.wrapping_add(o.tx_bytes);
         self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
+        self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {
             *a = a.wrapping_add(b);

@@ -102,6 +102,7 @@ fn handle_burst<P: PortIo>(
             }
             // Dropping the frame frees it.
             Verdict::Drop(reason) => ctx.counters.add_drop(reason),
+            Verdict::Consumed => {}
         }
     }
 }

@@ -54,7 +54,9 @@ fn run_until((dp, owner): Plane, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
         std::thread::spawn(move || worker::run(&dp, 0, &c, owner, &h))
     };
     let deadline = Instant::now() + Duration::from_secs(5);
-    let done = |s: dataplane::stats::CountersSnapshot| s.tx_packets + s.total_drops() >= frames;
+    let done = |s: dataplane::stats::CountersSnapshot| {
+        s.tx_packets + s.total_drops() + s.arp_learned >= frames
+    };
     while !done(counters.snapshot()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -78,7 +80,12 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     dp.ports[0].push_rx(&ping);
     dp.ports[0].push_rx(&hex("020000000001 0200000000fe 88b5 00"));
     dp.ports[0].push_rx(&hex("0200000000"));
-    let (out, counters) = run_until(plane, 4);
+    // A reply to an ARP request of ours: learned, not answered, not a drop.
+    let arp_reply = hex(
+        "020000000001 020000000003 0806 0001 0800 06 04 0002 020000000003 0a000103 020000000001 0a000101",
+    );
+    dp.ports[0].push_rx(&arp_reply);
+    let (out, counters) = run_until(plane, 5);
 
     // Replies keep the request's length: padding to 60 bytes is the NIC's job.
     let expected_arp = hex(
@@ -89,7 +96,12 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     assert_eq!(out[0], vec![expected_arp, expected_ping]);
     assert!(out[1].is_empty());
     let s = counters.snapshot();
-    assert_eq!((s.rx_packets, s.tx_packets), (4, 2));
+    assert_eq!((s.rx_packets, s.tx_packets), (5, 2));
+    assert_eq!(s.arp_learned, 1);
+    assert_eq!(
+        dp.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),
+        Some([2, 0, 0, 0, 0, 3])
+    );
     assert_eq!(s.drop_count(DropReason::UnknownEtherType), 1);
     assert_eq!(s.drop_count(DropReason::EthernetTruncated), 1);
     assert_eq!(s.total_drops(), 2);
