@@ -12,20 +12,26 @@
 # memif a packet is accepted only when the forwarder made room by receiving
 # it), and rvsd's figures are printed as ratios to testpmd's.
 #
-# New connections: a second generator (testpmd io, replaying a pcap of
-# NEW_FLOWS packets, each from a different client) feeds first testpmd
-# macswap (the ceiling in packets/s), then rvsd NAT, whose connection count
-# is sampled every 0.1 s through rvsadm -Ln: the best half-second slope is
-# its rate of new connections. The generator offers far more than rvsd
-# takes and drops the rest, so the first pass over the flows is all new;
-# later passes mix in packets of existing connections, so the figure is a
-# lower bound.
+# Many flows: a second generator, testpmd io replaying a pcap of N packets
+# each from a different client (benches/tools/flows_pcap.py), feeds
+#   4. testpmd macswap            the ceiling for this generator (1M flows)
+#   5. rvsd, NAT, 1M flows        established after the first seconds
+#                                 (skipped): every lookup misses the cache
+#   6. rvsd, NAT, new flows       NEW_FLOWS distinct clients; rvsd's
+#                                 connection count is sampled every 0.1 s
+#                                 (rvsadm -Ln) and the best half-second
+#                                 slope is its rate of new connections. The
+#                                 generator offers more than rvsd takes and
+#                                 drops the rest, so the first pass is all
+#                                 new; later passes mix in packets of
+#                                 existing connections: a lower bound.
 #
-# usage: scripts/bench.sh [SECONDS]   (default 10)
+# usage: [ROUNDS=3] [NEW_FLOWS=4000000] scripts/bench.sh [SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 NEW_FLOWS=${NEW_FLOWS:-4000000}
+ROUNDS=${ROUNDS:-3}
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cargo build --release -q -p control
 WORK=$(mktemp -d /tmp/rvs-bench.XXXXXX)
@@ -47,15 +53,23 @@ wait_socket() {
     echo "no memif socket" >&2; exit 1
 }
 
+# The pcap of $1 distinct flows, written once and kept in /var/tmp.
+flows_pcap() {
+    local f=/var/tmp/rvs-bench-flows-$1.pcap
+    [ -f "$f" ] || /usr/bin/python3 benches/tools/flows_pcap.py "$f" "$1" >&2
+    echo "$f"
+}
+
 # Starts a generator on CPU 0 (the forwarder's worker owns CPU 1): `txonly`
-# (256 flows) or `flows` (the new-flow pcap replayed).
+# (256 flows) or `flows:N` (the pcap of N flows replayed).
 start_generator() {
     local gen=(--forward-mode=txonly --txonly-multi-flow --total-num-mbufs=16384)
     local vdevs=(--vdev "$MEMIF_CLIENT") mem=512
-    if [ "$1" = flows ]; then
-        vdevs=(--vdev "net_pcap0,rx_pcap=$FLOWS,infinite_rx=1" --vdev "$MEMIF_CLIENT")
-        gen=(--forward-mode=io --total-num-mbufs=$((NEW_FLOWS + 100000)) --mbuf-size=256)
-        mem=$((NEW_FLOWS / 2000 + 600))
+    if [[ $1 == flows:* ]]; then
+        local n=${1#flows:}
+        vdevs=(--vdev "net_pcap0,rx_pcap=$(flows_pcap "$n"),infinite_rx=1" --vdev "$MEMIF_CLIENT")
+        gen=(--forward-mode=io --total-num-mbufs=$((n + 100000)) --mbuf-size=256)
+        mem=$((n / 2000 + 600))
     fi
     dpdk-testpmd "${EAL[@]}" -m "$mem" --file-prefix rvs-bench-gen --lcores '0@0,1@0' \
         "${vdevs[@]}" -- "${gen[@]}" --stats-period 1 --nb-cores=1 \
@@ -67,15 +81,17 @@ stop_generator() {
     kill -INT $GEN; wait $GEN || true; GEN=
 }
 
-# Runs generator $1 for SECS seconds; prints the median of its per-second
-# accepted TX rates in Mpps, skipping the first two seconds (memif link-up,
-# warm-up, pcap loading). The median keeps a second disturbed by the rest
-# of the machine from moving the figure.
+# Runs generator $1 for SECS seconds after a warm-up of ${3:-2} seconds
+# (memif link-up, pcap loading, connections being created); prints the
+# median of its per-second accepted TX rates in Mpps after the warm-up. The
+# median keeps a second disturbed by the rest of the machine from moving
+# the figure.
 generate() {
+    local warm=${3:-2}
     start_generator "$1" "$2"
-    sleep "$SECS"
+    sleep $((SECS + warm))
     stop_generator
-    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$2.log" | awk '{print $2}' | tail -n +3 | sort -n |
+    grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$2.log" | awk '{print $2}' | tail -n +$((warm + 1)) | sort -n |
         awk '{v[n++]=$1} END {if (n) printf "%.2f\n", (v[int((n-1)/2)] + v[int(n/2)]) / 2e6; else print "0"}'
 }
 
@@ -87,7 +103,7 @@ conns() {
 # Samples the connection count every 0.1 s while the new-flow generator
 # runs; prints the best rate over 0.5 s in millions of connections/s.
 sample_new_conns() {
-    start_generator flows "$1"
+    start_generator "flows:$NEW_FLOWS" "$1"
     local deadline=$((SECONDS + SECS + 5))
     : >"$WORK/conns-$1.txt"
     while [ $SECONDS -lt $deadline ]; do
@@ -114,7 +130,7 @@ testpmd_macswap() {
         --total-num-mbufs=16384 </dev/null >"$WORK/fwd-testpmd-$1.log" 2>&1 &
     FWD=$!
     wait_socket
-    generate "$1" "testpmd-$1"
+    generate "$1" "testpmd-${1%%:*}"
     stop_forwarder INT
 }
 
@@ -140,34 +156,39 @@ JSON
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
 
-# The ceiling is measured before and after rvsd and averaged, so that a
-# drift of the machine during the run shows (compare the two) and is shared.
-echo "== testpmd macswap (ceiling, first)"
-BASE1=$(testpmd_macswap txonly); echo "   $BASE1 Mpps"
-echo "== rvsd l2fwd"
-L2=$(rvsd l2fwd '"l2fwd": true'); echo "   $L2 Mpps"
-echo "== rvsd NAT, established UDP flows"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[n++]=$1} END {printf "%.2f", (v[int((n-1)/2)] + v[int(n/2)]) / 2}'; }
+
 SERVICES='"services": ["-A -u 198.18.0.2:9 -s rr",
   "-a -u 198.18.0.2:9 -r 198.18.1.1:9 -m", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 -m"]'
-NAT=$(rvsd nat '"conn_table_size": 1048576, '"$SERVICES")
-echo "   $NAT Mpps"
-echo "== testpmd macswap (ceiling, again)"
-BASE2=$(testpmd_macswap txonly); echo "   $BASE2 Mpps"
-BASE=$(awk -v a="$BASE1" -v b="$BASE2" 'BEGIN { printf "%.2f", (a + b) / 2 }')
-FLOWS=/var/tmp/rvs-bench-flows-$NEW_FLOWS.pcap
-[ -f "$FLOWS" ] || { echo "== writing $FLOWS"; /usr/bin/python3 benches/tools/flows_pcap.py "$FLOWS" "$NEW_FLOWS"; }
-echo "== testpmd macswap fed new flows (ceiling)"
-NEW_BASE=$(testpmd_macswap flows); echo "   $NEW_BASE Mpps"
+# This machine's speed drifts by tens of percent between minutes: the
+# ceiling and rvsd take turns, ROUNDS times, and the medians are compared.
+BASES="" L2S="" NATS=""
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round: testpmd macswap, rvsd l2fwd, rvsd NAT (established)"
+    b=$(testpmd_macswap txonly)
+    l=$(rvsd l2fwd '"l2fwd": true')
+    n=$(rvsd nat '"conn_table_size": 1048576, '"$SERVICES")
+    echo "   $b / $l / $n Mpps"
+    BASES="$BASES $b" L2S="$L2S $l" NATS="$NATS $n"
+done
+BASE=$(echo "$BASES" | median) L2=$(echo "$L2S" | median) NAT=$(echo "$NATS" | median)
+echo "== testpmd macswap fed 1M flows (ceiling)"
+MANY_BASE=$(testpmd_macswap flows:1000000); echo "   $MANY_BASE Mpps"
+echo "== rvsd NAT, 1M established flows"
+MANY=$(rvsd many '"conn_table_size": 4194304, '"$SERVICES" "generate flows:1000000 rvsd-many-flows 6")
+echo "   $MANY Mpps"
 echo "== rvsd NAT, new connections"
 NEW=$(rvsd new '"conn_table_size": 16777216, '"$SERVICES" sample_new_conns)
 echo "   $NEW M connections/s"
 
 
 echo
-echo "64-byte UDP over memif, 1 forwarding core, ${SECS}s each:"
-printf '  testpmd macswap  %6s Mpps   (%s before, %s after)\n' "$BASE" "$BASE1" "$BASE2"
-printf '  rvsd l2fwd       %6s Mpps   ratio %s\n' "$L2" "$(ratio "$L2" "$BASE")"
-printf '  rvsd NAT (est.)  %6s Mpps   ratio %s\n' "$NAT" "$(ratio "$NAT" "$BASE")"
-echo "new flows ($NEW_FLOWS in the pcap):"
-printf '  testpmd macswap  %6s Mpps\n' "$NEW_BASE"
-printf '  rvsd NAT (new)   %6s M conn/s   ratio %s\n' "$NEW" "$(ratio "$NEW" "$NEW_BASE")"
+echo "64-byte UDP over memif, 1 forwarding core, ${SECS}s each, medians of $ROUNDS rounds:"
+printf '  testpmd macswap  %6s Mpps   (rounds:%s)\n' "$BASE" "$BASES"
+printf '  rvsd l2fwd       %6s Mpps   ratio %s   (rounds:%s)\n' "$L2" "$(ratio "$L2" "$BASE")" "$L2S"
+printf '  rvsd NAT (est.)  %6s Mpps   ratio %s   (rounds:%s)\n' "$NAT" "$(ratio "$NAT" "$BASE")" "$NATS"
+echo "many flows (pcap replay):"
+printf '  testpmd macswap  %6s Mpps\n' "$MANY_BASE"
+printf '  rvsd NAT 1M est. %6s Mpps   ratio %s\n' "$MANY" "$(ratio "$MANY" "$MANY_BASE")"
+printf '  rvsd NAT (new)   %6s M conn/s   ratio %s   (%s distinct clients)\n' "$NEW" \
+    "$(ratio "$NEW" "$MANY_BASE")" "$NEW_FLOWS"

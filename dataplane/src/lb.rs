@@ -4,6 +4,7 @@
 //! rewrite the source back to the VIP). Both directions find the same
 //! connection entry (ipvs-forwarding §2).
 
+use crate::classify::Class;
 use crate::conn::state::reuse_on_syn;
 use crate::conn::{Conn, ConnHit, Dir, InsertError, FWD_MASQ};
 use crate::ctx::Ctx;
@@ -15,6 +16,7 @@ use crate::service::{Service, Snapshot};
 use crate::shared::Dataplane;
 use crate::stats::DropReason;
 use crate::wire::tcp::flags;
+use crate::wire::IpProtocol;
 use std::net::Ipv4Addr;
 
 /// The fields of a classified TCP/UDP packet the balancer needs.
@@ -27,6 +29,45 @@ pub struct L4Packet {
     pub dst: Ipv4Addr,
     pub sport: u16,
     pub dport: u16,
+}
+
+impl L4Packet {
+    /// The TCP or UDP packet `class` describes, if it is one.
+    pub fn of(class: &Class) -> Option<L4Packet> {
+        match *class {
+            Class::Ipv4 {
+                l3_offset,
+                l4_offset,
+                protocol: protocol @ (IpProtocol::Tcp | IpProtocol::Udp),
+                src,
+                dst,
+                src_port,
+                dst_port,
+                ..
+            } => Some(L4Packet {
+                l3: l3_offset,
+                l4: l4_offset,
+                proto: protocol.into(),
+                src,
+                dst,
+                sport: src_port,
+                dport: dst_port,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Starts loading the connection-index bucket [`balance`] will read for
+/// `p`: the in-key for a packet to a service, the out-key otherwise.
+pub fn prefetch<P: PortIo>(dp: &Dataplane<P>, snap: &Snapshot, p: &L4Packet) {
+    if snap.find(p.proto, p.dst, p.dport).is_some() {
+        dp.conns
+            .prefetch_in(p.proto, p.src, p.sport, p.dst, p.dport);
+    } else {
+        dp.conns
+            .prefetch_out(p.proto, p.src, p.sport, p.dst, p.dport);
+    }
 }
 
 /// `conn_reuse_mode` as the kernel sets it by default (ipvs-forwarding §2.5).

@@ -38,6 +38,7 @@ impl LocalAddrs for Local<'_> {
     }
 }
 
+/// Decides `frame`'s fate (it arrived on `in_port`).
 pub fn process<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
@@ -48,34 +49,35 @@ pub fn process<P: PortIo>(
     if dp.mode == Mode::L2Fwd {
         return l2fwd(in_port, dp.ports.len(), frame);
     }
+    let class = classify(frame);
+    process_classified(dp, ctx, snap, in_port, frame, class)
+}
+
+/// [`process`] for a frame already classified (the worker classifies a
+/// whole burst first, to prefetch what the burst will look up).
+pub fn process_classified<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    in_port: usize,
+    frame: &mut [u8],
+    class: Class,
+) -> Verdict {
     let local = Local {
         port: &dp.addrs[in_port],
         snap,
     };
-    match classify(frame) {
+    if let Some(p) = L4Packet::of(&class) {
+        return lb::balance(dp, ctx, snap, frame, &p);
+    }
+    match class {
         Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
         Class::Ipv4 {
             l3_offset,
-            l4_offset,
             protocol,
-            src,
             dst,
-            src_port,
-            dst_port,
             ..
         } => match protocol {
-            IpProtocol::Tcp | IpProtocol::Udp => {
-                let p = L4Packet {
-                    l3: l3_offset,
-                    l4: l4_offset,
-                    proto: protocol.into(),
-                    src,
-                    dst,
-                    sport: src_port,
-                    dport: dst_port,
-                };
-                lb::balance(dp, ctx, snap, frame, &p)
-            }
             IpProtocol::Icmp if local.is_local(dst) => {
                 echo(dp, ctx, in_port, frame, l3_offset, &local)
             }

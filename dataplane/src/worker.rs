@@ -4,15 +4,17 @@
 //! a slice of this worker's connections. Run-to-completion: no locks, no
 //! allocation (but when the configuration changes), no syscalls.
 
+use crate::classify::{classify, Class};
 use crate::conn::ConnOwner;
 use crate::ctx::{ArpRequests, Ctx};
+use crate::lb::{self, L4Packet};
 use crate::port::{Frame, PortIo, BURST};
-use crate::process::{process, Verdict};
+use crate::process::{process, process_classified, Verdict};
 use crate::reply::{build_arp_request, MIN_FRAME_LEN};
 use crate::sched::cursors::Cursors;
 use crate::service::Snapshot;
-use crate::shared::Dataplane;
-use crate::stats::Counters;
+use crate::shared::{Dataplane, Mode};
+use crate::stats::{Counters, DropReason};
 use crate::txbuf::TxBuffers;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
@@ -78,6 +80,9 @@ pub fn run<P: PortIo>(
     log::info!("worker on queue {queue} stopped");
 }
 
+/// Classifies the burst and prefetches the connection buckets it will look
+/// up, then decides each frame's fate: the buckets load while earlier
+/// frames are processed.
 fn handle_burst<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
@@ -91,11 +96,25 @@ fn handle_burst<P: PortIo>(
     }
     let bytes: usize = burst.iter().flatten().map(|f| f.data().len()).sum();
     ctx.counters.add_rx(burst.len() as u64, bytes as u64);
-    for slot in burst {
+    let mut classes = [Class::Drop(DropReason::EthernetTruncated); BURST];
+    if dp.mode == Mode::Balance {
+        for (class, slot) in classes.iter_mut().zip(burst.iter()) {
+            let Some(frame) = slot else { continue };
+            *class = classify(frame.data());
+            if let Some(p) = L4Packet::of(class) {
+                lb::prefetch(dp, snap, &p);
+            }
+        }
+    }
+    for (slot, class) in burst.iter_mut().zip(classes) {
         let Some(mut frame) = slot.take() else {
             continue;
         };
-        match process(dp, ctx, snap, in_port, frame.data_mut()) {
+        let verdict = match dp.mode {
+            Mode::Balance => process_classified(dp, ctx, snap, in_port, frame.data_mut(), class),
+            Mode::L2Fwd => process(dp, ctx, snap, in_port, frame.data_mut()),
+        };
+        match verdict {
             Verdict::Tx { port, len } => {
                 frame.truncate(len);
                 tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters);

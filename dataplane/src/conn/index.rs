@@ -57,6 +57,11 @@ impl Index {
         [&self.buckets[b1], &self.buckets[b2]]
     }
 
+    /// Starts loading the bucket `find(h, ..)` looks at first.
+    pub(crate) fn prefetch(&self, h: u64) {
+        crate::dpdk::prefetch(&self.buckets[h as usize & self.mask]);
+    }
+
     /// Calls `f` with every entry whose slot tag matches `h`, until `f` returns `Some`.
     /// Inlined for the same reason as the lookups that call it (`table.rs`).
     #[inline(always)]

@@ -155,6 +155,26 @@ impl ConnTable {
         })
     }
 
+    /// Starts loading what [`ConnTable::lookup_in`] with the same key reads first (a
+    /// burst is prefetched before it is processed).
+    pub fn prefetch_in(&self, proto: u8, caddr: Ipv4Addr, cport: u16, vaddr: Ipv4Addr, vport: u16) {
+        self.in_index
+            .prefetch(key_hash(self.seed, proto, caddr, cport, vaddr, vport));
+    }
+
+    /// Starts loading what [`ConnTable::lookup_out`] with the same key reads first.
+    pub fn prefetch_out(
+        &self,
+        proto: u8,
+        saddr: Ipv4Addr,
+        sport: u16,
+        caddr: Ipv4Addr,
+        cport: u16,
+    ) {
+        self.out_index
+            .prefetch(key_hash(self.seed, proto, saddr, sport, caddr, cport));
+    }
+
     /// The connection of a packet from the client to the VIP: `caddr:cport → vaddr:vport`.
     // Inlined: returned through the stack, the hit was read back wider than it
     // was written (a store-forwarding stall perf showed as the NAT path's
