@@ -124,9 +124,11 @@ impl EthPort {
     pub fn rx_burst(&self, queue: u16, out: &mut [Option<Mbuf>]) -> usize {
         let mut raw = [std::ptr::null_mut(); 64];
         let want = out.len().min(raw.len()) as u16;
-        // SAFETY: raw has room for `want` pointers; the queue exists (queue <
-        // self.queues is the caller's contract, checked in debug builds).
-        debug_assert!(queue < self.queues);
+        // DPDK does not check the queue in release builds: a safe API must.
+        if queue >= self.queues {
+            return 0;
+        }
+        // SAFETY: raw has room for `want` pointers; the queue exists.
         let n = unsafe { dpdk_sys::rvs_rx_burst(self.id, queue, raw.as_mut_ptr(), want) } as usize;
         for (slot, p) in out.iter_mut().zip(&raw[..n]) {
             // rx_burst returns only valid mbufs whose ownership passes to us.
@@ -138,14 +140,18 @@ impl EthPort {
     /// Sends the frames in `frames` (taking them out); those the driver did
     /// not accept are dropped (freed). Returns how many were sent.
     pub fn tx_burst(&self, queue: u16, frames: &mut [Option<Mbuf>]) -> usize {
+        if queue >= self.queues {
+            frames.iter_mut().for_each(|f| drop(f.take()));
+            return 0;
+        }
         let mut raw = [std::ptr::null_mut(); 64];
         let mut n = 0;
         for m in frames.iter_mut().filter_map(Option::take).take(raw.len()) {
             raw[n] = m.into_raw();
             n += 1;
         }
-        debug_assert!(queue < self.queues);
-        // SAFETY: raw[..n] are owned mbufs; the driver takes those it sends.
+        // SAFETY: raw[..n] are owned mbufs, the queue exists; the driver takes
+        // those it sends.
         let sent = unsafe { dpdk_sys::rvs_tx_burst(self.id, queue, raw.as_mut_ptr(), n as u16) };
         let unsent = &mut raw[sent as usize..n];
         if !unsent.is_empty() {
