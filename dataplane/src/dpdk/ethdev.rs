@@ -3,6 +3,7 @@
 use super::{DpdkError, Mbuf, Mempool};
 use std::ffi::CString;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering::*};
 
 /// How to set a port up.
 pub struct PortConfig<'a> {
@@ -44,6 +45,19 @@ pub struct EthPort {
     name: String,
     queues: u16,
     mac: [u8; 6],
+    /// The thread that owns each queue pair (0: none yet). DPDK's bursts
+    /// are not thread-safe per queue; the first thread to burst on a queue
+    /// claims it, and any other thread's burst on it does nothing.
+    owners: Box<[AtomicUsize]>,
+}
+
+thread_local! {
+    static THREAD_TOKEN: u8 = const { 0 };
+}
+
+/// A number unique among live threads: the address of a thread-local.
+fn this_thread() -> usize {
+    THREAD_TOKEN.with(|t| t as *const u8 as usize)
 }
 
 /// The RSS hash functions rvs asks for: spread by addresses and ports.
@@ -100,6 +114,7 @@ impl EthPort {
             name: cfg.name.to_owned(),
             queues,
             mac,
+            owners: (0..queues).map(|_| AtomicUsize::new(0)).collect(),
         })
     }
 
@@ -124,11 +139,11 @@ impl EthPort {
     pub fn rx_burst(&self, queue: u16, out: &mut [Option<Mbuf>]) -> usize {
         let mut raw = [std::ptr::null_mut(); 64];
         let want = out.len().min(raw.len()) as u16;
-        // DPDK does not check the queue in release builds: a safe API must.
-        if queue >= self.queues {
+        if !self.owns(queue) {
             return 0;
         }
-        // SAFETY: raw has room for `want` pointers; the queue exists.
+        // SAFETY: raw has room for `want` pointers; the queue exists and
+        // this thread alone bursts on it.
         let n = unsafe { dpdk_sys::rvs_rx_burst(self.id, queue, raw.as_mut_ptr(), want) } as usize;
         for (slot, p) in out.iter_mut().zip(&raw[..n]) {
             // rx_burst returns only valid mbufs whose ownership passes to us.
@@ -140,7 +155,7 @@ impl EthPort {
     /// Sends the frames in `frames` (taking them out); those the driver did
     /// not accept are dropped (freed). Returns how many were sent.
     pub fn tx_burst(&self, queue: u16, frames: &mut [Option<Mbuf>]) -> usize {
-        if queue >= self.queues {
+        if !self.owns(queue) {
             frames.iter_mut().for_each(|f| drop(f.take()));
             return 0;
         }
@@ -150,8 +165,8 @@ impl EthPort {
             raw[n] = m.into_raw();
             n += 1;
         }
-        // SAFETY: raw[..n] are owned mbufs, the queue exists; the driver takes
-        // those it sends.
+        // SAFETY: raw[..n] are owned mbufs; the queue exists and this thread
+        // alone bursts on it; the driver takes those it sends.
         let sent = unsafe { dpdk_sys::rvs_tx_burst(self.id, queue, raw.as_mut_ptr(), n as u16) };
         let unsent = &mut raw[sent as usize..n];
         if !unsent.is_empty() {
@@ -159,6 +174,21 @@ impl EthPort {
             unsafe { dpdk_sys::rvs_pktmbuf_free_bulk(unsent.as_mut_ptr(), unsent.len() as u32) };
         }
         sent as usize
+    }
+
+    /// Whether the calling thread may burst on `queue`: the queue exists
+    /// (DPDK does not check in release builds) and is this thread's, or
+    /// nobody's yet and now claimed. One load per burst once claimed.
+    fn owns(&self, queue: u16) -> bool {
+        let Some(owner) = self.owners.get(usize::from(queue)) else {
+            return false;
+        };
+        let me = this_thread();
+        match owner.load(Relaxed) {
+            o if o == me => true,
+            0 => owner.compare_exchange(0, me, Acquire, Relaxed).is_ok(),
+            _ => false,
+        }
     }
 
     pub fn link(&self) -> LinkStatus {

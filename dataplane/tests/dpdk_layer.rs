@@ -1,0 +1,93 @@
+//! The safe DPDK layer on a real EAL (`--no-huge`, a net_null port): one
+//! EAL per process, so this file holds a single test.
+
+use dataplane::dpdk::{lcore, Eal, EthPort, Mempool, PortConfig};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[test]
+fn eal_mempool_mbuf_port_and_queue_ownership() {
+    let prefix = format!("rvs-test-dpdk-{}", std::process::id());
+    let args: Vec<String> = [
+        "--no-huge",
+        "-m",
+        "128",
+        "--no-pci",
+        "--no-telemetry",
+        "--log-level",
+        "*:warning",
+        "--vdev",
+        "net_null0",
+        "--file-prefix",
+        &prefix,
+        "--lcores",
+        "0@(0-1),1@1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let eal = Eal::init(&args).expect("EAL init");
+
+    // Buffers: allocate, grow, write, read back, cut, and free on drop.
+    let pool = Mempool::new("test_pool", 1023).unwrap();
+    let before = pool.available();
+    let mut m = pool.alloc().unwrap();
+    assert_eq!(pool.available(), before - 1);
+    m.append(60).unwrap().copy_from_slice(&[0xa5; 60]);
+    m.data_mut()[0] = 1;
+    assert_eq!(m.data().len(), 60);
+    assert_eq!((m.data()[0], m.data()[59]), (1, 0xa5));
+    m.truncate(14);
+    assert_eq!(m.data().len(), 14);
+    assert!(m.append(u16::MAX).is_none(), "no room: refused, unchanged");
+    assert_eq!(m.data().len(), 14);
+    drop(m);
+    assert_eq!(pool.available(), before);
+
+    // A port: null PMD receives zero-filled frames and swallows sends.
+    let port = Arc::new(
+        EthPort::open(&PortConfig {
+            name: "net_null0",
+            queues: 1,
+            rx_desc: 256,
+            tx_desc: 256,
+            pool,
+            promiscuous: false,
+        })
+        .unwrap(),
+    );
+    let mut burst: [Option<_>; 32] = std::array::from_fn(|_| None);
+    let n = port.rx_burst(0, &mut burst);
+    assert!(n > 0, "net_null delivers frames");
+    assert_eq!(port.tx_burst(0, &mut burst[..n]), n);
+    assert!(
+        burst.iter().all(Option::is_none),
+        "sent frames are handed over"
+    );
+    assert_eq!(
+        port.rx_burst(7, &mut burst),
+        0,
+        "a queue that does not exist"
+    );
+
+    // The queue is this thread's now: another lcore's burst does nothing.
+    let got = Arc::new(AtomicUsize::new(usize::MAX));
+    let worker = lcore::workers()[0];
+    let (p, g) = (port.clone(), got.clone());
+    lcore::launch(worker, move || {
+        let mut b: [Option<_>; 32] = std::array::from_fn(|_| None);
+        g.store(p.rx_burst(0, &mut b), Ordering::SeqCst);
+    })
+    .unwrap();
+    lcore::wait_all();
+    assert_eq!(
+        got.load(Ordering::SeqCst),
+        0,
+        "a second thread may not burst on a claimed queue"
+    );
+    assert!(port.rx_burst(0, &mut burst) > 0, "the owner still can");
+    burst.iter_mut().for_each(|f| drop(f.take()));
+
+    Arc::try_unwrap(port).ok().unwrap().close();
+    drop(eal);
+    let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{prefix}"));
+}
