@@ -258,7 +258,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::wire::testutil::hex;
+    use crate::wire::testutil::{assert_truncations, hex};
 
     /// S0 of ipvs-forwarding §7.0.
     const S0: &str =
@@ -305,19 +305,13 @@ mod test {
 
     #[test]
     fn truncated_at_every_length() {
-        let bytes = hex(S0);
-        for len in 0..bytes.len() {
-            let want = if len < HEADER_LEN {
-                DropReason::Ipv4TooShort
-            } else {
-                DropReason::Ipv4BadTotalLen
-            };
-            assert_eq!(
-                Ipv4Packet::new_checked(&bytes[..len]).err(),
-                Some(want),
-                "len {len}"
-            );
-        }
+        assert_truncations(
+            &hex(S0),
+            HEADER_LEN,
+            DropReason::Ipv4TooShort,
+            DropReason::Ipv4BadTotalLen,
+            |b| Ipv4Packet::new_checked(b).err(),
+        );
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::wire::testutil::hex;
+    use crate::wire::testutil::{assert_truncations, hex};
 
     // TC 0xb8, flow 0x12345, 4-byte UDP-ish payload, hop limit 64, 2001:db8:c::10 -> 2001:db8:f::1.
     const PKT: &str = "6b812345 0004 11 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 deadbeef";
@@ -187,19 +187,13 @@ mod test {
 
     #[test]
     fn truncated_at_every_length() {
-        let bytes = hex(PKT);
-        for len in 0..bytes.len() {
-            let want = if len < HEADER_LEN {
-                DropReason::Ipv6TooShort
-            } else {
-                DropReason::Ipv6BadPayloadLen
-            };
-            assert_eq!(
-                Ipv6Packet::new_checked(&bytes[..len]).err(),
-                Some(want),
-                "len {len}"
-            );
-        }
+        assert_truncations(
+            &hex(PKT),
+            HEADER_LEN,
+            DropReason::Ipv6TooShort,
+            DropReason::Ipv6BadPayloadLen,
+            |b| Ipv6Packet::new_checked(b).err(),
+        );
     }
 
     #[test]

@@ -71,4 +71,20 @@ pub(crate) mod testutil {
             .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
             .collect()
     }
+
+    /// Checks a view's error at every length short of `bytes`: `short` while the fixed
+    /// header is cut, `rest` from there on (the header's length field then claims more
+    /// than there is).
+    pub fn assert_truncations(
+        bytes: &[u8],
+        header_len: usize,
+        short: crate::stats::DropReason,
+        rest: crate::stats::DropReason,
+        parse: impl Fn(&[u8]) -> Option<crate::stats::DropReason>,
+    ) {
+        for len in 0..bytes.len() {
+            let want = if len < header_len { short } else { rest };
+            assert_eq!(parse(&bytes[..len]), Some(want), "len {len}");
+        }
+    }
 }

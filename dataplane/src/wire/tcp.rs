@@ -204,7 +204,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::wire::testutil::hex;
+    use crate::wire::testutil::{assert_truncations, hex};
 
     /// The TCP part of S0 (ipvs-forwarding §7.0): 40000 → 80, seq 1000, SYN, MSS 1460.
     const SEG: &str = "9c400050000003e8000000006002faf0967d0000020405b4";
@@ -257,19 +257,13 @@ mod test {
 
     #[test]
     fn truncated_at_every_length() {
-        let bytes = hex(SEG);
-        for len in 0..bytes.len() {
-            let want = if len < HEADER_LEN {
-                DropReason::TcpTruncated
-            } else {
-                DropReason::TcpBadDataOffset
-            };
-            assert_eq!(
-                TcpPacket::new_checked(&bytes[..len]).err(),
-                Some(want),
-                "len {len}"
-            );
-        }
+        assert_truncations(
+            &hex(SEG),
+            HEADER_LEN,
+            DropReason::TcpTruncated,
+            DropReason::TcpBadDataOffset,
+            |b| TcpPacket::new_checked(b).err(),
+        );
     }
 
     #[test]

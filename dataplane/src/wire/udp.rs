@@ -133,7 +133,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::wire::testutil::hex;
+    use crate::wire::testutil::{assert_truncations, hex};
 
     /// The UDP part of ipvs-forwarding §7.6's output (checksum 0x5883 for 203.0.113.10 → 10.0.0.11).
     const DGRAM: &str = "9c410035000c588361626364";
@@ -172,19 +172,13 @@ mod test {
 
     #[test]
     fn truncated_at_every_length() {
-        let bytes = hex(DGRAM);
-        for len in 0..bytes.len() {
-            let want = if len < HEADER_LEN {
-                DropReason::UdpTruncated
-            } else {
-                DropReason::UdpBadLength
-            };
-            assert_eq!(
-                UdpPacket::new_checked(&bytes[..len]).err(),
-                Some(want),
-                "len {len}"
-            );
-        }
+        assert_truncations(
+            &hex(DGRAM),
+            HEADER_LEN,
+            DropReason::UdpTruncated,
+            DropReason::UdpBadLength,
+            |b| UdpPacket::new_checked(b).err(),
+        );
     }
 
     #[test]
