@@ -3,12 +3,19 @@
 //! A packet's way (see `docs/architecture.md`):
 //! 1. [`worker`] receives a burst on every port (through [`port::PortIo`]:
 //!    [`dpdk::DpdkPort`] in the product, [`port::MemPort`] in tests);
-//! 2. [`process`] decides each frame's fate: [`classify`] checks the
-//!    headers ([`wire`]), ARP and ICMP echo for the box are answered in
-//!    place ([`reply`]), neighbours are learned ([`neigh`]), routes looked
-//!    up ([`route`]);
-//! 3. the worker transmits grouped by port ([`txbuf`]) or frees the frame,
+//! 2. it [`classify`]s the burst ([`wire`] views, checked once) and
+//!    prefetches the connection buckets the burst will look up ([`lb`]);
+//! 3. [`process`] decides each frame's fate: ARP and ICMP echo for the box
+//!    are answered in place ([`reply`]), neighbours learned ([`neigh`]);
+//!    TCP/UDP to a virtual service ([`service`]) finds or creates its
+//!    connection ([`conn`], [`sched`]) and is rewritten ([`fwd`]), replies
+//!    from real servers are rewritten back; then route ([`route`]), TTL and
+//!    neighbour;
+//! 4. the worker transmits grouped by port ([`txbuf`]) or frees the frame,
 //!    counting why ([`stats::DropReason`]).
+//!
+//! Per-worker state is [`ctx::Ctx`]; what all workers share is
+//! [`shared::Dataplane`].
 #![deny(unsafe_code)]
 
 pub mod classify;

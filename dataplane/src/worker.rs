@@ -1,7 +1,8 @@
-//! The worker loop, and nothing else: receive a burst on every port, let
-//! [`process`](crate::process::process) decide each frame's fate, transmit
-//! grouped by port, send the ARP requests the burst asked for, and expire
-//! a slice of this worker's connections. Run-to-completion: no locks, no
+//! The worker loop, and nothing else: receive a burst on every port,
+//! classify it and prefetch what it will look up, let
+//! [`process_classified`] decide each frame's fate, transmit grouped by
+//! port, send the ARP requests the burst asked for, and expire a slice of
+//! this worker's connections. Run-to-completion: no locks, no
 //! allocation (but when the configuration changes), no syscalls.
 
 use crate::classify::{classify, Class};
