@@ -107,9 +107,6 @@ impl Control {
         }
     }
 
-    /// Periodic housekeeping.
-    pub fn tick(&mut self) {}
-
     pub fn totals(&self) -> CountersSnapshot {
         self.counters.iter().map(Counters::snapshot).sum()
     }

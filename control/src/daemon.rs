@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often the control loop wakes without requests.
+/// How often the control loop wakes without requests (to notice a signal).
 const TICK: Duration = Duration::from_millis(100);
 
 pub fn run(cfg: Config) -> Result<(), String> {
@@ -82,7 +82,6 @@ fn control_loop(control: &mut Control, requests: &Receiver<Pending>, stop: &Atom
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        control.tick();
     }
 }
 
