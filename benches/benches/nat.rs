@@ -1,17 +1,19 @@
-//! The NAT packet path through `process()`, the connection table alone, and
-//! the new-connection path (schedule + insert). Each figure is ns per packet
-//! (or per connection); compare them within one run.
+//! The packet path through `process()` for NAT, DR and TUN (ipip), the
+//! connection table alone, and the new-connection path (schedule + insert).
+//! Each figure is ns per packet (or per connection); compare them within
+//! one run.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dataplane::conn::{ConnOwner, ConnTable, Timeouts, FWD_MASQ};
-use dataplane::ctx::{ArpRequests, Ctx};
-use dataplane::dest::DestTable;
+use dataplane::conn::{ConnTable, Timeouts};
+use dataplane::ctx::Ctx;
+use dataplane::dest::{DestParams, DestTable, Method, Tunnel};
+use dataplane::flow::FlowKey;
 use dataplane::port::MemPort;
-use dataplane::process::{process, Verdict};
-use dataplane::sched::cursors::Cursors;
+use dataplane::process::process;
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-use dataplane::shared::{Dataplane, Mode, Sizes};
+use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
 use dataplane::stats::Counters;
+use dataplane::verdict::Verdict;
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ fn udp_frame(sport: u16) -> Vec<u8> {
     f
 }
 
-fn plane(conns: usize) -> (Dataplane<MemPort>, ConnOwner) {
+fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
     let (dp, mut owners) = Dataplane::new(
         vec![
             MemPort::new([2, 0, 0, 0, 0, 1]),
@@ -46,7 +48,11 @@ fn plane(conns: usize) -> (Dataplane<MemPort>, ConnOwner) {
         ],
         &[],
         Mode::Balance,
-        Sizes { workers: 1, conns },
+        Sizes {
+            workers: 1,
+            conns,
+            conns_v6: 1,
+        },
     )
     .unwrap();
     dp.neigh
@@ -56,34 +62,30 @@ fn plane(conns: usize) -> (Dataplane<MemPort>, ConnOwner) {
             let addr = Ipv4Addr::new(10, 0, 0, 11 + i);
             dp.neigh.learn(addr, [2, 0, 0, 0, 0, 0x11 + i]);
             Dest {
-                addr,
-                port: 53,
+                params: DestParams {
+                    addr: addr.into(),
+                    port: 53,
+                    method,
+                    tunnel: Tunnel::default(),
+                },
                 weight: 1,
-                fwd: FWD_MASQ,
                 slot: u32::from(i),
             }
         })
         .collect();
     let key = ServiceKey {
         proto: 17,
-        addr: VIP,
+        addr: VIP.into(),
         port: 53,
     };
     let rr = dataplane::sched::by_name("rr").unwrap();
     dp.services
-        .publish(Snapshot::new(vec![Service::new(key, rr, dests, 1)]));
+        .publish(Snapshot::new(vec![Service::new(key, rr, dests, 1)], &[]));
     (dp, owners.pop().unwrap())
 }
 
-fn ctx(counters: &Counters, conns: ConnOwner) -> Ctx<'_> {
-    Ctx {
-        queue: 0,
-        counters,
-        conns,
-        cursors: Cursors::default(),
-        now: 0,
-        arp: ArpRequests::default(),
-    }
+fn ctx(counters: &Counters, conns: Owners) -> Ctx<'_> {
+    Ctx::new(0, counters, conns, 0)
 }
 
 /// Runs `process` over `frames` (restored before each pass: NAT rewrites in
@@ -96,7 +98,9 @@ fn run(dp: &Dataplane<MemPort>, c: &mut Ctx, frames: &[Vec<u8>], iters: u64) -> 
     let mut done = 0;
     while done < iters {
         for (b, f) in buf.iter_mut().zip(frames) {
-            b.copy_from_slice(f);
+            // TUN grows the frame at the front: restore the length too.
+            b.clear();
+            b.extend_from_slice(f);
         }
         let n = (iters - done).min(buf.len() as u64) as usize;
         let t = Instant::now();
@@ -117,19 +121,28 @@ fn bench_process(cr: &mut Criterion) {
     // 4096 established flows: the table's lines stay in cache, as for a
     // moderate number of hot flows.
     let frames: Vec<Vec<u8>> = (0..4096u16).map(|i| udp_frame(10_000 + i)).collect();
-    let (dp, owner) = plane(1 << 16);
-    let counters = Counters::new();
-    let mut c = ctx(&counters, owner);
-    run(&dp, &mut c, &frames, frames.len() as u64);
-    g.bench_function("process_established_udp", |b| {
-        b.iter_custom(|iters| run(&dp, &mut c, &frames, iters))
-    });
+    for (name, method) in [
+        ("process_established_udp", Method::Masq),
+        ("dr_process_established_udp", Method::Route),
+        ("tun_ipip_process_established_udp", Method::Tunnel),
+    ] {
+        let (dp, owner) = plane(1 << 16, method);
+        let counters = Counters::new();
+        let mut c = ctx(&counters, owner);
+        run(&dp, &mut c, &frames, frames.len() as u64);
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| run(&dp, &mut c, &frames, iters))
+        });
+    }
     // Every packet a new flow: schedule, insert, rewrite. A fresh table
     // per sample, big enough that no insert fails.
     g.sample_size(10);
     g.bench_function("process_new_udp_conn", |b| {
         b.iter_custom(|iters| {
-            let (dp, owner) = plane((iters as usize).next_power_of_two().max(1 << 16));
+            let (dp, owner) = plane(
+                (iters as usize).next_power_of_two().max(1 << 16),
+                Method::Masq,
+            );
             let counters = Counters::new();
             let mut c = ctx(&counters, owner);
             let frames: Vec<Vec<u8>> = (0..iters)
@@ -160,7 +173,7 @@ fn fix_ip_checksum(f: &mut [u8]) {
 fn bench_table(cr: &mut Criterion) {
     let mut g = cr.benchmark_group("conn_table");
     g.throughput(Throughput::Elements(1));
-    let (table, mut owners) = ConnTable::new(
+    let (table, mut owners) = ConnTable::<Ipv4Addr>::new(
         1 << 20,
         1,
         Arc::new(DestTable::new(16)),
@@ -177,7 +190,7 @@ fn bench_table(cr: &mut Criterion) {
             vport: 53,
             daddr: Ipv4Addr::new(10, 0, 0, 11),
             dport: 53,
-            fwd: FWD_MASQ,
+            fwd: Method::Masq,
             dest: 0,
         };
         owner.insert(&conn, 0).unwrap();
@@ -186,19 +199,25 @@ fn bench_table(cr: &mut Criterion) {
     g.bench_function("lookup_in_hit_512k_of_1M", |b| {
         b.iter(|| {
             i = (i.wrapping_mul(2_654_435_761)) % n;
-            black_box(table.lookup_in(
-                17,
-                Ipv4Addr::from(0x0a00_0000 + (i >> 8)),
-                i as u16,
-                VIP,
-                53,
-            ))
+            black_box(table.lookup_in(&FlowKey {
+                proto: 17,
+                saddr: Ipv4Addr::from(0x0a00_0000 + (i >> 8)),
+                sport: i as u16,
+                daddr: VIP,
+                dport: 53,
+            }))
         })
     });
     g.bench_function("lookup_in_miss", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
-            black_box(table.lookup_in(17, Ipv4Addr::new(192, 0, 2, 1), i as u16, VIP, 53))
+            black_box(table.lookup_in(&FlowKey {
+                proto: 17,
+                saddr: Ipv4Addr::new(192, 0, 2, 1),
+                sport: i as u16,
+                daddr: VIP,
+                dport: 53,
+            }))
         })
     });
     g.finish();

@@ -24,9 +24,12 @@ pub struct Config {
     /// Packet buffers in the pool shared by all ports.
     #[serde(default = "default_mbufs")]
     pub mbufs: u32,
-    /// Connection-table capacity (entries).
+    /// Connection-table capacity (IPv4 entries).
     #[serde(default = "default_conn_table")]
     pub conn_table_size: u32,
+    /// IPv6 connection-table capacity; a quarter of `conn_table_size` when absent.
+    #[serde(default)]
+    pub conn_table_size_v6: Option<u32>,
     #[serde(default = "default_socket")]
     pub socket: PathBuf,
     /// Initial services, as ipvsadm command lines (`-A -t VIP:80 -s rr`).
@@ -49,6 +52,9 @@ pub struct PortSpec {
     pub addresses: Vec<String>,
     #[serde(default)]
     pub neighbours: Vec<NeighbourSpec>,
+    /// IP MTU of the link: the route MTU for the MTU checks of ipvs-forwarding §3.0.
+    #[serde(default = "default_mtu")]
+    pub mtu: u16,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +74,10 @@ pub struct RouteSpec {
     pub via: Option<Ipv4Addr>,
 }
 
+/// The IPv4 minimum (RFC 791) and the largest jumbo frame NICs take.
+const MIN_MTU: u16 = 68;
+const MAX_MTU: u16 = 9702;
+
 fn one() -> u16 {
     1
 }
@@ -77,11 +87,21 @@ fn default_mbufs() -> u32 {
 fn default_conn_table() -> u32 {
     1 << 20
 }
+fn default_mtu() -> u16 {
+    dataplane::shared::DEFAULT_MTU
+}
 fn default_socket() -> PathBuf {
     PathBuf::from(DEFAULT_SOCKET)
 }
 
 impl Config {
+    /// The IPv6 connection-table capacity (see `conn_table_size_v6`).
+    pub fn conn_table_size_v6(&self) -> u32 {
+        self.conn_table_size_v6
+            .unwrap_or(self.conn_table_size / 4)
+            .max(u32::from(self.workers))
+    }
+
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -102,6 +122,12 @@ impl Config {
             return Err("workers must be at least 1".into());
         }
         for p in &self.ports {
+            if !(MIN_MTU..=MAX_MTU).contains(&p.mtu) {
+                return Err(format!(
+                    "{}: mtu {} is outside {MIN_MTU}..={MAX_MTU}",
+                    p.device, p.mtu
+                ));
+            }
             for a in &p.addresses {
                 parse_prefix(a)?;
             }

@@ -7,11 +7,13 @@ use crate::ipvsadm::{self, LiveCounters};
 use crate::model::Model;
 use crate::publish::Publisher;
 use crate::slots::DestSlots;
-use dataplane::conn::ConnTable;
+use dataplane::dest::Method;
 use dataplane::dpdk::DpdkPort;
 use dataplane::shared::Dataplane;
 use dataplane::stats::{Counters, CountersSnapshot};
+use std::collections::HashSet;
 use std::fmt::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The program name the daemon uses in ipvsadm messages ("Try `rvsadm -h'").
@@ -22,20 +24,22 @@ pub struct Control {
     publisher: Publisher,
     dp: Arc<Dataplane<DpdkPort>>,
     counters: Arc<Vec<Counters>>,
+    /// DR real servers already warned about (once each).
+    unreachable_dr: HashSet<IpAddr>,
 }
 
 /// What listings show live: the workers' connection counts per real
-/// server, and the table's capacity.
-struct Live {
-    conns: Arc<ConnTable>,
+/// server, and the (IPv4) table's capacity.
+struct Live<'a> {
+    dp: &'a Dataplane<DpdkPort>,
 }
 
-impl LiveCounters for Live {
+impl LiveCounters for Live<'_> {
     fn conns(&self, slot: u32) -> (u32, u32) {
-        self.conns.dests().counts(slot)
+        self.dp.conns.dests().counts(slot)
     }
     fn table_size(&self) -> u32 {
-        self.conns.capacity() as u32
+        self.dp.conns.v4.capacity() as u32
     }
 }
 
@@ -51,6 +55,7 @@ impl Control {
             publisher: Publisher::default(),
             dp,
             counters,
+            unreachable_dr: HashSet::new(),
         };
         control.load_services(&cfg.services)?;
         Ok(control)
@@ -71,22 +76,16 @@ impl Control {
         Ok(())
     }
 
-    fn live(&self) -> Live {
-        Live {
-            conns: self.dp.conns.clone(),
-        }
-    }
-
     /// Runs one ipvsadm command line.
     pub fn execute(&mut self, words: &[String]) -> Reply {
-        let live = self.live();
+        let live = Live { dp: &self.dp };
         let out = ipvsadm::execute(ARGV0, words, &mut self.model, &live);
         self.commit(out)
     }
 
     /// Runs `-R` with its lines (atomic: all or nothing).
     pub fn restore(&mut self, lines: &[String]) -> Reply {
-        let live = self.live();
+        let live = Live { dp: &self.dp };
         let out = ipvsadm::execute_restore(ARGV0, lines, &mut self.model, &live);
         self.commit(out)
     }
@@ -95,15 +94,37 @@ impl Control {
     fn commit(&mut self, out: ipvsadm::Outcome) -> Reply {
         if out.changed {
             let t = self.model.timeouts();
-            self.dp.conns.timeouts().set(t.tcp, t.tcp_fin, t.udp);
-            self.dp
-                .services
-                .publish(self.publisher.snapshot(self.model.state()));
+            self.dp.conns.v4.timeouts().set(t.tcp, t.tcp_fin, t.udp);
+            let snap = self
+                .publisher
+                .snapshot(self.model.state(), self.dp.conns.dests());
+            self.warn_unreachable_dr(&snap);
+            self.dp.services.publish(snap);
         }
         Reply {
             stdout: out.stdout,
             stderr: out.stderr,
             code: out.code,
+        }
+    }
+
+    /// A DR real server must be on a connected prefix (ipvs-forwarding §3.2). ipvsadm
+    /// accepts any, and saved configurations must restore on any box, so rvs accepts it
+    /// too, says so once, and drops its packets (`dr_not_connected`).
+    fn warn_unreachable_dr(&mut self, snap: &dataplane::service::Snapshot) {
+        let dr = snap
+            .services
+            .iter()
+            .flat_map(|s| &s.dests)
+            .map(|d| d.params);
+        for p in dr.filter(|p| p.method == Method::Route) {
+            let IpAddr::V4(a) = p.addr else { continue };
+            let connected = self.dp.routes.lookup(a).is_some_and(|h| h.connected);
+            if !connected && self.unreachable_dr.insert(p.addr) {
+                log::warn!(
+                    "DR real server {a} is not on a connected prefix of any port: its packets are dropped (dr_not_connected)"
+                );
+            }
         }
     }
 
@@ -139,6 +160,7 @@ pub fn report_counters(c: &CountersSnapshot) -> String {
         ("arp_replies", c.arp_replies),
         ("arp_learned", c.arp_learned),
         ("icmp_echo_replies", c.icmp_echo_replies),
+        ("icmp_errors_sent", c.icmp_errors_sent),
     ] {
         let _ = writeln!(s, "  {name} {v}");
     }

@@ -8,9 +8,8 @@ use crate::config::{parse_mac, parse_prefix, Config};
 use crate::controller::Control;
 use crate::eal_args;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
-use dataplane::conn::ConnOwner;
 use dataplane::dpdk::{lcore, DpdkPort, Eal, EthPort, Mempool, PortConfig};
-use dataplane::shared::{Dataplane, Mode, Sizes};
+use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
 use dataplane::stats::Counters;
 use dataplane::worker;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,7 +95,7 @@ fn build_dataplane(
     cfg: &Config,
     pool: Mempool,
     queues: u16,
-) -> Result<(Dataplane<DpdkPort>, Vec<ConnOwner>), String> {
+) -> Result<(Dataplane<DpdkPort>, Vec<Owners>), String> {
     let mut ports = Vec::new();
     let mut addrs = Vec::new();
     for spec in &cfg.ports {
@@ -143,8 +142,10 @@ fn build_dataplane(
     let sizes = Sizes {
         workers: queues.into(),
         conns: cfg.conn_table_size as usize,
+        conns_v6: cfg.conn_table_size_v6() as usize,
     };
-    let (dp, owners) = Dataplane::new(ports, addrs, &gateways, mode, sizes)?;
+    let (mut dp, owners) = Dataplane::new(ports, addrs, &gateways, mode, sizes)?;
+    dp.mtu = cfg.ports.iter().map(|p| p.mtu).collect();
     for spec in &cfg.ports {
         for n in &spec.neighbours {
             dp.neigh.learn(n.ip, parse_mac(&n.mac)?);

@@ -2,9 +2,11 @@
 //! snapshot after every change and swaps it in; workers pick it up at their
 //! next burst.
 
-use crate::ipvsadm::command::{Method, Protocol, ServiceKey as CmdKey};
+use crate::ipvsadm::command::{
+    Method, Protocol, ServiceKey as CmdKey, Tunnel, TunnelCsum, TunnelType,
+};
 use crate::model::{Service as ModelService, State};
-use dataplane::conn::{FWD_LOCAL, FWD_MASQ, FWD_ROUTE, FWD_TUNNEL};
+use dataplane::dest::{self, DestParams, DestTable, TunCsum, TunKind};
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -12,20 +14,25 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Gives each service content a version, so that workers keep scheduler
-/// cursors of services that did not change (see `sched::cursors`).
+/// cursors of services that did not change (see `sched::cursors`), and keeps
+/// the parameters of deleted real servers while connections still use them.
 #[derive(Default)]
 pub struct Publisher {
     versions: HashMap<ServiceKey, (u64, u64)>,
     next: u64,
+    /// Every real server of the last snapshot (trash included), by slot.
+    published: HashMap<u32, DestParams>,
 }
 
 impl Publisher {
     /// The snapshot for `state`. Services the data plane cannot forward yet
     /// (IPv6, fwmark, SCTP) are left out with a warning: the model keeps them
-    /// and listings show them.
-    pub fn snapshot(&mut self, state: &State) -> Snapshot {
+    /// and listings show them. A real server gone from the model stays in the
+    /// snapshot while `counters` say connections still count on it (the
+    /// trash, ipvs-schedulers §8): they keep being forwarded to it.
+    pub fn snapshot(&mut self, state: &State, counters: &DestTable) -> Snapshot {
         let mut versions = HashMap::new();
-        let services = state
+        let services: Vec<Service> = state
             .services
             .iter()
             .filter_map(|s| {
@@ -35,7 +42,20 @@ impl Publisher {
             })
             .collect();
         self.versions = versions;
-        Snapshot::new(services)
+        let live: HashMap<u32, DestParams> = services
+            .iter()
+            .flat_map(|s| &s.dests)
+            .map(|d| (d.slot, d.params))
+            .collect();
+        let trashed: Vec<(u32, DestParams)> = self
+            .published
+            .iter()
+            .filter(|&(slot, _)| !live.contains_key(slot) && !counters.reclaimable(*slot))
+            .map(|(&slot, &p)| (slot, p))
+            .collect();
+        self.published = live;
+        self.published.extend(trashed.iter().copied());
+        Snapshot::new(services, &trashed)
     }
 
     fn service(&mut self, s: &ModelService) -> Option<Service> {
@@ -50,17 +70,16 @@ impl Publisher {
         let dests = s
             .dests
             .iter()
-            .filter_map(|d| {
-                let IpAddr::V4(addr) = d.spec.addr else {
-                    return None;
-                };
-                Some(Dest {
-                    addr,
+            .filter(|d| d.spec.addr.is_ipv4())
+            .map(|d| Dest {
+                params: DestParams {
+                    addr: d.spec.addr,
                     port: d.spec.port,
-                    weight: d.spec.weight,
-                    fwd: fwd(d.spec.method),
-                    slot: d.slot,
-                })
+                    method: method(d.spec.method),
+                    tunnel: tunnel(&d.spec.tunnel),
+                },
+                weight: d.spec.weight,
+                slot: d.slot,
             })
             .collect();
         let mut svc = Service::new(key, sched, dests, 0);
@@ -88,18 +107,38 @@ fn key(k: &CmdKey) -> Option<ServiceKey> {
                 Protocol::Udp => 17,
                 _ => return None,
             };
-            Some(ServiceKey { proto, addr, port })
+            Some(ServiceKey {
+                proto,
+                addr: addr.into(),
+                port,
+            })
         }
         _ => None,
     }
 }
 
-fn fwd(m: Method) -> u8 {
+fn method(m: Method) -> dest::Method {
     match m {
-        Method::Masq => FWD_MASQ,
-        Method::Local => FWD_LOCAL,
-        Method::Tunnel => FWD_TUNNEL,
-        Method::Route => FWD_ROUTE,
+        Method::Masq => dest::Method::Masq,
+        Method::Local => dest::Method::Local,
+        Method::Tunnel => dest::Method::Tunnel,
+        Method::Route => dest::Method::Route,
+    }
+}
+
+fn tunnel(t: &Tunnel) -> dest::Tunnel {
+    dest::Tunnel {
+        kind: match t.kind {
+            TunnelType::Ipip => TunKind::Ipip,
+            TunnelType::Gue => TunKind::Gue,
+            TunnelType::Gre => TunKind::Gre,
+        },
+        port: t.port,
+        csum: match t.csum {
+            TunnelCsum::NoCsum => TunCsum::None,
+            TunnelCsum::Csum => TunCsum::Csum,
+            TunnelCsum::RemCsum => TunCsum::Remcsum,
+        },
     }
 }
 
@@ -108,7 +147,7 @@ fn content_hash(s: &Service) -> u64 {
     let mut h = DefaultHasher::new();
     s.sched.name().hash(&mut h);
     for d in &s.dests {
-        (d.addr, d.port, d.weight, d.fwd, d.slot).hash(&mut h);
+        (d.params, d.weight, d.slot).hash(&mut h);
     }
     h.finish()
 }
@@ -135,42 +174,89 @@ mod test {
         assert_eq!(out.code, 0, "{line}: {}", out.stderr);
     }
 
+    fn v4(a: [u8; 4]) -> std::net::Ipv4Addr {
+        a.into()
+    }
+
     #[test]
     fn snapshots_follow_the_model_and_keep_versions_of_unchanged_services() {
         let mut m = Model::new(4096);
         let mut p = Publisher::default();
+        let counters = DestTable::new(16);
         run(&mut m, "-A -t 10.0.1.100:80 -s rr");
         run(&mut m, "-a -t 10.0.1.100:80 -r 10.0.2.11:8080 -m -w 3");
         run(&mut m, "-A -u 10.0.1.100:53 -s wrr");
         run(&mut m, "-A -t [2001:db8::1]:80 -s rr");
-        let s1 = p.snapshot(m.state());
+        let s1 = p.snapshot(m.state(), &counters);
         assert_eq!(
             s1.services.len(),
             2,
             "the IPv6 service is not forwarded yet"
         );
-        let (_, tcp) = s1.find(6, [10, 0, 1, 100].into(), 80).unwrap();
+        let (_, tcp) = s1.find(6, v4([10, 0, 1, 100]), 80).unwrap();
         assert_eq!(tcp.sched.name(), "rr");
         assert_eq!(
             tcp.dests,
             vec![Dest {
-                addr: [10, 0, 2, 11].into(),
-                port: 8080,
+                params: DestParams {
+                    addr: v4([10, 0, 2, 11]).into(),
+                    port: 8080,
+                    method: dest::Method::Masq,
+                    tunnel: dest::Tunnel::default(),
+                },
                 weight: 3,
-                fwd: FWD_MASQ,
                 slot: 0
             }]
         );
-        let udp_version = s1.find(17, [10, 0, 1, 100].into(), 53).unwrap().1.version;
+        let udp_version = s1.find(17, v4([10, 0, 1, 100]), 53).unwrap().1.version;
 
         run(&mut m, "-e -t 10.0.1.100:80 -r 10.0.2.11:8080 -m -w 1");
-        let s2 = p.snapshot(m.state());
-        let (_, tcp2) = s2.find(6, [10, 0, 1, 100].into(), 80).unwrap();
+        let s2 = p.snapshot(m.state(), &counters);
+        let (_, tcp2) = s2.find(6, v4([10, 0, 1, 100]), 80).unwrap();
         assert_eq!(tcp2.dests[0].weight, 1);
         assert_ne!(tcp2.version, tcp.version, "changed service, new version");
         assert_eq!(
-            s2.find(17, [10, 0, 1, 100].into(), 53).unwrap().1.version,
+            s2.find(17, v4([10, 0, 1, 100]), 53).unwrap().1.version,
             udp_version
         );
+    }
+
+    #[test]
+    fn tunnel_parameters_are_published_and_a_busy_deleted_server_stays() {
+        let mut m = Model::new(4096);
+        let mut p = Publisher::default();
+        let counters = DestTable::new(16);
+        run(&mut m, "-A -t 10.0.1.100:80 -s rr");
+        run(
+            &mut m,
+            "-a -t 10.0.1.100:80 -r 10.0.2.11 -i --tun-type gue --tun-port 6080 --tun-csum",
+        );
+        run(&mut m, "-a -t 10.0.1.100:80 -r 10.0.2.12:8080 -g");
+        let s = p.snapshot(m.state(), &counters);
+        let gue = s.dest(0).unwrap();
+        assert_eq!(gue.method, dest::Method::Tunnel);
+        assert_eq!(
+            gue.tunnel,
+            dest::Tunnel {
+                kind: TunKind::Gue,
+                port: 6080,
+                csum: TunCsum::Csum
+            }
+        );
+        let dr = s.dest(1).unwrap();
+        assert_eq!(
+            (dr.method, dr.port),
+            (dest::Method::Route, 80),
+            "DR keeps the service port"
+        );
+        // The GUE server is deleted while a connection still counts on it.
+        counters.conn_created(0);
+        run(&mut m, "-d -t 10.0.1.100:80 -r 10.0.2.11");
+        let s = p.snapshot(m.state(), &counters);
+        assert_eq!(s.services[0].dests.len(), 1);
+        assert_eq!(s.dest(0).map(|d| d.method), Some(dest::Method::Tunnel));
+        counters.conn_removed(0, false);
+        let s = p.snapshot(m.state(), &counters);
+        assert_eq!(s.dest(0), None, "gone with its last connection");
     }
 }

@@ -1,21 +1,25 @@
 //! First look at a received frame: which handler gets it, or why it is dropped.
 //!
 //! Contract: [`classify`] never panics and never allocates. It accepts Ethernet II with at most
-//! one 802.1Q tag. For [`Class::Ipv4`] it has verified what later stages rely on, so they
-//! meet no new drop reason for these:
+//! one 802.1Q tag. An IP packet becomes an [`IpPacket`] carrying its [`FlowKey`], built here
+//! once for every later step. For [`Class::Ipv4`] it has verified what later stages rely on,
+//! so they meet no new drop reason for these:
 //! * the IPv4 header is valid (version, IHL, total length within the frame) and its checksum
 //!   verifies;
 //! * the packet is not a fragment (rvs does not reassemble yet: ipvs-forwarding §5 rvs note);
 //! * a TCP, UDP or ICMP header is complete within `total_len` (ports are then filled in;
 //!   ICMP and other protocols carry ports 0).
 //!
-//! ARP is checked for the Ethernet/IPv4 shape only; IPv6 for the fixed header only.
+//! ARP is checked for the Ethernet/IPv4 shape only; IPv6 for the fixed header and, when the
+//! next header is TCP or UDP, for the L4 header (extension headers come with IPv6
+//! forwarding).
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::flow::FlowKey;
 use crate::stats::DropReason;
 use crate::wire::{
-    ethernet, vlan, ArpPacket, EtherType, EthernetFrame, IcmpPacket, IpProtocol, Ipv4Packet,
+    ethernet, ipv6, vlan, ArpPacket, EtherType, EthernetFrame, IcmpPacket, IpProtocol, Ipv4Packet,
     Ipv6Packet, TcpPacket, UdpPacket, VlanPacket,
 };
 
@@ -26,27 +30,31 @@ pub enum Class {
     Arp {
         l3_offset: usize,
     },
-    /// A whole, checksum-verified IPv4 datagram occupying `l3_offset..end` of the frame.
-    Ipv4 {
-        l3_offset: usize,
-        /// Start of the L4 header (after IPv4 options).
-        l4_offset: usize,
-        /// End of the datagram (`l3_offset + total_len`); bytes after it are padding.
-        end: usize,
-        protocol: IpProtocol,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        /// TCP/UDP source port; 0 for other protocols.
-        src_port: u16,
-        /// TCP/UDP destination port; 0 for other protocols.
-        dst_port: u16,
-    },
-    /// IPv6 with a valid fixed header starting at `l3_offset`.
-    Ipv6 {
-        l3_offset: usize,
-        next_header: IpProtocol,
-    },
+    /// A whole, checksum-verified IPv4 datagram.
+    Ipv4(IpPacket<Ipv4Addr>),
+    /// IPv6 with a valid fixed header.
+    Ipv6(IpPacket<Ipv6Addr>),
     Drop(DropReason),
+}
+
+/// An IP packet of family `A` at `l3..end` of the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpPacket<A> {
+    pub l3: usize,
+    /// Start of the L4 header (after IPv4 options).
+    pub l4: usize,
+    /// End of the datagram; bytes after it are padding.
+    pub end: usize,
+    pub protocol: IpProtocol,
+    /// Its flow; TCP/UDP ports, 0 for other protocols.
+    pub key: FlowKey<A>,
+}
+
+impl<A> IpPacket<A> {
+    /// Whether it is TCP or UDP (what the balancer takes).
+    pub fn is_tcp_udp(&self) -> bool {
+        matches!(self.protocol, IpProtocol::Tcp | IpProtocol::Udp)
+    }
 }
 
 /// Classifies one received frame (see the module contract).
@@ -83,14 +91,7 @@ fn classify_frame(frame: &[u8]) -> Result<Class, DropReason> {
     match ethertype {
         EtherType::Arp => ArpPacket::new_checked(l3).map(|_| Class::Arp { l3_offset }),
         EtherType::Ipv4 => classify_ipv4(l3, l3_offset),
-        EtherType::Ipv6 => {
-            let ip = Ipv6Packet::new_checked(l3)?;
-            let next_header = ip.next_header();
-            Ok(Class::Ipv6 {
-                l3_offset,
-                next_header,
-            })
-        }
+        EtherType::Ipv6 => classify_ipv6(l3, l3_offset),
         // One tag is handled; QinQ (0x8100 inside 0x8100) is not.
         EtherType::Vlan => Err(DropReason::VlanStacked),
         EtherType::Unknown(_) => Err(DropReason::UnknownEtherType),
@@ -106,17 +107,43 @@ fn classify_ipv4(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
         return Err(DropReason::Ipv4Fragment);
     }
     let protocol = ip.protocol();
-    let (src_port, dst_port) = l4_ports(protocol, ip.payload())?;
-    Ok(Class::Ipv4 {
-        l3_offset,
-        l4_offset: l3_offset + ip.header_len(),
+    let (sport, dport) = l4_ports(protocol, ip.payload())?;
+    Ok(Class::Ipv4(IpPacket {
+        l3: l3_offset,
+        l4: l3_offset + ip.header_len(),
         end: l3_offset + usize::from(ip.total_len()),
         protocol,
-        src: ip.src_addr(),
-        dst: ip.dst_addr(),
-        src_port,
-        dst_port,
-    })
+        key: FlowKey {
+            proto: protocol.into(),
+            saddr: ip.src_addr(),
+            sport,
+            daddr: ip.dst_addr(),
+            dport,
+        },
+    }))
+}
+
+fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
+    let ip = Ipv6Packet::new_checked(l3)?;
+    let protocol = ip.next_header();
+    let (sport, dport) = match protocol {
+        IpProtocol::Tcp | IpProtocol::Udp => l4_ports(protocol, ip.payload())?,
+        _ => (0, 0),
+    };
+    let l4 = l3_offset + ipv6::HEADER_LEN;
+    Ok(Class::Ipv6(IpPacket {
+        l3: l3_offset,
+        l4,
+        end: l4 + usize::from(ip.payload_len()),
+        protocol,
+        key: FlowKey {
+            proto: protocol.into(),
+            saddr: ip.src_addr(),
+            sport,
+            daddr: ip.dst_addr(),
+            dport,
+        },
+    }))
 }
 
 /// Checks the L4 header rvs will read or rewrite, and returns its ports.
@@ -152,17 +179,20 @@ mod test {
         hex(&parts.concat())
     }
 
-    fn s0_class(l3_offset: usize) -> Class {
-        Class::Ipv4 {
-            l3_offset,
-            l4_offset: l3_offset + 20,
-            end: l3_offset + 44,
+    fn s0_class(l3: usize) -> Class {
+        Class::Ipv4(IpPacket {
+            l3,
+            l4: l3 + 20,
+            end: l3 + 44,
             protocol: IpProtocol::Tcp,
-            src: Ipv4Addr::new(203, 0, 113, 10),
-            dst: Ipv4Addr::new(198, 51, 100, 1),
-            src_port: 40000,
-            dst_port: 80,
-        }
+            key: FlowKey {
+                proto: 6,
+                saddr: Ipv4Addr::new(203, 0, 113, 10),
+                sport: 40000,
+                daddr: Ipv4Addr::new(198, 51, 100, 1),
+                dport: 80,
+            },
+        })
     }
 
     #[test]
@@ -191,12 +221,16 @@ mod test {
     fn udp_and_icmp() {
         let udp = "45000020222200004011f26bcb00710ac63364019c410035000c000061626364";
         match classify(&frame(&[ETH_V4, udp])) {
-            Class::Ipv4 {
+            Class::Ipv4(IpPacket {
                 protocol: IpProtocol::Udp,
-                src_port: 40001,
-                dst_port: 53,
+                key:
+                    FlowKey {
+                        sport: 40001,
+                        dport: 53,
+                        ..
+                    },
                 ..
-            } => {}
+            }) => {}
             other => panic!("{other:?}"),
         }
         let mut icmp = hex("4500001c0001000040010000c0a80001c0a800020800f7fe00000001");
@@ -204,26 +238,38 @@ mod test {
         icmp[10..12].copy_from_slice(&c.to_be_bytes());
         let f = [hex(ETH_V4), icmp].concat();
         match classify(&f) {
-            Class::Ipv4 {
+            Class::Ipv4(IpPacket {
                 protocol: IpProtocol::Icmp,
                 end: 42,
                 ..
-            } => {}
+            }) => {}
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn ipv6() {
-        let v6 = "020000000001 0200000000fe 86dd 60000000 0000 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001";
+        // The SYN of ipvs-forwarding §7.16: 2001:db8:c::10 port 40000 → 2001:db8:f::1 port 80.
+        let v6 = "020000000001 0200000000fe 86dd 60000000 0014 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050000003e8000000005002faf000000000";
         let c = classify(&hex(v6));
         assert_eq!(
             c,
-            Class::Ipv6 {
-                l3_offset: 14,
-                next_header: IpProtocol::Tcp
-            }
+            Class::Ipv6(IpPacket {
+                l3: 14,
+                l4: 54,
+                end: 74,
+                protocol: IpProtocol::Tcp,
+                key: FlowKey {
+                    proto: 6,
+                    saddr: "2001:db8:c::10".parse().unwrap(),
+                    sport: 40000,
+                    daddr: "2001:db8:f::1".parse().unwrap(),
+                    dport: 80,
+                },
+            })
         );
+        let cut = "020000000001 0200000000fe 86dd 60000000 0004 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050";
+        assert_eq!(classify(&hex(cut)), Class::Drop(DropReason::TcpTruncated));
     }
 
     #[test]

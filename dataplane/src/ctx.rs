@@ -1,7 +1,7 @@
 //! One worker's private state: what `process` may change without locks.
 
-use crate::conn::ConnOwner;
 use crate::sched::cursors::Cursors;
+use crate::shared::Owners;
 use crate::stats::Counters;
 use std::net::Ipv4Addr;
 
@@ -14,12 +14,74 @@ pub const ARP_RETRY_MS: u64 = 200;
 pub struct Ctx<'a> {
     pub queue: u16,
     pub counters: &'a Counters,
-    /// This worker's share of the connection table.
-    pub conns: ConnOwner,
+    /// This worker's shares of the connection tables.
+    pub conns: Owners,
     pub cursors: Cursors,
     /// Milliseconds since the data plane started, read once per burst.
     pub now: u64,
     pub arp: ArpRequests,
+    /// IPv4 IDs of packets this worker originates (ICMP errors, tunnel headers without DF).
+    pub ip_id: u16,
+    pub icmp_limit: IcmpLimit,
+}
+
+impl Ctx<'_> {
+    /// A worker's state at `now`, with its connection-table shares.
+    pub fn new(queue: u16, counters: &Counters, conns: Owners, now: u64) -> Ctx<'_> {
+        Ctx {
+            queue,
+            counters,
+            conns,
+            cursors: Cursors::default(),
+            now,
+            arp: ArpRequests::default(),
+            // Workers start apart, so their IDs rarely meet.
+            ip_id: queue.wrapping_mul(0x9e37),
+            icmp_limit: IcmpLimit::default(),
+        }
+    }
+
+    /// The next IPv4 ID, never 0 (0 means "DF set" in a tunnel header, §3.3.1).
+    pub fn next_ip_id(&mut self) -> u16 {
+        self.ip_id = self.ip_id.wrapping_add(1).max(1);
+        self.ip_id
+    }
+}
+
+/// ICMP errors a worker may send: a token bucket, as Linux limits `icmp_send`
+/// (`icmp_msgs_per_sec` 1000, `icmp_msgs_burst` 50), so a flood of dying packets cannot
+/// make the box a flood of ICMP (ipvs-forwarding §4.5 rvs note).
+pub struct IcmpLimit {
+    tokens: u32,
+    last: u64,
+}
+
+const ICMP_PER_SEC: u64 = 1000;
+const ICMP_BURST: u32 = 50;
+
+impl Default for IcmpLimit {
+    fn default() -> Self {
+        IcmpLimit {
+            tokens: ICMP_BURST,
+            last: 0,
+        }
+    }
+}
+
+impl IcmpLimit {
+    /// Takes a token if one is left at `now` (ms).
+    pub fn allow(&mut self, now: u64) -> bool {
+        let earned = now.saturating_sub(self.last) * ICMP_PER_SEC / 1000;
+        if earned > 0 {
+            self.tokens = (u64::from(self.tokens) + earned).min(u64::from(ICMP_BURST)) as u32;
+            self.last = now;
+        }
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
 }
 
 pub struct ArpRequests {
@@ -68,6 +130,18 @@ impl ArpRequests {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn icmp_limit_allows_a_burst_then_the_rate() {
+        let mut l = IcmpLimit::default();
+        assert_eq!((0..100).filter(|_| l.allow(0)).count(), ICMP_BURST as usize);
+        assert!(!l.allow(0));
+        assert_eq!((0..100).filter(|_| l.allow(10)).count(), 10, "1 per ms");
+        assert_eq!(
+            (0..100).filter(|_| l.allow(10_000)).count(),
+            ICMP_BURST as usize
+        );
+    }
 
     #[test]
     fn asks_once_per_retry_period_and_bounds_the_burst() {

@@ -1,4 +1,6 @@
-//! Live per-real-server connection counters, shared by the control thread and every worker.
+//! What a real server is to the data plane: how packets reach it ([`Method`], [`DestParams`],
+//! published with each snapshot and indexed by the destination's slot) and its live
+//! connection counters ([`DestTable`]), shared by the control thread and every worker.
 //!
 //! IPVS keeps `activeconns` and `inactconns` on each destination (ipvs-schedulers §4): every
 //! new connection counts as inactive, TCP state changes move it between the two, expiry
@@ -16,9 +18,87 @@
 //! §8): its connections keep counting on it until they expire, so its slot may be reused only
 //! once [`DestTable::reclaimable`] says both counters are back to zero.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crossbeam::utils::CachePadded;
+
+/// How packets reach a real server, numbered as IPVS's connection flags
+/// (ipvs-forwarding §6.3). Each method's rewrite is in its own file of [`crate::fwd`]
+/// (`nat.rs`, `dr.rs`, `tun.rs`); [`crate::fwd::transmit`] runs the steps they share.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// NAT (`-m`, "Masq"): destination rewritten to the real server.
+    Masq = 0,
+    /// The real server is the director itself ("Local"): rvs has no host stack to deliver
+    /// to, so these packets are dropped (ipvs-forwarding §3.4 rvs note).
+    Local = 1,
+    /// TUN (`-i`, "Tunnel"): encapsulated towards the real server.
+    Tunnel = 2,
+    /// DR (`-g`, "Route"): only the destination MAC changes.
+    Route = 3,
+}
+
+impl Method {
+    /// The method stored as `m as u8` (connection entries keep it that way).
+    pub fn from_bits(bits: u8) -> Method {
+        match bits {
+            1 => Method::Local,
+            2 => Method::Tunnel,
+            3 => Method::Route,
+            _ => Method::Masq,
+        }
+    }
+}
+
+/// Tunnel encapsulation (`--tun-type`, ipvs-forwarding §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunKind {
+    Ipip,
+    Gue,
+    Gre,
+}
+
+/// Tunnel checksum (`--tun-nocsum`, `--tun-csum`, `--tun-remcsum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunCsum {
+    None,
+    Csum,
+    /// Remote checksum offload; for forwarded packets (whose checksum is never "partial")
+    /// IPVS emits it exactly as [`TunCsum::Csum`] (§3.3.3).
+    Remcsum,
+}
+
+/// A TUN real server's encapsulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tunnel {
+    pub kind: TunKind,
+    /// GUE's UDP destination port (`--tun-port`).
+    pub port: u16,
+    pub csum: TunCsum,
+}
+
+impl Default for Tunnel {
+    fn default() -> Self {
+        Tunnel {
+            kind: TunKind::Ipip,
+            port: 0,
+            csum: TunCsum::None,
+        }
+    }
+}
+
+/// Everything the packet path needs to send to one real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DestParams {
+    pub addr: IpAddr,
+    /// The port as listed; NAT translates to it, DR and TUN keep the packet's own.
+    pub port: u16,
+    pub method: Method,
+    /// Meaningful for [`Method::Tunnel`] only.
+    pub tunnel: Tunnel,
+}
 
 /// Default number of destination slots.
 pub const DEFAULT_DEST_CAPACITY: usize = 65_536;

@@ -1,72 +1,30 @@
-//! Load balancing of one TCP or UDP packet: to a virtual service it goes
-//! in (client → VIP: find or create the connection, rewrite towards the real
-//! server), from a real server it goes out (find the NAT connection,
-//! rewrite the source back to the VIP). Both directions find the same
-//! connection entry (ipvs-forwarding §2).
+//! Load balancing of one TCP or UDP packet, for either IP family: to a virtual service it
+//! goes in (client → VIP: find or create the connection, send it to the real server by the
+//! connection's method), from a NAT real server it goes out (find the connection, rewrite
+//! the source back to the VIP). Both directions find the same connection entry
+//! (ipvs-forwarding §2). Every packet leaves through [`Forward::transmit`].
 
-use crate::classify::Class;
+use crate::classify::IpPacket;
 use crate::conn::state::reuse_on_syn;
-use crate::conn::{Conn, ConnHit, Dir, InsertError, FWD_MASQ};
+use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
-use crate::fwd::{self, dnat, snat};
-use crate::port::PortIo;
-use crate::process::Verdict;
-use crate::sched::Flow;
+use crate::dest::{DestParams, Method};
+use crate::fwd::{Forward, Rewrite, Target};
+use crate::port::{Frame, PortIo};
 use crate::service::{Service, Snapshot};
-use crate::shared::Dataplane;
+use crate::shared::{Dataplane, Tables};
 use crate::stats::DropReason;
+use crate::verdict::Verdict;
 use crate::wire::tcp::flags;
-use crate::wire::IpProtocol;
-use std::net::Ipv4Addr;
-
-/// The fields of a classified TCP/UDP packet the balancer needs.
-#[derive(Debug, Clone, Copy)]
-pub struct L4Packet {
-    pub l3: usize,
-    pub l4: usize,
-    pub proto: u8,
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
-    pub sport: u16,
-    pub dport: u16,
-}
-
-impl L4Packet {
-    /// The TCP or UDP packet `class` describes, if it is one.
-    pub fn of(class: &Class) -> Option<L4Packet> {
-        match *class {
-            Class::Ipv4 {
-                l3_offset,
-                l4_offset,
-                protocol: protocol @ (IpProtocol::Tcp | IpProtocol::Udp),
-                src,
-                dst,
-                src_port,
-                dst_port,
-                ..
-            } => Some(L4Packet {
-                l3: l3_offset,
-                l4: l4_offset,
-                proto: protocol.into(),
-                src,
-                dst,
-                sport: src_port,
-                dport: dst_port,
-            }),
-            _ => None,
-        }
-    }
-}
 
 /// Starts loading the connection-index bucket [`balance`] will read for
 /// `p`: the in-key for a packet to a service, the out-key otherwise.
-pub fn prefetch<P: PortIo>(dp: &Dataplane<P>, snap: &Snapshot, p: &L4Packet) {
-    if snap.find(p.proto, p.dst, p.dport).is_some() {
-        dp.conns
-            .prefetch_in(p.proto, p.src, p.sport, p.dst, p.dport);
+pub fn prefetch<P: PortIo, A: Tables>(dp: &Dataplane<P>, snap: &Snapshot, p: &IpPacket<A>) {
+    let table = A::table(&dp.conns);
+    if snap.find(p.key.proto, p.key.daddr, p.key.dport).is_some() {
+        table.prefetch_in(&p.key);
     } else {
-        dp.conns
-            .prefetch_out(p.proto, p.src, p.sport, p.dst, p.dport);
+        table.prefetch_out(&p.key);
     }
 }
 
@@ -74,25 +32,27 @@ pub fn prefetch<P: PortIo>(dp: &Dataplane<P>, snap: &Snapshot, p: &L4Packet) {
 const CONN_REUSE_MODE: u8 = 1;
 const PROTO_TCP: u8 = 6;
 
-pub fn balance<P: PortIo>(
+/// Balances the TCP/UDP packet `p` that arrived on `in_port`.
+pub fn balance<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
-    frame: &mut [u8],
-    p: &L4Packet,
+    in_port: usize,
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
 ) -> Verdict {
-    if let Some((i, svc)) = snap.find(p.proto, p.dst, p.dport) {
-        return inbound(dp, ctx, i, svc, frame, p);
+    if let Some((i, svc)) = snap.find(p.key.proto, p.key.daddr, p.key.dport) {
+        return inbound(dp, ctx, snap, (i, svc), frame, p);
     }
-    match dp.conns.lookup_out(p.proto, p.src, p.sport, p.dst, p.dport) {
-        Some(hit) => outbound(dp, ctx, &hit, frame, p),
-        None if snap.is_vip(p.dst) => Verdict::Drop(DropReason::NoService),
+    match A::table(&dp.conns).lookup_out(&p.key) {
+        Some(hit) => outbound(dp, ctx, in_port, &hit, frame, p),
+        None if snap.is_vip(p.key.daddr) => Verdict::Drop(DropReason::NoService),
         None => Verdict::Drop(DropReason::NotForUs),
     }
 }
 
-fn tcp_flags(frame: &[u8], p: &L4Packet) -> u8 {
-    if p.proto == PROTO_TCP {
+fn tcp_flags<A>(frame: &[u8], p: &IpPacket<A>) -> u8 {
+    if p.key.proto == PROTO_TCP {
         // classify checked that the TCP header is in the frame.
         frame[p.l4 + 13]
     } else {
@@ -105,19 +65,20 @@ fn is_syn(proto: u8, tcp_flags: u8) -> bool {
 }
 
 /// Client → VIP.
-fn inbound<P: PortIo>(
+fn inbound<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
-    svc_index: usize,
-    svc: &Service,
-    frame: &mut [u8],
-    p: &L4Packet,
+    snap: &Snapshot,
+    (svc_index, svc): (usize, &Service),
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
 ) -> Verdict {
-    let table = &dp.conns;
-    let tcp_flags = tcp_flags(frame, p);
-    let mut hit = table.lookup_in(p.proto, p.src, p.sport, p.dst, p.dport);
+    let table = A::table(&dp.conns);
+    let tcp_flags = tcp_flags(frame.data(), p);
+    let mut hit = table.lookup_in(&p.key);
     if let Some(h) = hit.filter(|h| {
-        is_syn(p.proto, tcp_flags) && reuse_on_syn(p.proto, h.state, h.no_output, CONN_REUSE_MODE)
+        is_syn(p.key.proto, tcp_flags)
+            && reuse_on_syn(p.key.proto, h.state, h.no_output, CONN_REUSE_MODE)
     }) {
         // A new SYN on a closing connection: schedule afresh (§2.5).
         table.expire_now(&h);
@@ -125,7 +86,12 @@ fn inbound<P: PortIo>(
     }
     let hit = match hit {
         Some(h) => h,
-        None => match new_conn(dp, ctx, svc_index, svc, p, tcp_flags) {
+        // A packet that dies here creates nothing (checked before scheduling; an
+        // established connection's packet still moves its state, as in IPVS).
+        None if A::expires(frame.data(), p.l3) => {
+            return A::time_exceeded(dp, ctx, frame, p.l3, p.key.daddr)
+        }
+        None => match new_conn(dp, ctx, snap, (svc_index, svc), p, tcp_flags) {
             Ok(h) => h,
             Err(reason) => return Verdict::Drop(reason),
         },
@@ -134,76 +100,84 @@ fn inbound<P: PortIo>(
     // follows it; the next one schedules anew.
     let _ = table.update(&hit, Dir::Input, tcp_flags, ctx.now);
     let c = hit.conn;
-    if c.fwd != FWD_MASQ {
-        return Verdict::Drop(DropReason::UnsupportedProtocol);
-    }
-    if let Err(reason) = dnat(&mut frame[p.l3..], c.daddr, c.dport) {
-        return Verdict::Drop(reason);
-    }
-    fwd::route_out(dp, ctx, frame, p.l3, c.daddr)
+    let rewrite = match Rewrite::request(c.fwd, c.daddr, c.dport, snap.dest(c.dest)) {
+        Ok(r) => r,
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    let to = Target {
+        dst: c.daddr,
+        rewrite,
+        icmp_from: p.key.daddr,
+    };
+    A::transmit(dp, ctx, frame, p.l3, &to)
 }
 
-/// Real server → client, for a NAT connection.
-fn outbound<P: PortIo>(
+/// Real server → client. Only NAT replies pass the director; a packet that matches a DR or
+/// TUN connection's reverse key is not ours to forward.
+fn outbound<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
-    hit: &ConnHit,
-    frame: &mut [u8],
-    p: &L4Packet,
+    in_port: usize,
+    hit: &ConnHit<A>,
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
 ) -> Verdict {
-    let tcp_flags = tcp_flags(frame, p);
-    let _ = dp.conns.update(hit, Dir::Output, tcp_flags, ctx.now);
     let c = hit.conn;
-    if let Err(reason) = snat(&mut frame[p.l3..], c.vaddr, c.vport) {
-        return Verdict::Drop(reason);
+    if c.fwd != Method::Masq {
+        return Verdict::Drop(DropReason::NotForUs);
     }
-    fwd::route_out(dp, ctx, frame, p.l3, c.caddr)
+    let tcp_flags = tcp_flags(frame.data(), p);
+    let _ = A::table(&dp.conns).update(hit, Dir::Output, tcp_flags, ctx.now);
+    let to = Target {
+        dst: c.caddr,
+        rewrite: Rewrite::Snat {
+            addr: c.vaddr,
+            port: c.vport,
+        },
+        icmp_from: A::port_addr(dp, in_port).unwrap_or(c.vaddr),
+    };
+    A::transmit(dp, ctx, frame, p.l3, &to)
 }
 
 /// Schedules a new connection and enters it in the table. Only a SYN
-/// opens a TCP connection (ipvs-forwarding §2.2, sloppy_tcp off).
-fn new_conn<P: PortIo>(
+/// opens a TCP connection (ipvs-forwarding §2.2, sloppy_tcp off). A real server the
+/// packet could not reach gets no connection (it would only count a blackholed client).
+fn new_conn<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
-    svc_index: usize,
-    svc: &Service,
-    p: &L4Packet,
+    snap: &Snapshot,
+    (svc_index, svc): (usize, &Service),
+    p: &IpPacket<A>,
     tcp_flags: u8,
-) -> Result<ConnHit, DropReason> {
-    if p.proto == PROTO_TCP && !is_syn(p.proto, tcp_flags) {
+) -> Result<ConnHit<A>, DropReason> {
+    if p.key.proto == PROTO_TCP && !is_syn(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
-    let flow = Flow {
-        proto: p.proto,
-        saddr: p.src,
-        sport: p.sport,
-        daddr: p.dst,
-        dport: p.dport,
-    };
     let cursor = ctx.cursors.get(svc_index);
-    let d = svc
+    let slot = svc
         .sched
-        .pick(cursor, &svc.info, dp.conns.dests(), &flow)
-        .map(|i| svc.dests[i])
+        .pick(cursor, &svc.info, dp.conns.dests(), &A::erase(p.key))
+        .map(|i| svc.info[i].slot)
         .ok_or(DropReason::NoDestination)?;
+    let d: &DestParams = snap.dest(slot).ok_or(DropReason::NoDestination)?;
+    let daddr = A::from_ip(d.addr).ok_or(DropReason::NoDestination)?;
+    A::reachable(dp, d.method, daddr)?;
     let conn = Conn {
-        proto: p.proto,
-        caddr: p.src,
-        cport: p.sport,
-        vaddr: p.dst,
-        vport: p.dport,
-        daddr: d.addr,
+        proto: p.key.proto,
+        caddr: p.key.saddr,
+        cport: p.key.sport,
+        vaddr: p.key.daddr,
+        vport: p.key.dport,
+        daddr,
         dport: d.port,
-        fwd: d.fwd,
-        dest: d.slot,
+        fwd: d.method,
+        dest: slot,
     };
-    match ctx.conns.insert(&conn, ctx.now) {
+    let table = A::table(&dp.conns);
+    match A::owner(&mut ctx.conns).insert(&conn, ctx.now) {
         Ok(h) => Ok(h),
         Err(InsertError::Full) => Err(DropReason::TableFull),
         // Another worker created it this instant: use theirs.
-        Err(InsertError::Exists) => dp
-            .conns
-            .lookup_in(p.proto, p.src, p.sport, p.dst, p.dport)
-            .ok_or(DropReason::TableFull),
+        Err(InsertError::Exists) => table.lookup_in(&p.key).ok_or(DropReason::TableFull),
     }
 }

@@ -3,16 +3,19 @@
 //! A packet's way (see `docs/architecture.md`):
 //! 1. [`worker`] receives a burst on every port (through [`port::PortIo`]:
 //!    [`dpdk::DpdkPort`] in the product, [`port::MemPort`] in tests);
-//! 2. it [`classify`]s the burst ([`wire`] views, checked once) and
-//!    prefetches the connection buckets the burst will look up ([`lb`]);
-//! 3. [`process`] decides each frame's fate: ARP and ICMP echo for the box
-//!    are answered in place ([`reply`]), neighbours learned ([`neigh`]);
-//!    TCP/UDP to a virtual service ([`service`]) finds or creates its
-//!    connection ([`conn`], [`sched`]) and is rewritten ([`fwd`]), replies
-//!    from real servers are rewritten back; then route ([`route`]), TTL and
-//!    neighbour;
-//! 4. the worker transmits grouped by port ([`txbuf`]) or frees the frame,
-//!    counting why ([`stats::DropReason`]).
+//! 2. it [`classify`]s the burst ([`wire`] views, checked once; each IP
+//!    packet's [`flow`] key built once) and prefetches the connection buckets
+//!    the burst will look up ([`lb`]);
+//! 3. [`process`] decides each frame's fate, a [`verdict`]: ARP and ICMP echo
+//!    for the box are answered in place ([`reply`]), neighbours learned
+//!    ([`neigh`]); TCP/UDP to a virtual service ([`service`]) finds or
+//!    creates its connection ([`conn`], [`sched`]), NAT replies from real
+//!    servers find theirs; either leaves by [`fwd::transmit`]: route
+//!    ([`route`]), TTL, MTU, the method's rewrite (NAT, DR, TUN), neighbour,
+//!    Ethernet header;
+//! 4. the worker transmits grouped by port ([`txbuf`]), fragmenting where
+//!    the verdict says, or frees the frame, counting why
+//!    ([`stats::DropReason`]).
 //!
 //! Per-worker state is [`ctx::Ctx`]; what all workers share is
 //! [`shared::Dataplane`].
@@ -23,6 +26,7 @@ pub mod conn;
 pub mod ctx;
 pub mod dest;
 pub mod dpdk;
+pub mod flow;
 pub mod fwd;
 pub mod lb;
 pub mod neigh;
@@ -35,5 +39,6 @@ pub mod service;
 pub mod shared;
 pub mod stats;
 pub mod txbuf;
+pub mod verdict;
 pub mod wire;
 pub mod worker;

@@ -13,6 +13,10 @@ pub trait Frame: Send {
     fn data_mut(&mut self) -> &mut [u8];
     /// Cuts the frame to `len` bytes.
     fn truncate(&mut self, len: usize);
+    /// Grows the frame at its front by `len` bytes of unspecified content
+    /// (for encapsulation and ICMP errors); false, and the frame unchanged,
+    /// when there is no headroom.
+    fn prepend(&mut self, len: usize) -> bool;
 }
 
 /// One port as a worker sees it: its own RX/TX queue pair and a pool to
@@ -42,6 +46,10 @@ impl Frame for Vec<u8> {
     }
     fn truncate(&mut self, len: usize) {
         Vec::truncate(self, len)
+    }
+    fn prepend(&mut self, len: usize) -> bool {
+        self.splice(0..0, std::iter::repeat_n(0, len));
+        true
     }
 }
 

@@ -13,6 +13,10 @@ pub struct Route {
     /// the next hop).
     pub via: Option<Ipv4Addr>,
     pub port: usize,
+    /// The port's own address packets sent by this route come from (a tunnel's outer
+    /// source, ipvs-forwarding §3.3.1): the address of the connected prefix (for a gateway
+    /// route, of the prefix the gateway is on).
+    pub src: Ipv4Addr,
 }
 
 /// Where a packet goes next.
@@ -20,6 +24,10 @@ pub struct Route {
 pub struct NextHop {
     pub port: usize,
     pub ip: Ipv4Addr,
+    /// The source address for packets the box originates on this route.
+    pub src: Ipv4Addr,
+    /// The destination is on a connected prefix (the next hop is the destination itself).
+    pub connected: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,6 +65,7 @@ impl RouteTable {
                     len,
                     via: None,
                     port,
+                    src: a,
                 });
             }
         }
@@ -72,6 +81,7 @@ impl RouteTable {
                 len,
                 via: Some(via),
                 port: hop.port,
+                src: hop.src,
             });
             table.sort();
         }
@@ -88,6 +98,8 @@ impl RouteTable {
         Some(NextHop {
             port: r.port,
             ip: r.via.unwrap_or(dst),
+            src: r.src,
+            connected: r.via.is_none(),
         })
     }
 }
@@ -114,28 +126,36 @@ mod test {
             t.lookup(ip("10.0.2.11")),
             Some(NextHop {
                 port: 1,
-                ip: ip("10.0.2.11")
+                ip: ip("10.0.2.11"),
+                src: ip("10.0.2.1"),
+                connected: true
             })
         );
         assert_eq!(
             t.lookup(ip("10.0.1.7")),
             Some(NextHop {
                 port: 0,
-                ip: ip("10.0.1.7")
+                ip: ip("10.0.1.7"),
+                src: ip("10.0.1.1"),
+                connected: true
             })
         );
         assert_eq!(
             t.lookup(ip("192.0.2.31")),
             Some(NextHop {
                 port: 1,
-                ip: ip("10.0.2.254")
+                ip: ip("10.0.2.254"),
+                src: ip("10.0.2.1"),
+                connected: false
             })
         );
         assert_eq!(
             t.lookup(ip("8.8.8.8")),
             Some(NextHop {
                 port: 0,
-                ip: ip("10.0.1.254")
+                ip: ip("10.0.1.254"),
+                src: ip("10.0.1.1"),
+                connected: false
             })
         );
     }

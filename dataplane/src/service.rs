@@ -7,29 +7,29 @@
 //! case (no reference-count traffic), and, unlike a hand-rolled epoch
 //! scheme, it needs no `unsafe` outside the DPDK layer.
 
+use crate::dest::DestParams;
+use crate::flow::Addr;
 use crate::sched::{DestInfo, Scheduler};
 use arc_swap::{ArcSwap, Guard};
 use rustc_hash::FxHashMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
 /// A virtual service: protocol, address and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ServiceKey {
     pub proto: u8,
-    pub addr: Ipv4Addr,
+    pub addr: IpAddr,
     pub port: u16,
 }
 
 /// A real server of a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dest {
-    pub addr: Ipv4Addr,
-    pub port: u16,
+    pub params: DestParams,
     pub weight: u32,
-    /// Forwarding method (`conn::FWD_*`).
-    pub fwd: u8,
-    /// Slot of its live counters in the [`crate::dest::DestTable`].
+    /// Slot of its live counters in the [`crate::dest::DestTable`]; also the index of its
+    /// parameters in the snapshot ([`Snapshot::dest`]).
     pub slot: u32,
 }
 
@@ -74,59 +74,101 @@ impl Service {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub services: Vec<Service>,
-    /// Packed keys ([`ServiceKey::packed`]) in service order: a box with a
+    /// Packed keys ([`packed_v4`]) of the IPv4 services with their index: a box with a
     /// handful of services finds one by a scan of a cache line or two.
-    keys: Vec<u64>,
-    /// For many services: Fx hashing (SipHash cost a fifth of the NAT path
+    keys_v4: Vec<(u64, usize)>,
+    /// For many IPv4 services: Fx hashing (SipHash cost a fifth of the NAT path
     /// in perf), safe here because the keys are the operator's: a packet's
     /// key only probes a table whose layout configured services decide.
-    index: FxHashMap<u64, usize>,
-    vips: Vec<Ipv4Addr>,
+    index_v4: FxHashMap<u64, usize>,
+    index_v6: FxHashMap<(u8, Ipv6Addr, u16), usize>,
+    vips: Vec<IpAddr>,
+    /// Every real server a connection may still use, by slot: the services' and those
+    /// deleted but still in the trash (ipvs-schedulers §8).
+    dests: Vec<Option<DestParams>>,
 }
 
 /// Up to this many services are found by a linear scan of packed keys.
 const SCAN_MAX: usize = 16;
 
-impl ServiceKey {
-    /// The key as one word: one compare per candidate.
-    fn packed(&self) -> u64 {
-        u64::from(self.proto) << 48 | u64::from(self.port) << 32 | u64::from(u32::from(self.addr))
-    }
+/// An IPv4 service key as one word: one compare per candidate.
+fn packed_v4(proto: u8, addr: u32, port: u16) -> u64 {
+    u64::from(proto) << 48 | u64::from(port) << 32 | u64::from(addr)
 }
 
 impl Snapshot {
-    pub fn new(services: Vec<Service>) -> Snapshot {
-        let keys: Vec<u64> = services.iter().map(|s| s.key.packed()).collect();
-        let index = if keys.len() > SCAN_MAX {
-            keys.iter().enumerate().map(|(i, &k)| (k, i)).collect()
+    /// The snapshot of `services`; `trashed` are deleted real servers whose
+    /// connections still run.
+    pub fn new(services: Vec<Service>, trashed: &[(u32, DestParams)]) -> Snapshot {
+        let mut keys_v4 = Vec::new();
+        let mut index_v6 = FxHashMap::default();
+        for (i, s) in services.iter().enumerate() {
+            match s.key.addr {
+                IpAddr::V4(a) => keys_v4.push((packed_v4(s.key.proto, a.into(), s.key.port), i)),
+                IpAddr::V6(a) => {
+                    index_v6.insert((s.key.proto, a, s.key.port), i);
+                }
+            }
+        }
+        let index_v4 = if keys_v4.len() > SCAN_MAX {
+            keys_v4.iter().copied().collect()
         } else {
             FxHashMap::default()
         };
-        let mut vips: Vec<Ipv4Addr> = services.iter().map(|s| s.key.addr).collect();
+        let mut vips: Vec<IpAddr> = services.iter().map(|s| s.key.addr).collect();
         vips.sort_unstable();
         vips.dedup();
+        let live = services
+            .iter()
+            .flat_map(|s| &s.dests)
+            .map(|d| (d.slot, d.params));
+        let all: Vec<(u32, DestParams)> = trashed.iter().copied().chain(live).collect();
+        let len = all
+            .iter()
+            .map(|&(slot, _)| slot as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut dests = vec![None; len];
+        for (slot, p) in all {
+            dests[slot as usize] = Some(p);
+        }
         Snapshot {
             services,
-            keys,
-            index,
+            keys_v4,
+            index_v4,
+            index_v6,
             vips,
+            dests,
         }
     }
 
     /// The service for packets to `addr:port` over `proto`, with its index.
-    pub fn find(&self, proto: u8, addr: Ipv4Addr, port: u16) -> Option<(usize, &Service)> {
-        let key = ServiceKey { proto, addr, port }.packed();
-        let i = if self.keys.len() > SCAN_MAX {
-            *self.index.get(&key)?
-        } else {
-            self.keys.iter().position(|&k| k == key)?
+    #[inline]
+    pub fn find<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
+        // One arm survives monomorphisation.
+        let i = match addr.into() {
+            IpAddr::V4(a) => {
+                let key = packed_v4(proto, a.into(), port);
+                if self.keys_v4.len() > SCAN_MAX {
+                    *self.index_v4.get(&key)?
+                } else {
+                    self.keys_v4.iter().find(|&&(k, _)| k == key)?.1
+                }
+            }
+            IpAddr::V6(a) => *self.index_v6.get(&(proto, a, port))?,
         };
         Some((i, &self.services[i]))
     }
 
     /// Whether `ip` is the address of some service (rvsd answers ARP for it).
-    pub fn is_vip(&self, ip: Ipv4Addr) -> bool {
-        self.vips.binary_search(&ip).is_ok()
+    pub fn is_vip<A: Addr>(&self, ip: A) -> bool {
+        self.vips.binary_search(&ip.into()).is_ok()
+    }
+
+    /// The parameters of the real server in `slot`, if it exists or is in the trash.
+    #[inline]
+    pub fn dest(&self, slot: u32) -> Option<&DestParams> {
+        self.dests.get(slot as usize)?.as_ref()
     }
 }
 
@@ -158,34 +200,50 @@ impl Services {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::dest::{Method, Tunnel};
+    use std::net::Ipv4Addr;
 
-    fn svc(proto: u8, addr: [u8; 4], port: u16) -> Service {
-        let key = ServiceKey {
-            proto,
-            addr: addr.into(),
-            port,
-        };
-        let d = Dest {
-            addr: [10, 0, 2, 11].into(),
+    fn params(addr: [u8; 4], method: Method) -> DestParams {
+        DestParams {
+            addr: Ipv4Addr::from(addr).into(),
             port: 80,
+            method,
+            tunnel: Tunnel::default(),
+        }
+    }
+
+    fn svc(proto: u8, addr: IpAddr, port: u16) -> Service {
+        let key = ServiceKey { proto, addr, port };
+        let d = Dest {
+            params: params([10, 0, 2, 11], Method::Masq),
             weight: 2,
-            fwd: 0,
             slot: 7,
         };
         Service::new(key, crate::sched::by_name("rr").unwrap(), vec![d], 1)
     }
 
+    fn v4(a: [u8; 4]) -> IpAddr {
+        Ipv4Addr::from(a).into()
+    }
+
     #[test]
     fn finds_services_by_protocol_address_and_port() {
-        let s = Snapshot::new(vec![
-            svc(6, [10, 0, 1, 100], 80),
-            svc(17, [10, 0, 1, 100], 53),
-        ]);
+        let v6: Ipv6Addr = "2001:db8:f::1".parse().unwrap();
+        let s = Snapshot::new(
+            vec![
+                svc(6, v4([10, 0, 1, 100]), 80),
+                svc(17, v4([10, 0, 1, 100]), 53),
+                svc(6, v6.into(), 80),
+            ],
+            &[],
+        );
         let vip = Ipv4Addr::new(10, 0, 1, 100);
         assert_eq!(s.find(6, vip, 80).map(|(i, _)| i), Some(0));
         assert_eq!(s.find(17, vip, 53).map(|(i, _)| i), Some(1));
+        assert_eq!(s.find(6, v6, 80).map(|(i, _)| i), Some(2));
         assert!(s.find(17, vip, 80).is_none());
-        assert!(s.is_vip(vip));
+        assert!(s.find(17, v6, 80).is_none());
+        assert!(s.is_vip(vip) && s.is_vip(v6));
         assert!(!s.is_vip(Ipv4Addr::new(10, 0, 1, 1)));
         assert_eq!(s.services[0].info, vec![DestInfo { weight: 2, slot: 7 }]);
     }
@@ -193,9 +251,9 @@ mod test {
     #[test]
     fn many_services_are_found_through_the_hash_index() {
         let all: Vec<Service> = (0..100u16)
-            .map(|p| svc(6 + (p % 2) as u8 * 11, [10, 0, 1, 100], p))
+            .map(|p| svc(6 + (p % 2) as u8 * 11, v4([10, 0, 1, 100]), p))
             .collect();
-        let s = Snapshot::new(all);
+        let s = Snapshot::new(all, &[]);
         let vip = Ipv4Addr::new(10, 0, 1, 100);
         for p in 0..100u16 {
             let proto = 6 + (p % 2) as u8 * 11;
@@ -205,11 +263,21 @@ mod test {
     }
 
     #[test]
+    fn real_servers_are_found_by_slot_including_the_trash() {
+        let gone = params([10, 0, 2, 12], Method::Route);
+        let s = Snapshot::new(vec![svc(6, v4([10, 0, 1, 100]), 80)], &[(2, gone)]);
+        assert_eq!(s.dest(7).map(|p| p.addr), Some(v4([10, 0, 2, 11])));
+        assert_eq!(s.dest(2), Some(&gone));
+        assert_eq!(s.dest(3), None);
+        assert_eq!(s.dest(70_000), None);
+    }
+
+    #[test]
     fn readers_see_the_new_snapshot_after_publish_and_old_ones_stay_valid() {
         let services = Services::default();
         let old = services.load();
         assert!(old.services.is_empty());
-        services.publish(Snapshot::new(vec![svc(6, [10, 0, 1, 100], 80)]));
+        services.publish(Snapshot::new(vec![svc(6, v4([10, 0, 1, 100]), 80)], &[]));
         assert!(old.services.is_empty(), "a held snapshot never changes");
         assert_eq!(services.load().services.len(), 1);
     }

@@ -116,8 +116,21 @@ drop_reasons! {
     NoDestination => "no_destination",
     /// Non-SYN segment with no connection entry (ipvs-forwarding §7.9).
     NoConnection => "no_connection",
-    /// DF packet larger than the path MTU (ipvs-forwarding §3.0 step 5).
+    /// DF packet larger than the path MTU (ipvs-forwarding §3.0 step 5); answered with
+    /// ICMP Fragmentation Needed.
     MtuExceeded => "mtu_exceeded",
+    /// No headroom in the buffer to prepend a header (tunnel, ICMP error).
+    NoHeadroom => "no_headroom",
+    /// DR real server not on a connected prefix of any port (ipvs-forwarding §3.2).
+    DrNotConnected => "dr_not_connected",
+    /// Real server is the director itself: rvs has no host stack (ipvs-forwarding §3.4).
+    LocalRealServer => "local_real_server",
+    /// Route MTU minus the tunnel overhead below 68 (ipvs-forwarding §3.0 step 4).
+    TunMtuTooSmall => "tun_mtu_too_small",
+    /// ICMP error not sent: the worker's ICMP rate limit was reached.
+    IcmpRateLimited => "icmp_rate_limited",
+    /// No buffer for a fragment of an oversize packet.
+    NoFragmentBuffer => "no_fragment_buffer",
 }
 
 impl fmt::Display for DropReason {
@@ -141,6 +154,7 @@ struct Fields {
     arp_replies: AtomicU64,
     arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
+    icmp_errors_sent: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
 }
 
@@ -154,6 +168,7 @@ impl Default for Fields {
             arp_replies: AtomicU64::new(0),
             arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
+            icmp_errors_sent: AtomicU64::new(0),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -205,6 +220,11 @@ impl Counters {
         bump(&self.inner.icmp_echo_replies, 1);
     }
 
+    /// An ICMP error the box sent about a packet it could not forward (TTL, MTU).
+    pub fn add_icmp_error_sent(&self) {
+        bump(&self.inner.icmp_errors_sent, 1);
+    }
+
     /// A copy of the counters, readable from any thread. Fields are read one by one, so a
     /// snapshot taken while the worker runs may mix values from adjacent instants.
     pub fn snapshot(&self) -> CountersSnapshot {
@@ -217,6 +237,7 @@ impl Counters {
             arp_replies: f.arp_replies.load(Relaxed),
             arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
+            icmp_errors_sent: f.icmp_errors_sent.load(Relaxed),
             drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
         }
     }
@@ -232,6 +253,7 @@ pub struct CountersSnapshot {
     pub arp_replies: u64,
     pub arp_learned: u64,
     pub icmp_echo_replies: u64,
+    pub icmp_errors_sent: u64,
     /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
     pub drops: [u64; DropReason::COUNT],
 }
@@ -246,6 +268,7 @@ impl Default for CountersSnapshot {
             arp_replies: 0,
             arp_learned: 0,
             icmp_echo_replies: 0,
+            icmp_errors_sent: 0,
             drops: [0; DropReason::COUNT],
         }
     }
@@ -275,6 +298,7 @@ impl AddAssign for CountersSnapshot {
         self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
         self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
+        self.icmp_errors_sent = self.icmp_errors_sent.wrapping_add(o.icmp_errors_sent);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {
             *a = a.wrapping_add(b);
         }

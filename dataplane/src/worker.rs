@@ -6,17 +6,17 @@
 //! allocation (but when the configuration changes), no syscalls.
 
 use crate::classify::{classify, Class};
-use crate::conn::ConnOwner;
-use crate::ctx::{ArpRequests, Ctx};
-use crate::lb::{self, L4Packet};
+use crate::ctx::Ctx;
+use crate::fwd::fragment::fragment;
+use crate::lb;
 use crate::port::{Frame, PortIo, BURST};
-use crate::process::{process, process_classified, Verdict};
+use crate::process::{process, process_classified};
 use crate::reply::{build_arp_request, MIN_FRAME_LEN};
-use crate::sched::cursors::Cursors;
 use crate::service::Snapshot;
-use crate::shared::{Dataplane, Mode};
+use crate::shared::{Dataplane, Mode, Owners};
 use crate::stats::{Counters, DropReason};
 use crate::txbuf::TxBuffers;
+use crate::verdict::Verdict;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Loop iterations between link checks (reading link state is a driver
@@ -28,23 +28,16 @@ const LINK_CHECK_EVERY: u32 = 4096;
 const EXPIRE_SWEEP_MS: u64 = 1000;
 
 /// Runs until `halt` is set, using queue `queue` of every port and the
-/// connection-table share `conns`.
+/// connection-table shares `conns`.
 pub fn run<P: PortIo>(
     dp: &Dataplane<P>,
     queue: u16,
     counters: &Counters,
-    conns: ConnOwner,
+    conns: Owners,
     halt: &AtomicBool,
 ) {
     log::info!("worker on queue {queue} started");
-    let mut ctx = Ctx {
-        queue,
-        counters,
-        conns,
-        cursors: Cursors::default(),
-        now: dp.now_ms(),
-        arp: ArpRequests::default(),
-    };
+    let mut ctx = Ctx::new(queue, counters, conns, dp.now_ms());
     let mut tx = TxBuffers::new(dp.ports.len());
     let mut burst: [Option<P::Frame>; BURST] = std::array::from_fn(|_| None);
     let mut up: Vec<bool> = dp.ports.iter().map(PortIo::link_up).collect();
@@ -66,8 +59,8 @@ pub fn run<P: PortIo>(
         send_arp_requests(dp, &mut ctx, &mut tx);
         tx.flush(&dp.ports, queue, counters);
         if ctx.now > swept {
-            let due = ctx.conns.partition_len() as u64 * (ctx.now - swept) / EXPIRE_SWEEP_MS;
-            ctx.conns.expire_step(ctx.now, due.max(1) as usize);
+            ctx.conns
+                .expire_paced(ctx.now, ctx.now - swept, EXPIRE_SWEEP_MS);
             swept = ctx.now;
         }
         iter = iter.wrapping_add(1);
@@ -102,8 +95,10 @@ fn handle_burst<P: PortIo>(
         for (class, slot) in classes.iter_mut().zip(burst.iter()) {
             let Some(frame) = slot else { continue };
             *class = classify(frame.data());
-            if let Some(p) = L4Packet::of(class) {
-                lb::prefetch(dp, snap, &p);
+            match class {
+                Class::Ipv4(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
+                Class::Ipv6(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
+                _ => {}
             }
         }
     }
@@ -112,13 +107,19 @@ fn handle_burst<P: PortIo>(
             continue;
         };
         let verdict = match dp.mode {
-            Mode::Balance => process_classified(dp, ctx, snap, in_port, frame.data_mut(), class),
-            Mode::L2Fwd => process(dp, ctx, snap, in_port, frame.data_mut()),
+            Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, class),
+            Mode::L2Fwd => process(dp, ctx, snap, in_port, &mut frame),
         };
         match verdict {
-            Verdict::Tx { port, len } => {
-                frame.truncate(len);
-                tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters);
+            Verdict::Tx { port } => tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters),
+            Verdict::TxFragmented { port, l3, mtu } => {
+                let (queue, counters) = (ctx.queue, ctx.counters);
+                let sent = fragment(&dp.ports[port], frame.data(), l3, mtu, |f| {
+                    tx.push(&dp.ports, port, queue, f, counters)
+                });
+                if let Err(reason) = sent {
+                    counters.add_drop(reason);
+                }
             }
             // Dropping the frame frees it.
             Verdict::Drop(reason) => ctx.counters.add_drop(reason),
@@ -131,8 +132,16 @@ fn handle_burst<P: PortIo>(
 /// so that a new server's first packets do not wait for resolution (the
 /// kernel's neighbour queue does that job for IPVS). One worker is enough.
 fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snapshot) {
-    for d in snap.services.iter().flat_map(|s| &s.dests) {
-        if let Some(hop) = dp.routes.lookup(d.addr) {
+    let v4 = snap
+        .services
+        .iter()
+        .flat_map(|s| &s.dests)
+        .filter_map(|d| match d.params.addr {
+            std::net::IpAddr::V4(a) => Some(a),
+            std::net::IpAddr::V6(_) => None,
+        });
+    for addr in v4 {
+        if let Some(hop) = dp.routes.lookup(addr) {
             if dp.neigh.get(hop.ip).is_none() {
                 ctx.arp.request(hop.port, hop.ip, ctx.now);
             }

@@ -1,13 +1,14 @@
 //! The real worker loop over in-memory ports: frames in, frames out,
 //! counters by reason.
 
-use dataplane::conn::{ConnOwner, FWD_MASQ};
+use dataplane::dest::{DestParams, Method, TunCsum, TunKind, Tunnel};
 use dataplane::port::MemPort;
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-use dataplane::shared::{Dataplane, Mode, Sizes};
+use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
 use dataplane::stats::{Counters, DropReason};
+use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, TcpPacket};
 use dataplane::worker;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,9 +28,10 @@ fn hex(s: &str) -> Vec<u8> {
 const SIZES: Sizes = Sizes {
     workers: 1,
     conns: 1024,
+    conns_v6: 64,
 };
 
-type Plane = (Arc<Dataplane<MemPort>>, ConnOwner);
+type Plane = (Arc<Dataplane<MemPort>>, Owners);
 
 fn build(ports: Vec<MemPort>, addrs: Vec<Vec<(Ipv4Addr, u8)>>, mode: Mode) -> Plane {
     let (dp, mut owners) = Dataplane::new(ports, addrs, &[], mode, SIZES).unwrap();
@@ -132,15 +134,30 @@ fn a_full_tx_ring_frees_and_counts() {
 // ipvs-forwarding §7.0: client C behind router 02:..:fe, VIP V, NAT real
 // server R1 (10.0.0.11:8080, MAC 02:..:11) behind the inside port.
 const R1: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 11);
+const V80: ServiceKey = ServiceKey {
+    proto: 6,
+    addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1)),
+    port: 80,
+};
 const S0: &str = "020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4";
+
+fn dest(addr: Ipv4Addr, port: u16, method: Method, tunnel: Tunnel, slot: u32) -> Dest {
+    Dest {
+        params: DestParams {
+            addr: addr.into(),
+            port,
+            method,
+            tunnel,
+        },
+        weight: 1,
+        slot,
+    }
+}
 
 fn r1(weight: u32) -> Dest {
     Dest {
-        addr: R1,
-        port: 8080,
         weight,
-        fwd: FWD_MASQ,
-        slot: 3,
+        ..dest(R1, 8080, Method::Masq, Tunnel::default(), 3)
     }
 }
 
@@ -150,19 +167,14 @@ fn nat_snapshot(extra: u16, weight: u32, version: u64) -> Snapshot {
     let udp = |i: u16| {
         let key = ServiceKey {
             proto: 17,
-            addr: Ipv4Addr::new(198, 51, 100, 2),
+            addr: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 2)),
             port: 1000 + i,
         };
         Service::new(key, rr, vec![r1(weight)], version * 1000 + u64::from(i) + 1)
     };
-    let tcp = ServiceKey {
-        proto: 6,
-        addr: Ipv4Addr::new(198, 51, 100, 1),
-        port: 80,
-    };
     let mut services: Vec<Service> = (0..extra).map(udp).collect();
-    services.push(Service::new(tcp, rr, vec![r1(weight)], version * 1000));
-    Snapshot::new(services)
+    services.push(Service::new(V80, rr, vec![r1(weight)], version * 1000));
+    Snapshot::new(services, &[])
 }
 
 /// The director of §7.0; R1's MAC is known when `r1_known`.
@@ -212,8 +224,9 @@ fn nat_vectors_7_1_and_7_2() {
 }
 
 /// A TCP segment that is not a SYN and has no connection is dropped and
-/// counted (§7.9); TTL 1 is dropped and counted (§7.11); an unresolved real
-/// server is asked for by ARP once, from the inside port's address.
+/// counted (§7.9); TTL 1 is answered with Time Exceeded and counted (§7.11);
+/// an unresolved real server is asked for by ARP once, from the inside
+/// port's address.
 #[test]
 fn no_connection_without_syn_ttl_and_arp_for_unknown_next_hops() {
     let lab = nat_lab(false);
@@ -229,7 +242,9 @@ fn no_connection_without_syn_ttl_and_arp_for_unknown_next_hops() {
     let s = counters.snapshot();
     assert_eq!(s.drop_count(DropReason::NoConnection), 1);
     assert_eq!(s.drop_count(DropReason::TtlExceeded), 1);
+    assert_eq!(s.icmp_errors_sent, 1);
     assert_eq!(s.drop_count(DropReason::NoNeighbour), 1);
+    assert_eq!(out[0].len(), 1, "Time Exceeded towards C");
     let arp = hex("ffffffffffff 020000000002 0806 0001 0800 06 04 0001 020000000002 0a000001 000000000000 0a00000b");
     assert_eq!(out[1].len(), 1, "one request, however many packets wait");
     assert_eq!(
@@ -276,4 +291,209 @@ fn snapshots_swapped_under_load_drop_nothing() {
     assert_eq!(s.total_drops(), 0, "{drops:?}");
     assert_eq!(s.tx_packets, N + 1);
     assert_eq!(out[1].len() as u64, N + 1, "every packet went to R1");
+}
+
+// DR and TUN (ipvs-forwarding §7.7, §7.11–§7.15): the director of §7.0 with
+// its outside port on 198.18.0.1/24 (router C_GW, default route), D =
+// 10.0.0.1/24 inside, DR server R2 10.0.0.21 and TUN server R3 192.0.2.31
+// behind gateway 10.0.0.254.
+const R2: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 21);
+const R3: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 31);
+const GW: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 254);
+const C: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+const V: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const R2_MAC: &str = "020000000021";
+const GW_MAC: &str = "020000000054";
+/// The inner packet of §7.12: S0 with TTL 63.
+const S0_TTL63: &str =
+    "4500002c1c4640003f06b946cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4";
+
+/// The §7.0 director with one real server `d` for TCP V:80.
+fn direct_lab(d: Dest) -> Plane {
+    let (dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        vec![
+            vec![(Ipv4Addr::new(198, 18, 0, 1), 24)],
+            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+        ],
+        &[
+            (Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(198, 18, 0, 254)),
+            (Ipv4Addr::new(192, 0, 2, 0), 24, GW),
+        ],
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    dp.neigh.learn(Ipv4Addr::new(198, 18, 0, 254), CLIENT);
+    dp.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
+    dp.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(V80, rr, vec![d], 1)], &[]));
+    (Arc::new(dp), owners.pop().unwrap())
+}
+
+fn dr_dest(addr: Ipv4Addr) -> Dest {
+    dest(addr, 80, Method::Route, Tunnel::default(), 4)
+}
+
+fn tun_dest(kind: TunKind, port: u16, csum: TunCsum) -> Dest {
+    dest(R3, 80, Method::Tunnel, Tunnel { kind, port, csum }, 5)
+}
+
+/// A TCP segment C:40000 → V:80 with these header values and `payload` bytes of data.
+fn segment(ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
+    let mut ip = vec![0u8; 40 + payload];
+    {
+        let mut tcp = TcpPacket::new_unchecked(&mut ip[20..]);
+        tcp.set_src_port(40000);
+        tcp.set_dst_port(80);
+        tcp.set_seq_number(1000);
+        tcp.set_header_len(20);
+        tcp.set_flags(flags);
+        tcp.set_window_len(64240);
+        tcp.fill_checksum(C, V);
+    }
+    let mut h = Ipv4Packet::new_unchecked(&mut ip[..]);
+    h.set_version_ihl(20);
+    h.set_dscp_ecn(tos);
+    h.set_total_len((40 + payload) as u16);
+    h.set_ident(0x1c46);
+    h.set_flags_offset(df, false, 0);
+    h.set_ttl(ttl);
+    h.set_protocol(6.into());
+    h.set_src_addr(C);
+    h.set_dst_addr(V);
+    h.fill_checksum();
+    [hex("020000000001 0200000000fe 0800"), ip].concat()
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+
+/// §7.7: the SYN leaves for R2's MAC with only the TTL changed; the entry is
+/// input-only (NOOUTPUT) and counts active on R2.
+#[test]
+fn dr_vector_7_7() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    let (out, counters) = run_until(lab, 1);
+    let want = hex(&format!("{R2_MAC} 020000000002 0800 {S0_TTL63}"));
+    assert_eq!(out[1], vec![want]);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    assert_eq!(dp.conns.dests().counts(4), (1, 0));
+    let mut views = Vec::new();
+    dp.conns.v4.for_each_live(0, |v| views.push(*v));
+    assert!(views[0].no_output, "DR entries start input-only");
+    assert_eq!(views[0].conn.fwd, Method::Route);
+}
+
+/// A DR server behind a gateway cannot be reached (the frame would go to the
+/// gateway still addressed to V): dropped and counted, no connection made.
+#[test]
+fn dr_server_not_on_a_connected_prefix_gets_nothing() {
+    let lab = direct_lab(dr_dest(R3));
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    let (out, counters) = run_until(lab, 1);
+    assert!(out[1].is_empty());
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::DrNotConnected), 1);
+    assert_eq!(dp.conns.len(), 0);
+    assert_eq!(dp.conns.dests().counts(4), (0, 0));
+}
+
+/// §7.12 and §7.15: IPIP, GRE with checksum and GUE through the loop, the
+/// outer header byte for byte, sent to the gateway towards R3.
+#[test]
+fn tun_vectors_7_12_and_7_15() {
+    let cases = [
+        (
+            tun_dest(TunKind::Ipip, 0, TunCsum::None),
+            format!("45000040000040003f046f9a0a000001c000021f {S0_TTL63}"),
+        ),
+        (
+            tun_dest(TunKind::Gre, 0, TunCsum::Csum),
+            format!("45000048000040003f2f6f670a000001c000021f 8000 0800 de5d 0000 {S0_TTL63}"),
+        ),
+    ];
+    for (d, outer) in cases {
+        let lab = direct_lab(d);
+        lab.0.ports[0].push_rx(&hex(S0));
+        let (out, _) = run_until(lab, 1);
+        assert_eq!(
+            out[1],
+            vec![hex(&format!("{GW_MAC} 020000000002 0800 {outer}"))]
+        );
+    }
+    let lab = direct_lab(tun_dest(TunKind::Gue, 6080, TunCsum::None));
+    lab.0.ports[0].push_rx(&hex(S0));
+    let (out, _) = run_until(lab, 1);
+    let f = &out[1][0];
+    assert_eq!(
+        &f[14..34],
+        &hex("4500004c000040003f116f810a000001c000021f")[..]
+    );
+    assert_eq!(&f[36..46], &hex("17c0 0038 0000 00040000")[..]);
+    assert_eq!(&f[46..], &hex(S0_TTL63)[..]);
+}
+
+/// §7.11 for DR, and the rvs decision beyond it: TTL 1 draws Time Exceeded
+/// from V quoting the packet, and no connection is created.
+#[test]
+fn ttl_1_draws_time_exceeded_from_the_vip_and_creates_nothing() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&segment(1, 0xb8, true, SYN, 0));
+    let (out, counters) = run_until(lab, 1);
+    assert_eq!(dp.conns.len(), 0);
+    assert!(out[1].is_empty());
+    assert_eq!(out[0].len(), 1);
+    let ip = Ipv4Packet::new_checked(&out[0][0][14..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (V, C));
+    assert_eq!((ip.dscp_ecn(), ip.ttl()), (0xd8, 64));
+    let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (icmp.msg_type(), icmp.msg_code()),
+        (IcmpMessage::TimeExceeded, 0)
+    );
+    assert_eq!(icmp.payload(), &segment(1, 0xb8, true, SYN, 0)[14..]);
+    assert_eq!(counters.snapshot().drop_count(DropReason::TtlExceeded), 1);
+}
+
+/// §7.13: a DF segment too big for the IPIP tunnel (1500 > 1480) draws Frag
+/// Needed with MTU 1480 from V, quoting it with its TTL already 63; §7.14:
+/// without DF it leaves in two outer fragments of 1500 and 40 bytes.
+#[test]
+fn tun_vectors_7_13_and_7_14() {
+    let lab = direct_lab(tun_dest(TunKind::Ipip, 0, TunCsum::None));
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[0].push_rx(&segment(64, 0, true, ACK, 1460));
+    dp.ports[0].push_rx(&segment(64, 0, false, ACK, 1460));
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(counters.snapshot().drop_count(DropReason::MtuExceeded), 1);
+    let ip = Ipv4Packet::new_checked(&out[0][0][14..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr(), ip.total_len()), (V, C, 576));
+    let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!((icmp.msg_code(), icmp.next_hop_mtu()), (4, 1480));
+    let quoted = Ipv4Packet::new_unchecked(icmp.payload());
+    assert_eq!(quoted.ttl(), 63);
+    assert_eq!(out[1].len(), 3, "the SYN and two fragments");
+    let a = Ipv4Packet::new_checked(&out[1][1][14..]).unwrap();
+    let b = Ipv4Packet::new_checked(&out[1][2][14..]).unwrap();
+    assert_eq!(
+        (a.total_len(), a.more_frags(), a.frag_offset()),
+        (1500, true, 0)
+    );
+    assert_eq!(
+        (b.total_len(), b.more_frags(), b.frag_offset()),
+        (40, false, 1480)
+    );
+    assert_eq!(
+        (a.ttl(), u8::from(a.protocol()), a.dont_frag()),
+        (63, 4, false)
+    );
+    assert!(a.ident() != 0 && a.ident() == b.ident());
 }

@@ -14,7 +14,9 @@
 //!   [`ConnOwner::expire_step`] at least once every 24 days (in practice: every second).
 //!
 //! # Design
-//! * Entries (`entry.rs`) are 32 bytes of atomics, type-stable and reused in place; a
+//! * The table is generic over the address family ([`Packed`]): one table per family, so
+//!   an IPv4 entry stays 32 bytes while an IPv6 one takes 72. Entries (`entry.rs`) are
+//!   atomics, type-stable and reused in place; a
 //!   generation number in the control word makes a stale reader or a stale [`ConnHit`]
 //!   detect reuse (seqlock), so a reader never sees a connection under the wrong key.
 //! * Two hash indexes (`index.rs`): one on the in-key, one on the out-key, each slot a tag
@@ -31,25 +33,29 @@
 //! ```
 //! use std::net::Ipv4Addr;
 //! use std::sync::Arc;
-//! use dataplane::conn::{state, Conn, ConnTable, Dir, FWD_MASQ};
-//! use dataplane::dest::DestTable;
+//! use dataplane::conn::{state, Conn, ConnTable, Dir};
+//! use dataplane::dest::{DestTable, Method};
+//! use dataplane::flow::FlowKey;
 //!
 //! let dests = Arc::new(DestTable::new(16));
-//! let (table, mut owners) = ConnTable::new(1024, 2, dests.clone(), Arc::default());
+//! let (table, mut owners) =
+//!     ConnTable::<Ipv4Addr>::new(1024, 2, dests.clone(), Arc::default());
 //! let (c, v, r) = (Ipv4Addr::new(203, 0, 113, 10), Ipv4Addr::new(198, 51, 100, 1),
 //!                  Ipv4Addr::new(10, 0, 0, 11));
 //! let now = 0;
 //!
 //! // Worker 0 gets a SYN from c:40000 to v:80: no entry, the scheduler picks dest slot 3.
-//! assert!(table.lookup_in(state::PROTO_TCP, c, 40000, v, 80).is_none());
+//! let syn = FlowKey { proto: state::PROTO_TCP, saddr: c, sport: 40000, daddr: v, dport: 80 };
+//! assert!(table.lookup_in(&syn).is_none());
 //! let conn = Conn { proto: state::PROTO_TCP, caddr: c, cport: 40000, vaddr: v, vport: 80,
-//!                   daddr: r, dport: 8080, fwd: FWD_MASQ, dest: 3 };
+//!                   daddr: r, dport: 8080, fwd: Method::Masq, dest: 3 };
 //! let hit = owners[0].insert(&conn, now).expect("room");
 //! table.update(&hit, Dir::Input, state::TCP_SYN, now).unwrap();
 //! assert_eq!(dests.counts(3), (1, 0)); // SYN_RECV counts as active
 //!
 //! // Worker 1 gets the SYN+ACK from r:8080 to c:40000 and finds the same entry.
-//! let back = table.lookup_out(state::PROTO_TCP, r, 8080, c, 40000).unwrap();
+//! let syn_ack = FlowKey { proto: state::PROTO_TCP, saddr: r, sport: 8080, daddr: c, dport: 40000 };
+//! let back = table.lookup_out(&syn_ack).unwrap();
 //! assert_eq!(back.conn, conn);
 //! table.update(&back, Dir::Output, state::TCP_SYN | state::TCP_ACK, now + 1).unwrap();
 //!
@@ -59,12 +65,14 @@
 //! ```
 //!
 //! # Memory
-//! [`BYTES_PER_ENTRY`]: 32 bytes of entry, 4 bytes of free list, and two indexes sized at
-//! twice the capacity (load ≤ 50 %), 2 × 2 × 8 = 32 bytes: 68 bytes per connection when
-//! the capacity is a power of two (up to 100 otherwise). 16M connections take 1.06 GiB.
+//! [`bytes_per_entry`]: the entry (32 bytes IPv4, 72 IPv6), 4 bytes of free list, and two
+//! indexes sized at twice the capacity (load ≤ 50 %), 2 × 2 × 8 = 32 bytes: 68 bytes per
+//! IPv4 connection and 108 per IPv6 one when the capacity is a power of two.
+//! 16M IPv4 connections take 1.06 GiB.
 
 mod entry;
 mod index;
+pub(crate) use index::mix;
 pub mod state;
 mod table;
 
@@ -73,61 +81,83 @@ mod test;
 #[cfg(test)]
 mod test_concurrent;
 
-use std::net::Ipv4Addr;
-
+pub use entry::{Packed, Words};
 pub use state::{Dir, TcpState, Timeouts};
 pub use table::{ConnOwner, ConnTable};
+
+use crate::dest::Method;
+use crate::flow::{Addr, FlowKey};
 
 /// Default table capacity.
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
 
-/// Bytes per connection at a power-of-two capacity (see the module doc).
-pub const BYTES_PER_ENTRY: usize = 32 + 4 + 2 * 2 * 8;
-
-/// Forwarding methods, numbered as IPVS's connection flags (ipvs-forwarding §6.3).
-pub const FWD_MASQ: u8 = 0;
-pub const FWD_LOCAL: u8 = 1;
-pub const FWD_TUNNEL: u8 = 2;
-pub const FWD_ROUTE: u8 = 3;
-pub const FWD_BYPASS: u8 = 4;
+/// Bytes per connection of family `A` at a power-of-two capacity (see the module doc).
+pub const fn bytes_per_entry<A: Packed>() -> usize {
+    std::mem::size_of::<entry::Entry<A>>() + 4 + 2 * 2 * 8
+}
 
 /// What a connection is: its three address pairs, how it is forwarded and to which
-/// destination slot it is bound.
+/// destination slot it is bound. `A` is the family of the client and the service; the real
+/// server's address is of the same family (mixed families are TUN-only and carried by the
+/// destination's parameters, not by the entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Conn {
+pub struct Conn<A> {
     /// IP protocol number (6 TCP, 17 UDP).
     pub proto: u8,
     /// Client address and port (`caddr:cport`).
-    pub caddr: Ipv4Addr,
+    pub caddr: A,
     pub cport: u16,
     /// Virtual service address and port (`vaddr:vport`).
-    pub vaddr: Ipv4Addr,
+    pub vaddr: A,
     pub vport: u16,
     /// Real server address and port (`daddr:dport`).
-    pub daddr: Ipv4Addr,
+    pub daddr: A,
     pub dport: u16,
-    /// Forwarding method (`FWD_*`).
-    pub fwd: u8,
+    /// Forwarding method, chosen when the connection is created (`ip_vs_bind_xmit`).
+    pub fwd: Method,
     /// Destination slot in the [`crate::dest::DestTable`].
     pub dest: u32,
 }
 
-impl Conn {
+impl<A: Addr> Conn<A> {
     /// Source address and port of this connection's replies as the director sees them:
     /// the real server for NAT, the VIP otherwise (`ip_vs_conn_out_get`, §2.1).
-    pub fn reply_src(&self) -> (Ipv4Addr, u16) {
-        if self.fwd == FWD_MASQ {
+    pub fn reply_src(&self) -> (A, u16) {
+        if self.fwd == Method::Masq {
             (self.daddr, self.dport)
         } else {
             (self.vaddr, self.vport)
+        }
+    }
+
+    /// The key of the client's packets: `caddr:cport → vaddr:vport`.
+    pub fn in_key(&self) -> FlowKey<A> {
+        FlowKey {
+            proto: self.proto,
+            saddr: self.caddr,
+            sport: self.cport,
+            daddr: self.vaddr,
+            dport: self.vport,
+        }
+    }
+
+    /// The key of the replies as the director sees them: `reply_src → caddr:cport`.
+    pub fn out_key(&self) -> FlowKey<A> {
+        let (saddr, sport) = self.reply_src();
+        FlowKey {
+            proto: self.proto,
+            saddr,
+            sport,
+            daddr: self.caddr,
+            dport: self.cport,
         }
     }
 }
 
 /// A lookup result: a copy of the entry, read consistently, and a handle for updates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnHit {
-    pub conn: Conn,
+pub struct ConnHit<A> {
+    pub conn: Conn<A>,
     /// State number at lookup time (see [`state::state_name`]).
     pub state: u8,
     /// DR/TUN entry that has not seen a reply (ipvs-forwarding §1.3).
@@ -136,7 +166,7 @@ pub struct ConnHit {
     gen: u32,
 }
 
-impl ConnHit {
+impl<A> ConnHit<A> {
     /// Entry number (stable while the connection lives; for diagnostics and tests).
     pub fn index(&self) -> u32 {
         self.idx
@@ -165,8 +195,8 @@ pub enum InsertError {
 
 /// One live entry as `ipvsadm -Lc` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnView {
-    pub conn: Conn,
+pub struct ConnView<A> {
+    pub conn: Conn<A>,
     pub state: u8,
     /// As printed: `ESTABLISHED`, `UDP`, ...
     pub state_name: &'static str,

@@ -3,21 +3,21 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::net::Ipv4Addr;
 use std::sync::atomic::{fence, AtomicU32, Ordering::*};
 use std::sync::Arc;
 
 use crossbeam::utils::CachePadded;
 
-use super::entry::{self, Entry, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT};
+use super::entry::{self, Entry, Packed, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT};
 use super::index::{mix, Index};
 use super::state::{self, next_tcp_state, Dir, TcpState, Timeouts, PROTO_TCP};
-use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition, FWD_MASQ};
-use crate::dest::DestTable;
+use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition};
+use crate::dest::{DestTable, Method};
+use crate::flow::{Addr, FlowKey};
 
 /// The shared connection table. See the module documentation for the contract.
-pub struct ConnTable {
-    entries: Box<[Entry]>,
+pub struct ConnTable<A: Packed> {
+    entries: Box<[Entry<A>]>,
     in_index: Index,
     out_index: Index,
     seed: u64,
@@ -28,8 +28,8 @@ pub struct ConnTable {
 }
 
 /// A worker's share of the table: the only handle that can insert and expire.
-pub struct ConnOwner {
-    table: Arc<ConnTable>,
+pub struct ConnOwner<A: Packed> {
+    table: Arc<ConnTable<A>>,
     part: usize,
     start: u32,
     end: u32,
@@ -37,22 +37,25 @@ pub struct ConnOwner {
     cursor: u32,
 }
 
-fn key_hash(seed: u64, proto: u8, a: Ipv4Addr, ap: u16, b: Ipv4Addr, bp: u16) -> u64 {
-    let x = u64::from(u32::from(a)) << 32 | u64::from(ap) << 16 | u64::from(bp);
-    let y = u64::from(u32::from(b)) << 8 | u64::from(proto);
+/// The index hash of `k`. For IPv4 the words are `saddr << 32 | sport << 16 | dport` and
+/// `daddr << 8 | proto` (the folded address is 32 bits, so the rotations are shifts).
+#[inline(always)]
+fn key_hash<A: Addr>(seed: u64, k: &FlowKey<A>) -> u64 {
+    let x = k.saddr.fold().rotate_left(32) ^ (u64::from(k.sport) << 16 | u64::from(k.dport));
+    let y = k.daddr.fold().rotate_left(8) ^ u64::from(k.proto);
     mix(x ^ mix(y ^ seed))
 }
 
-impl ConnTable {
+impl<A: Packed> ConnTable<A> {
     /// A table of `capacity` entries split evenly into `workers` partitions, one
-    /// [`ConnOwner`] per worker. Allocates everything now (see [`super::BYTES_PER_ENTRY`]).
+    /// [`ConnOwner`] per worker. Allocates everything now (see [`super::bytes_per_entry`]).
     /// The hash seed is random, so clients cannot aim many keys at one bucket pair.
     pub fn new(
         capacity: usize,
         workers: usize,
         dests: Arc<DestTable>,
         timeouts: Arc<Timeouts>,
-    ) -> (Arc<ConnTable>, Vec<ConnOwner>) {
+    ) -> (Arc<ConnTable<A>>, Vec<ConnOwner<A>>) {
         Self::with_seed(
             capacity,
             workers,
@@ -69,7 +72,7 @@ impl ConnTable {
         dests: Arc<DestTable>,
         timeouts: Arc<Timeouts>,
         seed: u64,
-    ) -> (Arc<ConnTable>, Vec<ConnOwner>) {
+    ) -> (Arc<ConnTable<A>>, Vec<ConnOwner<A>>) {
         assert!(
             workers > 0 && capacity >= workers,
             "at least one entry per worker"
@@ -117,7 +120,7 @@ impl ConnTable {
 
     /// Bytes allocated for entries, both indexes and the owners' free lists.
     pub fn memory_bytes(&self) -> usize {
-        let entries = self.entries.len() * std::mem::size_of::<Entry>();
+        let entries = self.entries.len() * std::mem::size_of::<Entry<A>>();
         let indexes = (self.in_index.slots() + self.out_index.slots()) * 8;
         let free_lists = self.entries.len() * 4;
         entries + indexes + free_lists
@@ -131,17 +134,16 @@ impl ConnTable {
         &self.dests
     }
 
-    fn in_hash(&self, c: &Conn) -> u64 {
-        key_hash(self.seed, c.proto, c.caddr, c.cport, c.vaddr, c.vport)
+    fn in_hash(&self, c: &Conn<A>) -> u64 {
+        key_hash(self.seed, &c.in_key())
     }
 
-    fn out_hash(&self, c: &Conn) -> u64 {
-        let (saddr, sport) = c.reply_src();
-        key_hash(self.seed, c.proto, saddr, sport, c.caddr, c.cport)
+    fn out_hash(&self, c: &Conn<A>) -> u64 {
+        key_hash(self.seed, &c.out_key())
     }
 
     /// Reads entry `idx` if it is live, not withdrawn, and its key passes `is_key`.
-    fn hit(&self, idx: u32, is_key: impl Fn(&Conn) -> bool) -> Option<ConnHit> {
+    fn hit(&self, idx: u32, is_key: impl Fn(&Conn<A>) -> bool) -> Option<ConnHit<A>> {
         let (ctl, conn) = self.entries.get(idx as usize)?.read()?;
         if ctl & LOSER != 0 || !is_key(&conn) {
             return None;
@@ -157,73 +159,38 @@ impl ConnTable {
 
     /// Starts loading what [`ConnTable::lookup_in`] with the same key reads first (a
     /// burst is prefetched before it is processed).
-    pub fn prefetch_in(&self, proto: u8, caddr: Ipv4Addr, cport: u16, vaddr: Ipv4Addr, vport: u16) {
-        self.in_index
-            .prefetch(key_hash(self.seed, proto, caddr, cport, vaddr, vport));
+    pub fn prefetch_in(&self, k: &FlowKey<A>) {
+        self.in_index.prefetch(key_hash(self.seed, k));
     }
 
     /// Starts loading what [`ConnTable::lookup_out`] with the same key reads first.
-    pub fn prefetch_out(
-        &self,
-        proto: u8,
-        saddr: Ipv4Addr,
-        sport: u16,
-        caddr: Ipv4Addr,
-        cport: u16,
-    ) {
-        self.out_index
-            .prefetch(key_hash(self.seed, proto, saddr, sport, caddr, cport));
+    pub fn prefetch_out(&self, k: &FlowKey<A>) {
+        self.out_index.prefetch(key_hash(self.seed, k));
     }
 
-    /// The connection of a packet from the client to the VIP: `caddr:cport → vaddr:vport`.
+    /// The connection of a packet from the client to the VIP: `k` is
+    /// `caddr:cport → vaddr:vport`.
     // Inlined: returned through the stack, the hit was read back wider than it
     // was written (a store-forwarding stall perf showed as the NAT path's
     // hottest instruction).
     #[inline(always)]
-    pub fn lookup_in(
-        &self,
-        proto: u8,
-        caddr: Ipv4Addr,
-        cport: u16,
-        vaddr: Ipv4Addr,
-        vport: u16,
-    ) -> Option<ConnHit> {
-        let h = key_hash(self.seed, proto, caddr, cport, vaddr, vport);
-        self.in_index.find(h, |idx| {
-            self.hit(idx, |c| {
-                c.proto == proto
-                    && c.caddr == caddr
-                    && c.cport == cport
-                    && c.vaddr == vaddr
-                    && c.vport == vport
-            })
-        })
+    pub fn lookup_in(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
+        let h = key_hash(self.seed, k);
+        self.in_index
+            .find(h, |idx| self.hit(idx, |c| c.in_key() == *k))
     }
 
-    /// The connection of a packet from a real server back to the client:
+    /// The connection of a packet from a real server back to the client: `k` is
     /// `saddr:sport → caddr:cport`, where `saddr:sport` is the real server for NAT entries
     /// and the VIP for the other methods (§2.1).
     // Inlined: returned through the stack, the hit was read back wider than it
     // was written (a store-forwarding stall perf showed as the NAT path's
     // hottest instruction).
     #[inline(always)]
-    pub fn lookup_out(
-        &self,
-        proto: u8,
-        saddr: Ipv4Addr,
-        sport: u16,
-        caddr: Ipv4Addr,
-        cport: u16,
-    ) -> Option<ConnHit> {
-        let h = key_hash(self.seed, proto, saddr, sport, caddr, cport);
-        self.out_index.find(h, |idx| {
-            self.hit(idx, |c| {
-                c.proto == proto
-                    && c.caddr == caddr
-                    && c.cport == cport
-                    && c.reply_src() == (saddr, sport)
-            })
-        })
+    pub fn lookup_out(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
+        let h = key_hash(self.seed, k);
+        self.out_index
+            .find(h, |idx| self.hit(idx, |c| c.out_key() == *k))
     }
 
     /// Applies one packet seen in direction `dir` (`Input` from the client, `Output` from the
@@ -234,7 +201,7 @@ impl ConnTable {
     /// one thread applies each transition.
     pub fn update(
         &self,
-        hit: &ConnHit,
+        hit: &ConnHit<A>,
         dir: Dir,
         tcp_flags: u8,
         now: u64,
@@ -292,7 +259,7 @@ impl ConnTable {
     /// (§2.5: see [`state::reuse_on_syn`]): it is no longer found and its destination
     /// counters drop now; its owner reclaims the entry at its next scan. Any worker may call
     /// this. False if it was already gone.
-    pub fn expire_now(&self, hit: &ConnHit) -> bool {
+    pub fn expire_now(&self, hit: &ConnHit<A>) -> bool {
         self.kill_if(hit.idx, &hit.conn, |ctl| entry::gen(ctl) == hit.gen)
     }
 
@@ -300,7 +267,7 @@ impl ConnTable {
     /// control word, and drops its destination counters, exactly once. False if it was not
     /// live or `pred` failed. `conn` comes from the caller: once LIVE is clear the owner may
     /// reuse the entry at any moment, so its key words cannot be read back here.
-    fn kill_if(&self, idx: u32, conn: &Conn, pred: impl Fn(u64) -> bool) -> bool {
+    fn kill_if(&self, idx: u32, conn: &Conn<A>, pred: impl Fn(u64) -> bool) -> bool {
         let e = &self.entries[idx as usize];
         let mut cur = e.ctl.load(Acquire);
         loop {
@@ -322,7 +289,7 @@ impl ConnTable {
 
     /// Calls `f` with every live connection (for `ipvsadm -Lc`). Not a snapshot of the
     /// whole table at one instant: entries come and go while it runs.
-    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&ConnView)) {
+    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&ConnView<A>)) {
         for e in self.entries.iter() {
             let Some((ctl, conn)) = e.read() else {
                 continue;
@@ -342,8 +309,8 @@ impl ConnTable {
     }
 }
 
-impl ConnOwner {
-    pub fn table(&self) -> &Arc<ConnTable> {
+impl<A: Packed> ConnOwner<A> {
+    pub fn table(&self) -> &Arc<ConnTable<A>> {
         &self.table
     }
 
@@ -364,10 +331,14 @@ impl ConnOwner {
     /// inserted the same key meanwhile, one of the two inserts fails with
     /// [`InsertError::Exists`] and its caller uses the other entry. `conn.dest` must be a
     /// slot of the table's [`DestTable`] (it panics otherwise).
-    pub fn insert(&mut self, conn: &Conn, now: u64) -> Result<ConnHit, InsertError> {
+    pub fn insert(&mut self, conn: &Conn<A>, now: u64) -> Result<ConnHit<A>, InsertError> {
         let idx = self.free.pop().ok_or(InsertError::Full)?;
         let t = &*self.table;
-        let flags = if conn.fwd == FWD_MASQ { 0 } else { NO_OUTPUT };
+        let flags = if conn.fwd == Method::Masq {
+            0
+        } else {
+            NO_OUTPUT
+        };
         let st = 0; // TcpState::None, and UDP's only state
         let deadline = (now as u32).wrapping_add(t.timeouts.ms(conn.proto, st));
         t.dests.conn_created(conn.dest);
@@ -402,16 +373,11 @@ impl ConnOwner {
     /// a higher number is marked LOSER (which makes its own confirmation fail). Finally we
     /// confirm ourselves unless someone marked us. Entries that existed before are all
     /// confirmed, so a late duplicate always loses to them.
-    fn win_duplicate_race(&self, conn: &Conn, idx: u32, hin: u64) -> bool {
+    fn win_duplicate_race(&self, conn: &Conn<A>, idx: u32, hin: u64) -> bool {
         fence(SeqCst);
         let t = &*self.table;
-        let same_key = |c: &Conn| {
-            c.proto == conn.proto
-                && c.caddr == conn.caddr
-                && c.cport == conn.cport
-                && c.vaddr == conn.vaddr
-                && c.vport == conn.vport
-        };
+        let key = conn.in_key();
+        let same_key = |c: &Conn<A>| c.in_key() == key;
         let lost = t.in_index.find(hin, |other| {
             if other == idx {
                 return None;

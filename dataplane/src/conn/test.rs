@@ -1,12 +1,20 @@
 //! Connection table tests: both directions, expiry on a test clock, full table, counters,
 //! reuse, and concurrency against a model.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use super::*;
-use crate::dest::DestTable;
+use crate::dest::{DestTable, Method};
+use crate::flow::FlowKey;
+
+// The table is generic over the family; these tests run it with IPv4 (the IPv6 entry has its
+// own tests below the IPv4 ones where it differs).
+type Conn = super::Conn<Ipv4Addr>;
+type ConnHit = super::ConnHit<Ipv4Addr>;
+type ConnTable = super::ConnTable<Ipv4Addr>;
+type ConnOwner = super::ConnOwner<Ipv4Addr>;
 
 const C: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 const V: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -29,7 +37,7 @@ fn nat(cport: u16) -> Conn {
         vport: 80,
         daddr: R1,
         dport: 8080,
-        fwd: FWD_MASQ,
+        fwd: Method::Masq,
         dest: 1,
     }
 }
@@ -39,19 +47,28 @@ fn dr(cport: u16) -> Conn {
     Conn {
         daddr: R2,
         dport: 80,
-        fwd: FWD_ROUTE,
+        fwd: Method::Route,
         dest: 2,
         ..nat(cport)
     }
 }
 
+fn key(proto: u8, saddr: Ipv4Addr, sport: u16, daddr: Ipv4Addr, dport: u16) -> FlowKey<Ipv4Addr> {
+    FlowKey {
+        proto,
+        saddr,
+        sport,
+        daddr,
+        dport,
+    }
+}
+
 fn find_in(t: &ConnTable, c: &Conn) -> Option<ConnHit> {
-    t.lookup_in(c.proto, c.caddr, c.cport, c.vaddr, c.vport)
+    t.lookup_in(&c.in_key())
 }
 
 fn find_out(t: &ConnTable, c: &Conn) -> Option<ConnHit> {
-    let (s, sp) = c.reply_src();
-    t.lookup_out(c.proto, s, sp, c.caddr, c.cport)
+    t.lookup_out(&c.out_key())
 }
 
 fn name(t: &ConnTable, c: &Conn) -> &'static str {
@@ -87,17 +104,18 @@ fn both_directions_find_the_same_entry() {
         Some(a.index())
     );
     // NAT replies come from the real server; others are matched on the VIP (§2.1).
-    assert!(t.lookup_out(PROTO_TCP, V, 80, C, 40000).is_none());
+    assert!(t.lookup_out(&key(PROTO_TCP, V, 80, C, 40000)).is_none());
     assert_eq!(
-        t.lookup_out(PROTO_TCP, V, 80, C, 40001).map(|h| h.index()),
+        t.lookup_out(&key(PROTO_TCP, V, 80, C, 40001))
+            .map(|h| h.index()),
         Some(b.index())
     );
-    assert!(t.lookup_out(PROTO_TCP, R2, 80, C, 40001).is_none());
+    assert!(t.lookup_out(&key(PROTO_TCP, R2, 80, C, 40001)).is_none());
     // Every key field matters.
-    assert!(t.lookup_in(PROTO_UDP, C, 40000, V, 80).is_none());
-    assert!(t.lookup_in(PROTO_TCP, C, 40002, V, 80).is_none());
-    assert!(t.lookup_in(PROTO_TCP, C, 40000, V, 81).is_none());
-    assert!(t.lookup_in(PROTO_TCP, R1, 40000, V, 80).is_none());
+    assert!(t.lookup_in(&key(PROTO_UDP, C, 40000, V, 80)).is_none());
+    assert!(t.lookup_in(&key(PROTO_TCP, C, 40002, V, 80)).is_none());
+    assert!(t.lookup_in(&key(PROTO_TCP, C, 40000, V, 81)).is_none());
+    assert!(t.lookup_in(&key(PROTO_TCP, R1, 40000, V, 80)).is_none());
     assert_eq!(a.conn, nat(40000));
     assert!(b.no_output && !a.no_output);
     assert_eq!(t.len(), 2);
@@ -372,10 +390,58 @@ fn deadlines_wrap_around_32_bit_milliseconds() {
 
 #[test]
 fn memory_per_entry() {
-    assert_eq!(std::mem::size_of::<entry::Entry>(), 32);
+    assert_eq!(std::mem::size_of::<entry::Entry<Ipv4Addr>>(), 32);
     let (t, _) = table(1 << 16, 2);
-    assert_eq!(t.memory_bytes(), (1 << 16) * BYTES_PER_ENTRY);
-    assert_eq!(BYTES_PER_ENTRY, 68);
+    assert_eq!(t.memory_bytes(), (1 << 16) * bytes_per_entry::<Ipv4Addr>());
+    assert_eq!(bytes_per_entry::<Ipv4Addr>(), 68);
+    // IPv6: three 128-bit addresses; still within 128 bytes a connection.
+    assert_eq!(std::mem::size_of::<entry::Entry<Ipv6Addr>>(), 72);
+    let dests = Arc::new(DestTable::new(16));
+    let (t6, _) = super::ConnTable::<Ipv6Addr>::new(1 << 16, 2, dests, Arc::default());
+    assert_eq!(t6.memory_bytes(), (1 << 16) * bytes_per_entry::<Ipv6Addr>());
+    assert_eq!(bytes_per_entry::<Ipv6Addr>(), 108);
+}
+
+/// ipvs-forwarding §7.0 in IPv6: C 2001:db8:c::10 → V 2001:db8:f::1, NAT to R1 2001:db8:a::11.
+fn nat6(cport: u16) -> super::Conn<Ipv6Addr> {
+    let ip = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+    super::Conn {
+        proto: PROTO_TCP,
+        caddr: ip("2001:db8:c::10"),
+        cport,
+        vaddr: ip("2001:db8:f::1"),
+        vport: 80,
+        daddr: ip("2001:db8:a::11"),
+        dport: 8080,
+        fwd: Method::Masq,
+        dest: 3,
+    }
+}
+
+#[test]
+fn ipv6_entries_are_found_both_ways_and_keep_every_field() {
+    let dests = Arc::new(DestTable::new(16));
+    let (t, mut owners) =
+        super::ConnTable::<Ipv6Addr>::with_seed(64, 1, dests.clone(), Arc::default(), 7);
+    let c = nat6(40000);
+    let tun = super::Conn {
+        fwd: Method::Tunnel,
+        dest: 0xdead_beef % 16,
+        ..nat6(40001)
+    };
+    let h = owners[0].insert(&c, 0).unwrap();
+    owners[0].insert(&tun, 0).unwrap();
+    assert_eq!(t.lookup_in(&c.in_key()).unwrap().conn, c);
+    assert_eq!(t.lookup_out(&c.out_key()).unwrap().index(), h.index());
+    assert_eq!(t.lookup_in(&tun.in_key()).unwrap().conn, tun);
+    // A TUN entry's replies come from the VIP.
+    assert_eq!(t.lookup_out(&tun.out_key()).unwrap().conn, tun);
+    assert_eq!(tun.out_key().saddr, tun.vaddr);
+    assert!(t.lookup_in(&nat6(40002).in_key()).is_none());
+    t.update(&h, Dir::Input, TCP_SYN, 0).unwrap();
+    assert_eq!(dests.counts(3), (1, 0));
+    assert_eq!(owners[0].expire_step(61 * SEC, 64), 2);
+    assert_eq!(dests.counts(3), (0, 0));
 }
 
 /// Connection number `i` of a big fill: distinct in-keys and out-keys.
@@ -395,7 +461,7 @@ fn fill_and_probe(cap: usize) {
     let dests = Arc::new(DestTable::new(16));
     let (t, mut owners) = ConnTable::new(cap, 2, dests, Arc::default());
     let alloc = t0.elapsed();
-    assert_eq!(t.memory_bytes(), cap * BYTES_PER_ENTRY);
+    assert_eq!(t.memory_bytes(), cap * bytes_per_entry::<Ipv4Addr>());
     let t1 = Instant::now();
     for i in 0..cap as u32 {
         let own = &mut owners[(i & 1) as usize];

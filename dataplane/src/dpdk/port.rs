@@ -13,6 +13,9 @@ impl Frame for Mbuf {
     fn truncate(&mut self, len: usize) {
         Mbuf::truncate(self, len)
     }
+    fn prepend(&mut self, len: usize) -> bool {
+        u16::try_from(len).is_ok_and(|len| Mbuf::prepend(self, len))
+    }
 }
 
 pub struct DpdkPort {

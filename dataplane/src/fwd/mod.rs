@@ -1,42 +1,289 @@
-//! Forwarding: each method's rewrite ([`nat`]) and the steps every method
-//! shares before a packet leaves: route, TTL, neighbour, Ethernet header.
+//! Forwarding: the one way every packet the balancer sends leaves the box.
+//!
+//! [`transmit`] runs the steps of ipvs-forwarding §3.0 in the kernel's order
+//! (`__ip_vs_get_out_rt`, then the method's transmitter):
+//!
+//! 1. **route** towards the real server (or, for a NAT reply, the client): output port,
+//!    next hop and the port address packets from the box carry;
+//! 2. **TTL** −1 ([`ttl`]); at 1 the source gets ICMP Time Exceeded instead ([`icmp`]);
+//! 3. **MTU**: a packet larger than the route allows (for TUN: less the encapsulation)
+//!    draws ICMP Fragmentation Needed when DF is set, and is fragmented by the director
+//!    otherwise ([`Verdict::TxFragmented`]);
+//! 4. **the method's rewrite**, each in its own file: [`nat`] (destination or, for replies,
+//!    source address and port), [`dr`] (nothing at layer 3; the next hop must be the real
+//!    server), [`tun`] (encapsulation, growing the frame at the front);
+//! 5. **neighbour**: the next hop's MAC, or an ARP request and a counted drop;
+//! 6. **layer 2**: destination and source MAC of the output port.
+//!
+//! TTL and MTU come before the rewrite, as in the kernel: the ICMP errors quote the packet
+//! as the client sent it (to the VIP, not yet encapsulated), and TUN's outer TTL is the
+//! inner one after the decrement.
 
+pub mod dr;
+pub mod fragment;
+pub mod icmp;
 pub mod nat;
+pub mod ttl;
+pub mod tun;
 
-pub use nat::{decrement_ttl, dnat, snat};
+pub use nat::{dnat, snat};
+pub use ttl::decrement_ttl;
 
-use crate::ctx::Ctx;
-use crate::port::PortIo;
-use crate::process::Verdict;
-use crate::shared::Dataplane;
-use crate::stats::DropReason;
 use std::net::Ipv4Addr;
 
-/// Sends the IPv4 packet at `frame[l3..]` towards `dst`: next hop by the
-/// route table, TTL −1 (ipvs-forwarding §3.0), destination MAC from the
-/// neighbour table, source MAC of the output port. An unresolved next hop
-/// drops the packet and asks for its MAC (the sender retransmits).
-pub fn route_out<P: PortIo>(
+use crate::ctx::Ctx;
+use crate::dest::{DestParams, Method, Tunnel};
+use crate::port::{Frame, PortIo};
+use crate::route::NextHop;
+use crate::shared::{Dataplane, Tables};
+use crate::stats::DropReason;
+use crate::verdict::Verdict;
+use crate::wire::Ipv4Packet;
+use icmp::IcmpError;
+
+/// What the method does to the packet at layer 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite<A> {
+    /// NAT request: destination → the real server's address and port ([`nat::dnat`]).
+    Dnat { addr: A, port: u16 },
+    /// NAT reply: source → the VIP and its port ([`nat::snat`]).
+    Snat { addr: A, port: u16 },
+    /// DR: nothing ([`dr`]).
+    Route,
+    /// TUN: encapsulation ([`tun`]).
+    Tunnel(Tunnel),
+}
+
+impl<A: Copy> Rewrite<A> {
+    /// The rewrite of a request to the real server `daddr:dport` by `method`, with the real
+    /// server's parameters. A local real server cannot be reached: rvs has no host stack
+    /// (ipvs-forwarding §3.4 rvs note).
+    pub fn request(
+        method: Method,
+        daddr: A,
+        dport: u16,
+        params: Option<&DestParams>,
+    ) -> Result<Rewrite<A>, DropReason> {
+        match method {
+            Method::Masq => Ok(Rewrite::Dnat {
+                addr: daddr,
+                port: dport,
+            }),
+            Method::Route => Ok(Rewrite::Route),
+            Method::Tunnel => params
+                .map(|p| Rewrite::Tunnel(p.tunnel))
+                .ok_or(DropReason::NoDestination),
+            Method::Local => Err(DropReason::LocalRealServer),
+        }
+    }
+}
+
+/// Where a packet goes and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target<A> {
+    /// The address routed to: the real server for requests, the client for NAT replies.
+    pub dst: A,
+    pub rewrite: Rewrite<A>,
+    /// The source of ICMP errors about the packet: the VIP it was sent to for requests
+    /// (§3.0), the box's address on the real servers' side for replies (the host's
+    /// forwarding code answers those, §3.1).
+    pub icmp_from: A,
+}
+
+/// The forwarding steps of an IP family: IPv4 now, IPv6 with IPv6 forwarding.
+pub trait Forward: Tables {
+    /// Sends the packet at `l3` of `frame` to `to` (see the module doc).
+    fn transmit<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        frame: &mut P::Frame,
+        l3: usize,
+        to: &Target<Self>,
+    ) -> Verdict;
+
+    /// Whether the packet at `l3` would die here of its TTL.
+    fn expires(frame: &[u8], l3: usize) -> bool;
+
+    /// Answers the packet at `l3` with ICMP Time Exceeded from `from` instead of sending it.
+    fn time_exceeded<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        frame: &mut P::Frame,
+        l3: usize,
+        from: Self,
+    ) -> Verdict;
+
+    /// The box's first address on `port`.
+    fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Self>;
+
+    /// Whether a real server at `daddr` can be sent to by `method` at all: it is not the
+    /// box itself, a route leads to it, and a DR server is on a connected prefix.
+    fn reachable<P: PortIo>(
+        dp: &Dataplane<P>,
+        method: Method,
+        daddr: Self,
+    ) -> Result<(), DropReason>;
+}
+
+impl Forward for Ipv4Addr {
+    fn transmit<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        frame: &mut P::Frame,
+        l3: usize,
+        to: &Target<Ipv4Addr>,
+    ) -> Verdict {
+        transmit(dp, ctx, frame, l3, to)
+    }
+
+    fn expires(frame: &[u8], l3: usize) -> bool {
+        frame.get(l3..).is_some_and(ttl::expires)
+    }
+
+    fn time_exceeded<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        frame: &mut P::Frame,
+        l3: usize,
+        from: Ipv4Addr,
+    ) -> Verdict {
+        icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, from)
+    }
+
+    fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Ipv4Addr> {
+        dp.addrs.get(port)?.first().map(|&(a, _)| a)
+    }
+
+    fn reachable<P: PortIo>(
+        dp: &Dataplane<P>,
+        method: Method,
+        daddr: Ipv4Addr,
+    ) -> Result<(), DropReason> {
+        if method == Method::Local {
+            return Err(DropReason::LocalRealServer);
+        }
+        let hop = dp.routes.lookup(daddr).ok_or(DropReason::NoRoute)?;
+        if method == Method::Route {
+            dr::check_next_hop(&hop)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the MTU step decided.
+enum Size {
+    Fits,
+    /// DF set and too big: ICMP Fragmentation Needed with this MTU.
+    TooBig(u16),
+    /// Too big, DF clear: the (outer) packet leaves in fragments.
+    Fragment,
+}
+
+/// Sends the IPv4 packet at `l3` of `frame` to `to` (the module doc lists the steps).
+pub fn transmit<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
-    frame: &mut [u8],
+    frame: &mut P::Frame,
     l3: usize,
-    dst: Ipv4Addr,
+    to: &Target<Ipv4Addr>,
 ) -> Verdict {
-    let Some(hop) = dp.routes.lookup(dst) else {
+    let Some(hop) = dp.routes.lookup(to.dst) else {
         return Verdict::Drop(DropReason::NoRoute);
     };
-    if let Err(reason) = decrement_ttl(&mut frame[l3..]) {
+    if to.rewrite == Rewrite::Route {
+        if let Err(reason) = dr::check_next_hop(&hop) {
+            return Verdict::Drop(reason);
+        }
+    }
+    if decrement_ttl(&mut frame.data_mut()[l3..]).is_err() {
+        return icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
+    }
+    let route_mtu = dp.mtu[hop.port];
+    let fragment = match size(&frame.data()[l3..], route_mtu, &to.rewrite) {
+        Ok(Size::Fits) => false,
+        Ok(Size::Fragment) => true,
+        Ok(Size::TooBig(mtu)) => {
+            let err = IcmpError::FragNeeded { mtu };
+            return icmp_error(dp, ctx, frame, l3, err, to.icmp_from);
+        }
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    let rewritten = match to.rewrite {
+        Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
+        Rewrite::Snat { addr, port } => snat(&mut frame.data_mut()[l3..], addr, port),
+        Rewrite::Route => Ok(()),
+        Rewrite::Tunnel(t) => tun::encapsulate(frame, l3, &t, hop.src, to.dst, ctx.next_ip_id()),
+    };
+    if let Err(reason) = rewritten {
         return Verdict::Drop(reason);
     }
+    match link(dp, ctx, frame, &hop) {
+        Verdict::Tx { port } if fragment => Verdict::TxFragmented {
+            port,
+            l3,
+            mtu: route_mtu,
+        },
+        v => v,
+    }
+}
+
+/// The MTU step (§3.0 step 5, §3.3.5) for the packet `ip` on a route of `route_mtu`.
+fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, DropReason> {
+    let ip = Ipv4Packet::new_checked(ip)?;
+    let mtu = match rewrite {
+        Rewrite::Tunnel(t) => tun::mtu(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?,
+        _ => route_mtu,
+    };
+    Ok(match ip.total_len() {
+        len if len <= mtu => Size::Fits,
+        _ if ip.dont_frag() => Size::TooBig(mtu),
+        _ => Size::Fragment,
+    })
+}
+
+/// Replaces the packet at `l3` by the ICMP error `err` about it, from `from`, and sends that
+/// back to the packet's source. The packet itself counts as dropped for `err`'s reason.
+fn icmp_error<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    frame: &mut P::Frame,
+    l3: usize,
+    err: IcmpError,
+    from: Ipv4Addr,
+) -> Verdict {
+    ctx.counters.add_drop(err.reason());
+    if !ctx.icmp_limit.allow(ctx.now) {
+        return Verdict::Drop(DropReason::IcmpRateLimited);
+    }
+    let id = ctx.next_ip_id();
+    let to = match icmp::build(frame, l3, err, from, id) {
+        Ok(to) => to,
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    let Some(hop) = dp.routes.lookup(to) else {
+        return Verdict::Drop(DropReason::NoRoute);
+    };
+    let v = link(dp, ctx, frame, &hop);
+    if matches!(v, Verdict::Tx { .. }) {
+        ctx.counters.add_icmp_error_sent();
+    }
+    v
+}
+
+/// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An
+/// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
+fn link<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    frame: &mut P::Frame,
+    hop: &NextHop,
+) -> Verdict {
     let Some(mac) = dp.neigh.get(hop.ip) else {
         ctx.arp.request(hop.port, hop.ip, ctx.now);
         return Verdict::Drop(DropReason::NoNeighbour);
     };
-    frame[0..6].copy_from_slice(&mac);
-    frame[6..12].copy_from_slice(&dp.ports[hop.port].mac());
-    Verdict::Tx {
-        port: hop.port,
-        len: frame.len(),
-    }
+    let data = frame.data_mut();
+    data[0..6].copy_from_slice(&mac);
+    data[6..12].copy_from_slice(&dp.ports[hop.port].mac());
+    Verdict::Tx { port: hop.port }
 }

@@ -10,7 +10,6 @@
 //!
 //! * [`dnat`] — request direction (client → real server): destination V:vport → R:dport.
 //! * [`snat`] — reply direction (real server → client): source R:dport → V:vport.
-//! * [`decrement_ttl`] — §3.0 step 3, for every method.
 
 use core::net::Ipv4Addr;
 
@@ -25,7 +24,7 @@ enum Side {
 }
 
 /// Rewrites the destination address and port: V:vport → R:dport (§3.1 request table, vector
-/// 7.1). The TTL is not touched; call [`decrement_ttl`] as well when forwarding.
+/// 7.1). The TTL is not touched: [`super::transmit`] decrements it first.
 ///
 /// ```
 /// use std::net::Ipv4Addr;
@@ -50,23 +49,6 @@ pub fn dnat(ip_packet: &mut [u8], new_dst: Ipv4Addr, new_dport: u16) -> Result<(
 /// Rewrites the source address and port: R:dport → V:vport (§3.1 reply table, vector 7.2).
 pub fn snat(ip_packet: &mut [u8], new_src: Ipv4Addr, new_sport: u16) -> Result<(), DropReason> {
     rewrite(ip_packet, Side::Src, new_src, new_sport)
-}
-
-/// TTL −1 with the header checksum adjusted; a TTL of 0 or 1 is `TtlExceeded` (§3.0 step 3:
-/// the caller then owes the source an ICMP Time Exceeded, §4.5).
-pub fn decrement_ttl(ip_packet: &mut [u8]) -> Result<(), DropReason> {
-    let mut ip = Ipv4Packet::new_checked(ip_packet)?;
-    let ttl = ip.ttl();
-    if ttl <= 1 {
-        return Err(DropReason::TtlExceeded);
-    }
-    // TTL is the high byte of the 16-bit word it shares with the protocol.
-    let proto = u16::from(u8::from(ip.protocol()));
-    let old_word = (u16::from(ttl) << 8) | proto;
-    let new_word = (u16::from(ttl - 1) << 8) | proto;
-    ip.set_ttl(ttl - 1);
-    ip.set_checksum(checksum::update16(ip.checksum(), old_word, new_word));
-    Ok(())
 }
 
 fn rewrite(
@@ -169,6 +151,7 @@ fn rewrite_udp(
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::fwd::decrement_ttl;
     use crate::wire::testutil::hex;
     use proptest::prelude::*;
 
@@ -232,29 +215,6 @@ mod test {
         decrement_ttl(&mut p).unwrap();
         assert_eq!(&p[..44], &hex(S0_NAT)[..]);
         assert_eq!(&p[44..], &[0xa5; 6]);
-    }
-
-    #[test]
-    fn ttl() {
-        for (ttl, want) in [(0u8, None), (1, None), (2, Some(1u8)), (255, Some(254))] {
-            let mut p = hex(S0);
-            let mut ip = Ipv4Packet::new_unchecked(&mut p[..]);
-            ip.set_ttl(ttl);
-            ip.fill_checksum();
-            let before = p.clone();
-            match want {
-                None => {
-                    assert_eq!(decrement_ttl(&mut p), Err(DropReason::TtlExceeded));
-                    assert_eq!(p, before);
-                }
-                Some(t) => {
-                    decrement_ttl(&mut p).unwrap();
-                    let ip = Ipv4Packet::new_checked(&p[..]).unwrap();
-                    assert_eq!(ip.ttl(), t);
-                    assert!(ip.verify_checksum());
-                }
-            }
-        }
     }
 
     #[test]

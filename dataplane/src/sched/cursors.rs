@@ -47,7 +47,9 @@ impl Cursors {
 mod test {
     use super::*;
     use crate::dest::DestTable;
-    use crate::sched::{by_name, Flow};
+    use crate::dest::{DestParams, Method, Tunnel};
+    use crate::flow::{Flow, FlowKey};
+    use crate::sched::by_name;
     use crate::service::{Dest, Service, ServiceKey};
 
     fn snap(version: u64, n: u32) -> Arc<Snapshot> {
@@ -58,29 +60,30 @@ mod test {
         };
         let dests = (0..n)
             .map(|i| Dest {
-                addr: [10, 0, 2, 11 + i as u8].into(),
-                port: 80,
+                params: DestParams {
+                    addr: [10, 0, 2, 11 + i as u8].into(),
+                    port: 80,
+                    method: Method::Masq,
+                    tunnel: Tunnel::default(),
+                },
                 weight: 1,
-                fwd: 0,
                 slot: i,
             })
             .collect();
-        Arc::new(Snapshot::new(vec![Service::new(
-            key,
-            by_name("rr").unwrap(),
-            dests,
-            version,
-        )]))
+        Arc::new(Snapshot::new(
+            vec![Service::new(key, by_name("rr").unwrap(), dests, version)],
+            &[],
+        ))
     }
 
     fn pick(c: &mut Cursors, s: &Snapshot, table: &DestTable) -> usize {
-        let flow = Flow {
+        let flow = Flow::V4(FlowKey {
             proto: 6,
             saddr: [1, 1, 1, 1].into(),
             sport: 1,
             daddr: [10, 0, 1, 100].into(),
             dport: 80,
-        };
+        });
         let svc = &s.services[0];
         svc.sched.pick(c.get(0), &svc.info, table, &flow).unwrap()
     }

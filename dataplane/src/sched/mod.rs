@@ -15,7 +15,8 @@
 //! ```
 //! use std::net::Ipv4Addr;
 //! use dataplane::dest::DestTable;
-//! use dataplane::sched::{by_name, DestChange, DestInfo, Flow};
+//! use dataplane::flow::{Flow, FlowKey};
+//! use dataplane::sched::{by_name, DestChange, DestInfo};
 //!
 //! let counters = DestTable::new(8);
 //! // ipvsadm -A -t V:80 -s wrr; -a ... -w 1 (slot 5); -a ... -w 2 (slot 6): list order 6, 5.
@@ -26,8 +27,8 @@
 //!     dests.insert(0, DestInfo { weight, slot }); // new dests go to the head
 //!     wrr.dests_changed(&mut cursor, DestChange::Added, &dests);
 //! }
-//! let flow = Flow { proto: 6, saddr: Ipv4Addr::new(203, 0, 113, 10), sport: 40000,
-//!                   daddr: Ipv4Addr::new(198, 51, 100, 1), dport: 80 };
+//! let flow = Flow::V4(FlowKey { proto: 6, saddr: Ipv4Addr::new(203, 0, 113, 10), sport: 40000,
+//!                               daddr: Ipv4Addr::new(198, 51, 100, 1), dport: 80 });
 //! let slots: Vec<u32> = (0..5)
 //!     .map(|_| dests[wrr.pick(&mut cursor, &dests, &counters, &flow).unwrap()].slot)
 //!     .collect();
@@ -39,9 +40,9 @@
 //! Destination thresholds (OVERLOAD, §3) are not modelled yet.
 
 use std::fmt::Debug;
-use std::net::Ipv4Addr;
 
 use crate::dest::DestTable;
+pub use crate::flow::Flow;
 
 pub mod cursors;
 pub mod lc;
@@ -56,16 +57,6 @@ pub struct DestInfo {
     pub weight: u32,
     /// Slot of its live counters in the [`DestTable`].
     pub slot: u32,
-}
-
-/// The packet that creates the connection (for hashing schedulers: sh, dh, mh, lblc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Flow {
-    pub proto: u8,
-    pub saddr: Ipv4Addr,
-    pub sport: u16,
-    pub daddr: Ipv4Addr,
-    pub dport: u16,
 }
 
 /// How a service's destination list changed (IPVS list order, before → after).
@@ -100,7 +91,8 @@ pub trait Scheduler: Debug + Send + Sync {
     fn dests_changed(&self, _state: &mut SchedState, _change: DestChange, _dests: &[DestInfo]) {}
 
     /// Index in `dests` of the destination for a new connection, or `None`
-    /// ("no destination available", §1.2). Reads live counters from `counters`.
+    /// ("no destination available", §1.2). Reads live counters from `counters`; `flow` is
+    /// the packet that creates the connection (for the hashing schedulers).
     fn pick(
         &self,
         state: &mut SchedState,
@@ -135,13 +127,13 @@ pub(crate) mod test_util {
     }
 
     pub fn flow() -> Flow {
-        Flow {
+        Flow::V4(crate::flow::FlowKey {
             proto: 6,
-            saddr: Ipv4Addr::new(203, 0, 113, 10),
+            saddr: std::net::Ipv4Addr::new(203, 0, 113, 10),
             sport: 40000,
-            daddr: Ipv4Addr::new(198, 51, 100, 1),
+            daddr: std::net::Ipv4Addr::new(198, 51, 100, 1),
             dport: 80,
-        }
+        })
     }
 
     /// `n` picks, each shown as the name (`names`, one letter per list position) of the
