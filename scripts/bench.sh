@@ -8,6 +8,12 @@
 #                                 over two real servers): lookup, rewrite,
 #                                 route, neighbour; established flows after
 #                                 the first 256 packets
+#   4. rvsd, DR                   the same service with DR real servers
+#                                 (only the MAC and TTL change)
+#   5. rvsd, TUN                  the same with ipip real servers (20 bytes
+#                                 prepended, outer header built)
+#   (BASELINE_REV=<commit>: also rvsd NAT as built from that commit, in the
+#    same rounds, to show a change's effect within one run)
 # Every forwarder is measured by the same generator's accepted TX rate (on
 # memif a packet is accepted only when the forwarder made room by receiving
 # it), and rvsd's figures are printed as ratios to testpmd's.
@@ -26,7 +32,7 @@
 #                                 new; later passes mix in packets of
 #                                 existing connections: a lower bound.
 #
-# usage: [ROUNDS=3] [NEW_FLOWS=4000000] scripts/bench.sh [SECONDS]   (default 10)
+# usage: [ROUNDS=3] [NEW_FLOWS=4000000] [BASELINE_REV=rev] scripts/bench.sh [SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -34,6 +40,17 @@ NEW_FLOWS=${NEW_FLOWS:-4000000}
 ROUNDS=${ROUNDS:-3}
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cargo build --release -q -p control
+RVSD_BIN=target/release/rvsd
+# The baseline binary: BASELINE_REV built in a worktree of its own (kept in
+# /var/tmp, so a second run does not build it again).
+BASE_BIN=
+if [ -n "${BASELINE_REV:-}" ]; then
+    rev=$(git rev-parse --short "$BASELINE_REV")
+    tree=/var/tmp/rvs-bench-baseline-$rev
+    [ -d "$tree" ] || git worktree add -q --detach "$tree" "$rev"
+    (cd "$tree" && cargo build --release -q -p control)
+    BASE_BIN=$tree/target/release/rvsd
+fi
 WORK=$(mktemp -d /tmp/rvs-bench.XXXXXX)
 SOCK=$WORK/memif.sock
 EAL=(--no-huge --no-pci --no-telemetry --log-level '*:warning')
@@ -135,7 +152,7 @@ testpmd_macswap() {
 }
 
 # rvsd named $1 with the extra configuration keys $2, measured by $3
-# (default: the txonly generator's rate).
+# (default: the txonly generator's rate); the binary is $RVSD_BIN.
 rvsd() {
     cat >"$WORK/rvsd-$1.json" <<JSON
 {"eal": ["--no-huge", "-m", "512", "--no-telemetry", "--log-level", "*:warning",
@@ -145,7 +162,7 @@ rvsd() {
             "neighbours": [{"ip": "198.18.1.1", "mac": "02:00:00:00:01:01"},
                            {"ip": "198.18.1.2", "mac": "02:00:00:00:01:02"}]}]}
 JSON
-    target/release/rvsd --config "$WORK/rvsd-$1.json" --socket "$WORK/rvs.sock" \
+    "$RVSD_BIN" --config "$WORK/rvsd-$1.json" --socket "$WORK/rvs.sock" \
         >"$WORK/rvsd-$1.log" 2>&1 &
     FWD=$!
     wait_socket
@@ -158,20 +175,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else p
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{v[n++]=$1} END {printf "%.2f", (v[int((n-1)/2)] + v[int(n/2)]) / 2}'; }
 
-SERVICES='"services": ["-A -u 198.18.0.2:9 -s rr",
-  "-a -u 198.18.0.2:9 -r 198.18.1.1:9 -m", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 -m"]'
+# The UDP service 198.18.0.2:9 with two real servers forwarded by method $1.
+services() {
+    echo '"services": ["-A -u 198.18.0.2:9 -s rr",
+      "-a -u 198.18.0.2:9 -r 198.18.1.1:9 '"$1"'", "-a -u 198.18.0.2:9 -r 198.18.1.2:9 '"$1"'"]'
+}
+SERVICES=$(services -m)
+TABLE='"conn_table_size": 1048576, '
 # This machine's speed drifts by tens of percent between minutes: the
 # ceiling and rvsd take turns, ROUNDS times, and the medians are compared.
-BASES="" L2S="" NATS=""
+BASES="" L2S="" NATS="" DRS="" TUNS="" OLDS=""
 for round in $(seq "$ROUNDS"); do
-    echo "== round $round: testpmd macswap, rvsd l2fwd, rvsd NAT (established)"
+    echo "== round $round: testpmd macswap, rvsd l2fwd, NAT, DR, TUN (established)${BASE_BIN:+, NAT at $BASELINE_REV}"
     b=$(testpmd_macswap txonly)
     l=$(rvsd l2fwd '"l2fwd": true')
-    n=$(rvsd nat '"conn_table_size": 1048576, '"$SERVICES")
-    echo "   $b / $l / $n Mpps"
-    BASES="$BASES $b" L2S="$L2S $l" NATS="$NATS $n"
+    n=$(rvsd nat "$TABLE$SERVICES")
+    d=$(rvsd dr "$TABLE$(services -g)")
+    t=$(rvsd tun "$TABLE$(services -i)")
+    o=
+    [ -z "$BASE_BIN" ] || o=$(RVSD_BIN=$BASE_BIN rvsd nat-baseline "$TABLE$SERVICES")
+    echo "   $b / $l / $n / $d / $t${o:+ / $o} Mpps"
+    BASES="$BASES $b" L2S="$L2S $l" NATS="$NATS $n" DRS="$DRS $d" TUNS="$TUNS $t" OLDS="$OLDS $o"
 done
 BASE=$(echo "$BASES" | median) L2=$(echo "$L2S" | median) NAT=$(echo "$NATS" | median)
+DR=$(echo "$DRS" | median) TUN=$(echo "$TUNS" | median)
 echo "== testpmd macswap fed 1M flows (ceiling)"
 MANY_BASE=$(testpmd_macswap flows:1000000); echo "   $MANY_BASE Mpps"
 echo "== rvsd NAT, 1M established flows"
@@ -187,6 +214,13 @@ echo "64-byte UDP over memif, 1 forwarding core, ${SECS}s each, medians of $ROUN
 printf '  testpmd macswap  %6s Mpps   (rounds:%s)\n' "$BASE" "$BASES"
 printf '  rvsd l2fwd       %6s Mpps   ratio %s   (rounds:%s)\n' "$L2" "$(ratio "$L2" "$BASE")" "$L2S"
 printf '  rvsd NAT (est.)  %6s Mpps   ratio %s   (rounds:%s)\n' "$NAT" "$(ratio "$NAT" "$BASE")" "$NATS"
+printf '  rvsd DR (est.)   %6s Mpps   ratio %s   (rounds:%s)\n' "$DR" "$(ratio "$DR" "$BASE")" "$DRS"
+printf '  rvsd TUN (est.)  %6s Mpps   ratio %s   (rounds:%s)\n' "$TUN" "$(ratio "$TUN" "$BASE")" "$TUNS"
+if [ -n "$BASE_BIN" ]; then
+    OLD=$(echo "$OLDS" | median)
+    printf '  NAT at %-9s %6s Mpps   ratio %s   (rounds:%s)\n' "$BASELINE_REV" "$OLD" \
+        "$(ratio "$OLD" "$BASE")" "$OLDS"
+fi
 echo "many flows (pcap replay):"
 printf '  testpmd macswap  %6s Mpps\n' "$MANY_BASE"
 printf '  rvsd NAT 1M est. %6s Mpps   ratio %s\n' "$MANY" "$(ratio "$MANY" "$MANY_BASE")"
