@@ -51,6 +51,29 @@ pub struct IpPacket<A> {
 }
 
 impl<A> IpPacket<A> {
+    /// The packet at `span` of the frame, L4 header at `l4`, with its key.
+    fn new(
+        span: std::ops::Range<usize>,
+        l4: usize,
+        protocol: IpProtocol,
+        (saddr, daddr): (A, A),
+        (sport, dport): (u16, u16),
+    ) -> Self {
+        IpPacket {
+            l3: span.start,
+            l4,
+            end: span.end,
+            protocol,
+            key: FlowKey {
+                proto: protocol.into(),
+                saddr,
+                sport,
+                daddr,
+                dport,
+            },
+        }
+    }
+
     /// Whether it is TCP or UDP (what the balancer takes).
     pub fn is_tcp_udp(&self) -> bool {
         matches!(self.protocol, IpProtocol::Tcp | IpProtocol::Udp)
@@ -107,20 +130,17 @@ fn classify_ipv4(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
         return Err(DropReason::Ipv4Fragment);
     }
     let protocol = ip.protocol();
-    let (sport, dport) = l4_ports(protocol, ip.payload())?;
-    Ok(Class::Ipv4(IpPacket {
-        l3: l3_offset,
-        l4: l3_offset + ip.header_len(),
-        end: l3_offset + usize::from(ip.total_len()),
+    let ports = l4_ports(protocol, ip.payload())?;
+    let l4 = l3_offset + ip.header_len();
+    let end = l3_offset + usize::from(ip.total_len());
+    let addrs = (ip.src_addr(), ip.dst_addr());
+    Ok(Class::Ipv4(IpPacket::new(
+        l3_offset..end,
+        l4,
         protocol,
-        key: FlowKey {
-            proto: protocol.into(),
-            saddr: ip.src_addr(),
-            sport,
-            daddr: ip.dst_addr(),
-            dport,
-        },
-    }))
+        addrs,
+        ports,
+    )))
 }
 
 fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
@@ -131,19 +151,15 @@ fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
         _ => (0, 0),
     };
     let l4 = l3_offset + ipv6::HEADER_LEN;
-    Ok(Class::Ipv6(IpPacket {
-        l3: l3_offset,
+    let end = l4 + usize::from(ip.payload_len());
+    let addrs = (ip.src_addr(), ip.dst_addr());
+    Ok(Class::Ipv6(IpPacket::new(
+        l3_offset..end,
         l4,
-        end: l4 + usize::from(ip.payload_len()),
         protocol,
-        key: FlowKey {
-            proto: protocol.into(),
-            saddr: ip.src_addr(),
-            sport,
-            daddr: ip.dst_addr(),
-            dport,
-        },
-    }))
+        addrs,
+        (sport, dport),
+    )))
 }
 
 /// Checks the L4 header rvs will read or rewrite, and returns its ports.

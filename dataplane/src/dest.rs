@@ -25,7 +25,7 @@ use crossbeam::utils::CachePadded;
 
 /// How packets reach a real server, numbered as IPVS's connection flags
 /// (ipvs-forwarding §6.3). Each method's rewrite is in its own file of [`crate::fwd`]
-/// (`nat.rs`, `dr.rs`, `tun.rs`); [`crate::fwd::transmit`] runs the steps they share.
+/// (`nat.rs`, `dr.rs`, `tun.rs`); [`crate::fwd::Forward::transmit`] runs the steps they share.
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {

@@ -10,7 +10,7 @@
 //!    for the box are answered in place ([`reply`]), neighbours learned
 //!    ([`neigh`]); TCP/UDP to a virtual service ([`service`]) finds or
 //!    creates its connection ([`conn`], [`sched`]), NAT replies from real
-//!    servers find theirs; either leaves by [`fwd::transmit`]: route
+//!    servers find theirs; either leaves by [`fwd::Forward::transmit`]: route
 //!    ([`route`]), TTL, MTU, the method's rewrite (NAT, DR, TUN), neighbour,
 //!    Ethernet header;
 //! 4. the worker transmits grouped by port ([`txbuf`]), fragmenting where

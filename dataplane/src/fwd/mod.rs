@@ -1,6 +1,6 @@
 //! Forwarding: the one way every packet the balancer sends leaves the box.
 //!
-//! [`transmit`] runs the steps of ipvs-forwarding §3.0 in the kernel's order
+//! [`Forward::transmit`] runs the steps of ipvs-forwarding §3.0 in the kernel's order
 //! (`__ip_vs_get_out_rt`, then the method's transmitter):
 //!
 //! 1. **route** towards the real server (or, for a NAT reply, the client): output port,
@@ -126,6 +126,7 @@ pub trait Forward: Tables {
 }
 
 impl Forward for Ipv4Addr {
+    /// The IPv4 steps of the module doc.
     fn transmit<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
@@ -133,7 +134,34 @@ impl Forward for Ipv4Addr {
         l3: usize,
         to: &Target<Ipv4Addr>,
     ) -> Verdict {
-        transmit(dp, ctx, frame, l3, to)
+        let hop = match route(dp, to) {
+            Ok(hop) => hop,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        if decrement_ttl(&mut frame.data_mut()[l3..]).is_err() {
+            return icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
+        }
+        let route_mtu = dp.mtu[hop.port];
+        let fragment = match size(&frame.data()[l3..], route_mtu, &to.rewrite) {
+            Ok(Size::Fits) => false,
+            Ok(Size::Fragment) => true,
+            Ok(Size::TooBig(mtu)) => {
+                let err = IcmpError::FragNeeded { mtu };
+                return icmp_error(dp, ctx, frame, l3, err, to.icmp_from);
+            }
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        if let Err(reason) = rewrite(ctx, frame, l3, to, &hop) {
+            return Verdict::Drop(reason);
+        }
+        match link(dp, ctx, frame, &hop) {
+            Verdict::Tx { port } if fragment => Verdict::TxFragmented {
+                port,
+                l3,
+                mtu: route_mtu,
+            },
+            v => v,
+        }
     }
 
     fn expires(frame: &[u8], l3: usize) -> bool {
@@ -170,6 +198,31 @@ impl Forward for Ipv4Addr {
     }
 }
 
+/// The route step: the next hop towards `to.dst`; for DR it must be the real server.
+fn route<P: PortIo>(dp: &Dataplane<P>, to: &Target<Ipv4Addr>) -> Result<NextHop, DropReason> {
+    let hop = dp.routes.lookup(to.dst).ok_or(DropReason::NoRoute)?;
+    if to.rewrite == Rewrite::Route {
+        dr::check_next_hop(&hop)?;
+    }
+    Ok(hop)
+}
+
+/// The method's rewrite of the packet at `l3`, leaving through `hop`.
+fn rewrite<F: Frame>(
+    ctx: &mut Ctx,
+    frame: &mut F,
+    l3: usize,
+    to: &Target<Ipv4Addr>,
+    hop: &NextHop,
+) -> Result<(), DropReason> {
+    match to.rewrite {
+        Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
+        Rewrite::Snat { addr, port } => snat(&mut frame.data_mut()[l3..], addr, port),
+        Rewrite::Route => Ok(()),
+        Rewrite::Tunnel(t) => tun::encapsulate(frame, l3, &t, hop.src, to.dst, ctx.next_ip_id()),
+    }
+}
+
 /// What the MTU step decided.
 enum Size {
     Fits,
@@ -177,54 +230,6 @@ enum Size {
     TooBig(u16),
     /// Too big, DF clear: the (outer) packet leaves in fragments.
     Fragment,
-}
-
-/// Sends the IPv4 packet at `l3` of `frame` to `to` (the module doc lists the steps).
-pub fn transmit<P: PortIo>(
-    dp: &Dataplane<P>,
-    ctx: &mut Ctx,
-    frame: &mut P::Frame,
-    l3: usize,
-    to: &Target<Ipv4Addr>,
-) -> Verdict {
-    let Some(hop) = dp.routes.lookup(to.dst) else {
-        return Verdict::Drop(DropReason::NoRoute);
-    };
-    if to.rewrite == Rewrite::Route {
-        if let Err(reason) = dr::check_next_hop(&hop) {
-            return Verdict::Drop(reason);
-        }
-    }
-    if decrement_ttl(&mut frame.data_mut()[l3..]).is_err() {
-        return icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
-    }
-    let route_mtu = dp.mtu[hop.port];
-    let fragment = match size(&frame.data()[l3..], route_mtu, &to.rewrite) {
-        Ok(Size::Fits) => false,
-        Ok(Size::Fragment) => true,
-        Ok(Size::TooBig(mtu)) => {
-            let err = IcmpError::FragNeeded { mtu };
-            return icmp_error(dp, ctx, frame, l3, err, to.icmp_from);
-        }
-        Err(reason) => return Verdict::Drop(reason),
-    };
-    let rewritten = match to.rewrite {
-        Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
-        Rewrite::Snat { addr, port } => snat(&mut frame.data_mut()[l3..], addr, port),
-        Rewrite::Route => Ok(()),
-        Rewrite::Tunnel(t) => tun::encapsulate(frame, l3, &t, hop.src, to.dst, ctx.next_ip_id()),
-    };
-    if let Err(reason) = rewritten {
-        return Verdict::Drop(reason);
-    }
-    match link(dp, ctx, frame, &hop) {
-        Verdict::Tx { port } if fragment => Verdict::TxFragmented {
-            port,
-            l3,
-            mtu: route_mtu,
-        },
-        v => v,
-    }
 }
 
 /// The MTU step (§3.0 step 5, §3.3.5) for the packet `ip` on a route of `route_mtu`.
