@@ -7,7 +7,34 @@
 #                                                    rvs-lb (rvsd: 10.0.1.1, 10.0.2.1; no kernel IPs)
 #   rvs-rsK     eth0 10.0.2.1K/24 (gw 10.0.2.1) ─ br0 ─ lb1 ┘   (bridge in rvs-sw)
 #
-# usage: scripts/netns.sh up [N_SERVERS] | down | status
+# `up-direct` builds the DR / TUN topology instead: real servers answer the
+# client directly through a router, never through rvsd. Both sides are
+# bridges in rvs-sw (br1: client side, br0: server side).
+#
+#   rvs-client  c0 10.0.1.2/24 ────────── cl0 ─┐
+#   rvs-lb      lb0 (rvsd 10.0.1.1) ───── up1 ─┤ br1
+#   rvs-router  r0 10.0.1.254/24 ──────── rt0 ─┘
+#               r1 10.0.2.254/24 ──────── rt1 ─┐
+#   rvs-lb      lb1 (rvsd 10.0.2.1) ───── up0 ─┤ br0
+#   rvs-rsK     eth0 10.0.2.1K/24 ─────── rsK ─┘
+#
+#   rvs-client  routes 10.0.1.100/32 via 10.0.1.1 (rvsd), default via 10.0.1.254
+#   rvs-router  forwards; rp_filter 0; prohibit route for 10.0.1.100/32
+#   rvs-rsK     default via 10.0.2.254; 10.0.1.100/32 on lo; arp_ignore 1,
+#               arp_announce 2 (all, eth0); rp_filter 0
+#
+#   request:  client -> rvsd (lb0) -> lb1 -> real server (DR: frame to its
+#             MAC; TUN: encapsulated to 10.0.2.1K)
+#   reply:    real server (source 10.0.1.100) -> router r1 -> r0 -> client
+#
+# The router forwards with rp_filter off (replies come from the VIP on the
+# "wrong" side) and has a prohibit route for the VIP, so client traffic for
+# the VIP can only go through rvsd. No kernel address on lb0/lb1; checksum
+# offload is off on every other veth end (tx: no partial checksums reach
+# rvsd; rx: every receiving kernel verifies what it gets, e.g. GUE's UDP
+# checksum).
+#
+# usage: scripts/netns.sh up [N_SERVERS] | up-direct [N_SERVERS] | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -56,6 +83,74 @@ up() {
     sleep 1
 }
 
+VIP=10.0.1.100
+
+# Checksum offloads off on a veth end: no partial checksums leave it (tx),
+# nothing it receives counts as already verified (rx).
+csum_off() { ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true; }
+
+up_direct() {
+    down_quiet
+    local NS_R=rvs-router
+    for n in $NS_LB $NS_CLIENT $NS_SW $NS_R; do ip netns add $n; quiet_ns $n; done
+    ns $NS_SW ip link add br0 type bridge
+    ns $NS_SW ip link add br1 type bridge
+    # Bridge ports: forward only, no address; no learning delay.
+    for b in br0 br1; do
+        ns $NS_SW ip link set $b type bridge forward_delay 0 stp_state 0
+        ns $NS_SW ip link set $b up
+    done
+    plug() { # plug NS IFACE SWPORT BRIDGE
+        ip link add "$2" netns "$1" type veth peer name "$3" netns $NS_SW
+        ns $NS_SW ip link set "$3" master "$4" up
+        csum_off $NS_SW "$3"
+    }
+
+    # Client side (br1): the client, rvsd's lb0, the router's r0.
+    plug $NS_CLIENT c0 cl0 br1
+    plug $NS_LB lb0 up1 br1
+    plug $NS_R r0 rt0 br1
+    ns $NS_CLIENT ip addr add 10.0.1.2/24 dev c0
+    ns $NS_CLIENT ip link set c0 up
+    ns $NS_CLIENT ip route add $VIP/32 via 10.0.1.1 dev c0
+    ns $NS_CLIENT ip route add default via 10.0.1.254
+    csum_off $NS_CLIENT c0
+
+    # Server side (br0): rvsd's lb1, the router's r1, every real server.
+    plug $NS_LB lb1 up0 br0
+    plug $NS_R r1 rt1 br0
+    ns $NS_R ip addr add 10.0.1.254/24 dev r0
+    ns $NS_R ip addr add 10.0.2.254/24 dev r1
+    for l in r0 r1; do ns $NS_R ip link set $l up; csum_off $NS_R $l; done
+    ns $NS_R sysctl -qw net.ipv4.ip_forward=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv4.conf.r0.rp_filter=0 net.ipv4.conf.r1.rp_filter=0 \
+        net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.r0.send_redirects=0 \
+        net.ipv4.conf.r1.send_redirects=0
+    # The client must reach the VIP through rvsd only.
+    ns $NS_R ip route add prohibit $VIP/32
+
+    for i in $(seq 1 "$SERVERS"); do
+        local rs=rvs-rs$i
+        ip netns add $rs; quiet_ns $rs
+        plug $rs eth0 rs$i br0
+        ns $rs ip addr add 10.0.2.1$i/24 dev eth0
+        # DR: the VIP is local but never announced nor answered for on eth0.
+        ns $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
+            net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+            net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.lo.rp_filter=0
+        ns $rs ip addr add $VIP/32 dev lo
+        ns $rs ip link set eth0 up
+        ns $rs ip route add default via 10.0.2.254
+        csum_off $rs eth0
+    done
+
+    # rvsd's links carry no kernel address: the kernel must not answer.
+    for l in lb0 lb1; do ns $NS_LB ip link set $l up; done
+    sleep 1
+}
+
 down_quiet() {
     for n in $(ip netns list | awk '/^rvs-/{print $1}'); do
         ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -65,7 +160,8 @@ down_quiet() {
 
 case "${1:-}" in
     up) up; echo "topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, $SERVERS real server(s) 10.0.2.11.." ;;
+    up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-direct [N_SERVERS] | down | status" >&2; exit 2 ;;
 esac

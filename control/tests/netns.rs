@@ -4,9 +4,10 @@
 //! they run one at a time.
 
 mod common;
+use common::netns::{client, in_ns, script, wrk, HostLock};
 use common::*;
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,17 +15,12 @@ static TOPOLOGY: Mutex<()> = Mutex::new(());
 
 const VIP: &str = "10.0.1.100:80";
 
-fn script(path: &str, args: &[&str]) {
-    let p = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
-    let st = Command::new(&p).args(args).status().expect(path);
-    assert!(st.success(), "{path} {args:?}");
-}
-
 /// The topology with `servers` real servers (running nginx when asked) and
 /// rvsd in the middle; everything is torn down on drop, even after a panic.
 struct Lab {
     rvsd: Option<Rvsd>,
     _dir: TempDir,
+    _host: HostLock,
     _serial: std::sync::MutexGuard<'static, ()>,
 }
 
@@ -37,6 +33,7 @@ impl Lab {
     /// (the kernel's fanout spreads flows over them).
     fn up_with_workers(tag: &str, servers: u32, web: bool, workers: u32) -> Lab {
         let serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
+        let host = HostLock::take();
         script("scripts/netns.sh", &["up", &servers.to_string()]);
         if web {
             script("scripts/webservers.sh", &["start", &servers.to_string()]);
@@ -53,6 +50,7 @@ impl Lab {
         Lab {
             rvsd: Some(rvsd),
             _dir: dir,
+            _host: host,
             _serial: serial,
         }
     }
@@ -79,12 +77,7 @@ impl Lab {
         // wait for ARP resolution.
         for i in 1..=weights.len() {
             let ns = format!("rvs-rs{i}");
-            let ok = Command::new("ip")
-                .args([
-                    "netns", "exec", &ns, "ping", "-c", "1", "-W", "2", "10.0.2.1",
-                ])
-                .output()
-                .unwrap();
+            let ok = in_ns(&ns, &["ping", "-c", "1", "-W", "2", "10.0.2.1"]);
             assert!(ok.status.success(), "{ns} cannot reach rvsd");
         }
     }
@@ -114,28 +107,8 @@ impl Drop for Lab {
     }
 }
 
-fn client(args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", "rvs-client"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-/// One new connection to the VIP; the name of the server that answered.
-fn get() -> String {
-    let out = client(&["curl", "-s", "-m", "5", &format!("http://{VIP}/")]);
-    assert!(out.status.success(), "curl failed: {}", text(&out.stderr));
-    text(&out.stdout).trim().to_string()
-}
-
-/// `n` sequential requests, counted per answering server.
 fn spread(n: usize) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for _ in 0..n {
-        *m.entry(get()).or_default() += 1;
-    }
-    m
+    common::netns::spread(VIP, n)
 }
 
 /// A download of /big at `rate` in the background; its headers (with the
@@ -221,28 +194,8 @@ fn rr_spreads_evenly_and_wrk_gets_every_answer() {
             "{server} got {count} of {n}: {s:?}"
         );
     }
-    let out = client(&[
-        "wrk",
-        "-t",
-        "1",
-        "-c",
-        "16",
-        "-d",
-        "3s",
-        &format!("http://{VIP}/"),
-    ]);
-    let report = text(&out.stdout);
-    assert!(out.status.success(), "{report}");
-    assert!(
-        !report.contains("Socket errors") && !report.contains("Non-2xx"),
-        "{report}"
-    );
-    let requests: u64 = report
-        .lines()
-        .find_map(|l| l.trim().split_once(" requests in "))
-        .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or_else(|| panic!("no request count in:\n{report}"));
-    assert!(requests > 1000, "{report}");
+    let requests = wrk(VIP, 1, 16, 3);
+    assert!(requests > 1000, "{requests} requests");
     println!("rr spread {s:?}; wrk: {requests} requests in 3 s, no errors");
 }
 
@@ -256,22 +209,7 @@ fn two_workers_share_connections_and_spread_the_load() {
     let s = spread(30);
     assert_eq!(s.len(), 3, "{s:?}");
     assert!(s.values().all(|&n| n >= 5), "uneven: {s:?}");
-    let out = client(&[
-        "wrk",
-        "-t",
-        "2",
-        "-c",
-        "32",
-        "-d",
-        "3s",
-        &format!("http://{VIP}/"),
-    ]);
-    let report = text(&out.stdout);
-    assert!(out.status.success(), "{report}");
-    assert!(
-        !report.contains("Socket errors") && !report.contains("Non-2xx"),
-        "{report}"
-    );
+    wrk(VIP, 2, 32, 3);
     let mut lab = lab;
     let (code, stdout, stderr) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");

@@ -1,6 +1,8 @@
 //! Running the real rvsd and rvsadm binaries for process-level tests.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod netns;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
