@@ -9,7 +9,7 @@ use crate::conn::state::reuse_on_syn;
 use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
-use crate::fwd::{Forward, Rewrite, Target};
+use crate::fwd::{Forward, IcmpError, Rewrite, Target};
 use crate::port::{Frame, PortIo};
 use crate::service::{Service, Snapshot};
 use crate::shared::{Dataplane, Tables};
@@ -89,10 +89,16 @@ fn inbound<P: PortIo, A: Forward>(
         // A packet that dies here creates nothing (checked before scheduling; an
         // established connection's packet still moves its state, as in IPVS).
         None if A::expires(frame.data(), p.l3) => {
-            return A::time_exceeded(dp, ctx, frame, p.l3, p.key.daddr)
+            let err = IcmpError::TtlExceeded;
+            return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
         }
         None => match new_conn(dp, ctx, snap, (svc_index, svc), p, tcp_flags) {
             Ok(h) => h,
+            // The service exists but nobody can take the connection (§7.10).
+            Err(DropReason::NoDestination) => {
+                let err = IcmpError::PortUnreachable;
+                return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
+            }
             Err(reason) => return Verdict::Drop(reason),
         },
     };

@@ -497,3 +497,32 @@ fn tun_vectors_7_13_and_7_14() {
     );
     assert!(a.ident() != 0 && a.ident() == b.ident());
 }
+
+/// §7.10: a service whose only real server has weight 0 answers a SYN with
+/// ICMP Port Unreachable from V, quoting the whole SYN, and creates nothing.
+#[test]
+fn no_usable_destination_draws_port_unreachable_vector_7_10() {
+    let lab = direct_lab(Dest {
+        weight: 0,
+        ..dr_dest(R2)
+    });
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    let (out, counters) = run_until(lab, 1);
+    assert_eq!(dp.conns.len(), 0);
+    assert!(out[1].is_empty());
+    let ip = Ipv4Packet::new_checked(&out[0][0][14..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (V, C));
+    assert_eq!((ip.dscp_ecn(), ip.ttl(), ip.total_len()), (0xc0, 64, 72));
+    let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (icmp.msg_type(), icmp.msg_code()),
+        (IcmpMessage::DstUnreachable, 3)
+    );
+    assert_eq!(icmp.payload(), &hex(S0)[14..]);
+    let s = counters.snapshot();
+    assert_eq!(
+        (s.drop_count(DropReason::NoDestination), s.icmp_errors_sent),
+        (1, 1)
+    );
+}

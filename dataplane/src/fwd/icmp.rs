@@ -1,6 +1,6 @@
 //! ICMP errors the director sends itself about a packet it cannot forward (ipvs-forwarding
 //! §4.5): Time Exceeded for a TTL that would reach 0, Fragmentation Needed for a DF packet
-//! larger than the path allows.
+//! larger than the path allows, Port Unreachable for a service with no usable real server.
 //!
 //! Built in place over the offending frame: the frame grows at the front by the new IPv4 and
 //! ICMP headers, the L2 header moves to the new front, and the offending packet (already as
@@ -27,6 +27,8 @@ pub enum IcmpError {
     TtlExceeded,
     /// Type 3 code 4 with the next-hop MTU.
     FragNeeded { mtu: u16 },
+    /// Type 3 code 3 (`ip_vs_leave`: the service has no destination to schedule, §7.10).
+    PortUnreachable,
 }
 
 impl IcmpError {
@@ -34,6 +36,7 @@ impl IcmpError {
         match self {
             IcmpError::TtlExceeded => (IcmpMessage::TimeExceeded, 0, 0),
             IcmpError::FragNeeded { mtu } => (IcmpMessage::DstUnreachable, 4, mtu),
+            IcmpError::PortUnreachable => (IcmpMessage::DstUnreachable, 3, 0),
         }
     }
 
@@ -42,6 +45,7 @@ impl IcmpError {
         match self {
             IcmpError::TtlExceeded => DropReason::TtlExceeded,
             IcmpError::FragNeeded { .. } => DropReason::MtuExceeded,
+            IcmpError::PortUnreachable => DropReason::NoDestination,
         }
     }
 }

@@ -39,7 +39,7 @@ use crate::shared::{Dataplane, Tables};
 use crate::stats::DropReason;
 use crate::verdict::Verdict;
 use crate::wire::Ipv4Packet;
-use icmp::IcmpError;
+pub use icmp::IcmpError;
 
 /// What the method does to the packet at layer 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +104,13 @@ pub trait Forward: Tables {
     /// Whether the packet at `l3` would die here of its TTL.
     fn expires(frame: &[u8], l3: usize) -> bool;
 
-    /// Answers the packet at `l3` with ICMP Time Exceeded from `from` instead of sending it.
-    fn time_exceeded<P: PortIo>(
+    /// Answers the packet at `l3` with the ICMP error `err` from `from` instead of sending it.
+    fn icmp_error<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
         frame: &mut P::Frame,
         l3: usize,
+        err: IcmpError,
         from: Self,
     ) -> Verdict;
 
@@ -168,14 +169,15 @@ impl Forward for Ipv4Addr {
         frame.get(l3..).is_some_and(ttl::expires)
     }
 
-    fn time_exceeded<P: PortIo>(
+    fn icmp_error<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
         frame: &mut P::Frame,
         l3: usize,
+        err: IcmpError,
         from: Ipv4Addr,
     ) -> Verdict {
-        icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, from)
+        icmp_error(dp, ctx, frame, l3, err, from)
     }
 
     fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Ipv4Addr> {
