@@ -107,6 +107,7 @@ generate() {
     local warm=${3:-2}
     start_generator "$1" "$2"
     sleep $((SECS + warm))
+    stop_forwarder
     stop_generator
     grep -o 'Tx-pps: *[0-9]*' "$WORK/gen-$2.log" | awk '{print $2}' | tail -n +$((warm + 1)) | sort -n |
         awk '{v[n++]=$1} END {if (n) printf "%.2f\n", (v[int((n-1)/2)] + v[int(n/2)]) / 2e6; else print "0"}'
@@ -127,6 +128,7 @@ sample_new_conns() {
         echo "$(date +%s.%N) $(conns)" >>"$WORK/conns-$1.txt"
         sleep 0.1
     done
+    stop_forwarder
     stop_generator
     awk '{t[n] = $1; c[n++] = $2}
          END { best = 0
@@ -135,8 +137,12 @@ sample_new_conns() {
                printf "%.2f\n", best / 1e6 }' "$WORK/conns-$1.txt"
 }
 
+# Stops the forwarder (with FWD_SIG) before the generator: a memif peer
+# that disappears under a polling forwarder can crash it inside the PMD.
 stop_forwarder() {
-    kill -"$1" $FWD; wait $FWD || true; FWD=
+    [ -n "${FWD:-}" ] || return 0
+    [ -z "${SHOW_LIST:-}" ] || RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln >&2 || true
+    kill -"$FWD_SIG" $FWD; wait $FWD || true; FWD=
     rm -f "$SOCK"
 }
 
@@ -145,10 +151,9 @@ testpmd_macswap() {
     dpdk-testpmd "${EAL[@]}" -m 512 --file-prefix rvs-bench-fwd --lcores '0@(0,1),1@1' \
         --vdev "$MEMIF_SERVER" -- --forward-mode=macswap --stats-period 1 --nb-cores=1 \
         --total-num-mbufs=16384 </dev/null >"$WORK/fwd-testpmd-$1.log" 2>&1 &
-    FWD=$!
+    FWD=$! FWD_SIG=INT
     wait_socket
     generate "$1" "testpmd-${1%%:*}"
-    stop_forwarder INT
 }
 
 # rvsd named $1 with the extra configuration keys $2, measured by $3
@@ -164,11 +169,9 @@ rvsd() {
 JSON
     "$RVSD_BIN" --config "$WORK/rvsd-$1.json" --socket "$WORK/rvs.sock" \
         >"$WORK/rvsd-$1.log" 2>&1 &
-    FWD=$!
+    FWD=$! FWD_SIG=TERM
     wait_socket
     ${3:-generate txonly} "rvsd-$1"
-    [ -z "${SHOW_LIST:-}" ] || RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln >&2
-    stop_forwarder TERM
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
