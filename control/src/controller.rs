@@ -161,6 +161,7 @@ pub fn report_counters(c: &CountersSnapshot) -> String {
         ("arp_learned", c.arp_learned),
         ("icmp_echo_replies", c.icmp_echo_replies),
         ("icmp_errors_sent", c.icmp_errors_sent),
+        ("icmp_errors_limited", c.icmp_errors_limited),
     ] {
         let _ = writeln!(s, "  {name} {v}");
     }

@@ -32,6 +32,7 @@ pub mod lb;
 pub mod neigh;
 pub mod port;
 pub mod process;
+pub mod related;
 pub mod reply;
 pub mod route;
 pub mod sched;

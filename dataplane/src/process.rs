@@ -7,6 +7,7 @@ use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
 use crate::lb;
 use crate::port::{Frame, PortIo};
+use crate::related;
 use crate::reply::{self, LocalAddrs};
 use crate::service::Snapshot;
 use crate::shared::{Dataplane, Mode};
@@ -59,6 +60,9 @@ pub fn process_classified<P: PortIo>(
     };
     match class {
         Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
+        Class::Ipv4(p) if related::is_related(frame.data(), &p) => {
+            related::forward(dp, ctx, snap, in_port, frame, &p)
+        }
         Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
         Class::Ipv4(p) => match p.protocol {
             IpProtocol::Icmp if local.is_local(p.key.daddr) => {

@@ -127,10 +127,13 @@ drop_reasons! {
     LocalRealServer => "local_real_server",
     /// Route MTU minus the tunnel overhead below 68 (ipvs-forwarding §3.0 step 4).
     TunMtuTooSmall => "tun_mtu_too_small",
-    /// ICMP error not sent: the worker's ICMP rate limit was reached.
-    IcmpRateLimited => "icmp_rate_limited",
     /// No buffer for a fragment of an oversize packet.
     NoFragmentBuffer => "no_fragment_buffer",
+    /// ICMP error whose quoted packet is not a whole IPv4 header with ports (ipvs-forwarding
+    /// §4.1).
+    IcmpQuoteInvalid => "icmp_quote_invalid",
+    /// ICMP error about a packet of no connection (ipvs-forwarding §4.2, §4.4).
+    IcmpUnrelated => "icmp_unrelated",
 }
 
 impl fmt::Display for DropReason {
@@ -155,6 +158,7 @@ struct Fields {
     arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
     icmp_errors_sent: AtomicU64,
+    icmp_errors_limited: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
 }
 
@@ -169,6 +173,7 @@ impl Default for Fields {
             arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
             icmp_errors_sent: AtomicU64::new(0),
+            icmp_errors_limited: AtomicU64::new(0),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -225,6 +230,11 @@ impl Counters {
         bump(&self.inner.icmp_errors_sent, 1);
     }
 
+    /// An ICMP error the rate limit kept from being sent (its packet counts as a drop).
+    pub fn add_icmp_error_limited(&self) {
+        bump(&self.inner.icmp_errors_limited, 1);
+    }
+
     /// A copy of the counters, readable from any thread. Fields are read one by one, so a
     /// snapshot taken while the worker runs may mix values from adjacent instants.
     pub fn snapshot(&self) -> CountersSnapshot {
@@ -238,6 +248,7 @@ impl Counters {
             arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
             icmp_errors_sent: f.icmp_errors_sent.load(Relaxed),
+            icmp_errors_limited: f.icmp_errors_limited.load(Relaxed),
             drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
         }
     }
@@ -254,6 +265,7 @@ pub struct CountersSnapshot {
     pub arp_learned: u64,
     pub icmp_echo_replies: u64,
     pub icmp_errors_sent: u64,
+    pub icmp_errors_limited: u64,
     /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
     pub drops: [u64; DropReason::COUNT],
 }
@@ -269,6 +281,7 @@ impl Default for CountersSnapshot {
             arp_learned: 0,
             icmp_echo_replies: 0,
             icmp_errors_sent: 0,
+            icmp_errors_limited: 0,
             drops: [0; DropReason::COUNT],
         }
     }
@@ -299,6 +312,7 @@ impl AddAssign for CountersSnapshot {
         self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
         self.icmp_errors_sent = self.icmp_errors_sent.wrapping_add(o.icmp_errors_sent);
+        self.icmp_errors_limited = self.icmp_errors_limited.wrapping_add(o.icmp_errors_limited);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {
             *a = a.wrapping_add(b);
         }

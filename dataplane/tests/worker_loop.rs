@@ -272,6 +272,10 @@ fn snapshots_swapped_under_load_drop_nothing() {
     let publisher = {
         let (dp, stop) = (dp.clone(), stop.clone());
         std::thread::spawn(move || {
+            // The flow's connection first: weight 0 below stops new ones.
+            while dp.conns.is_empty() && !stop.load(Ordering::Relaxed) {
+                std::thread::yield_now();
+            }
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
@@ -525,4 +529,64 @@ fn no_usable_destination_draws_port_unreachable_vector_7_10() {
         (s.drop_count(DropReason::NoDestination), s.icmp_errors_sent),
         (1, 1)
     );
+}
+
+/// §7.18: Frag Needed from R1 about the client's packet as R1 got it.
+const ICMP_7_18: &str = "45c00048334400004001009c0a00000bcb00710a03043db8000005784500002c1c4640003f06d970cb00710a0a00000b9c401f90000003e8000000006002faf097670000020405b4";
+/// §7.19: Frag Needed from a router on the client's path about our reply V:80 → C.
+const ICMP_7_19: &str = "45c0004855550000ff01ff68cb007101c633640103045de2000005784500002c000040003e06d68cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4";
+
+/// §4.2 and §4.4 through the loop for a NAT connection, byte for byte: the
+/// router's error reaches R1 translated (7.19), R1's reaches the client
+/// translated (7.18); an error about no connection is dropped and counted.
+#[test]
+fn icmp_errors_about_a_nat_connection_vectors_7_18_and_7_19() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 0800 {ICMP_7_19}")));
+    dp.ports[1].push_rx(&hex(&format!("020000000002 020000000011 0800 {ICMP_7_18}")));
+    let mut stray = hex(&format!("020000000002 020000000011 0800 {ICMP_7_18}"));
+    stray[14 + 49] = 0x41; // quoted client port 40001: no such connection
+    dp.ports[1].push_rx(&stray);
+    let (out, counters) = run_until(lab, 4);
+    let to_r1 = hex("020000000011 020000000002 0800 45c0004855550000fe012093cb0071010a00000b03043ea2000005784500002c000040003e06f6b60a00000bcb00710a1f909c4000001388000003e96012fe887f4c0000020405b4");
+    let to_c = hex("0200000000fe 020000000001 0800 45c00048334400003f01e171c6336401cb00710a03045cf8000005784500002c1c4640003f06b946cb00710ac63364019c400050000003e8000000006002faf097670000020405b4");
+    assert_eq!(out[1][1], to_r1, "vector 7.19");
+    assert_eq!(out[0], vec![to_c], "vector 7.18");
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::IcmpUnrelated), 1);
+    assert_eq!(s.total_drops(), 1);
+}
+
+/// §7.19 for DR (only TTL and header checksum change) and TUN (encapsulated
+/// like data: outer TTL from the ICMP packet's, TOS 0xc0, DF clear).
+#[test]
+fn icmp_errors_about_dr_and_tun_connections_keep_their_method() {
+    let dr = direct_lab(dr_dest(R2));
+    dr.0.ports[0].push_rx(&hex(S0));
+    dr.0.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 0800 {ICMP_7_19}")));
+    let (out, _) = run_until(dr, 2);
+    let mut want = hex(ICMP_7_19);
+    want[8] -= 1;
+    let mut ip = Ipv4Packet::new_unchecked(&mut want[..]);
+    ip.fill_checksum();
+    assert_eq!(
+        &out[1][1][..14],
+        &hex(&format!("{R2_MAC} 020000000002 0800"))[..]
+    );
+    assert_eq!(&out[1][1][14..], &want[..]);
+
+    let tun = direct_lab(tun_dest(TunKind::Ipip, 0, TunCsum::None));
+    tun.0.ports[0].push_rx(&hex(S0));
+    tun.0.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 0800 {ICMP_7_19}")));
+    let (out, _) = run_until(tun, 2);
+    let outer = Ipv4Packet::new_checked(&out[1][1][14..]).unwrap();
+    assert_eq!(
+        (outer.ttl(), outer.dscp_ecn(), outer.dont_frag()),
+        (254, 0xc0, false)
+    );
+    assert_eq!((outer.dst_addr(), u8::from(outer.protocol())), (R3, 4));
+    assert_ne!(outer.ident(), 0);
+    assert_eq!(outer.payload(), &want[..]);
 }

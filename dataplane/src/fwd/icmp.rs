@@ -50,6 +50,15 @@ impl IcmpError {
     }
 }
 
+/// Whether `ip` is an ICMP error message (which never draws another, RFC 1122 §3.2.2).
+pub fn is_error<T: AsRef<[u8]>>(ip: &Ipv4Packet<T>) -> bool {
+    ip.protocol() == IpProtocol::Icmp
+        && ip
+            .payload()
+            .first()
+            .is_some_and(|&t| IcmpMessage::from(t).is_error() || t == 4)
+}
+
 /// Turns the frame holding the IPv4 packet at `l3` into `err` about it, from `from` to the
 /// packet's source, with IPv4 ID `id`. Returns the new packet's destination. The L2
 /// addresses are left for the caller's routing to fill in.

@@ -23,6 +23,7 @@ pub mod dr;
 pub mod fragment;
 pub mod icmp;
 pub mod nat;
+pub mod nat_icmp;
 pub mod ttl;
 pub mod tun;
 
@@ -40,6 +41,7 @@ use crate::stats::DropReason;
 use crate::verdict::Verdict;
 use crate::wire::Ipv4Packet;
 pub use icmp::IcmpError;
+use nat_icmp::Toward;
 
 /// What the method does to the packet at layer 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,14 @@ pub enum Rewrite<A> {
     Route,
     /// TUN: encapsulation ([`tun`]).
     Tunnel(Tunnel),
+    /// NAT of an ICMP error about one of our replies, on its way to the real server
+    /// `addr:port` ([`nat_icmp`], §4.2).
+    IcmpToServer { addr: A, port: u16 },
+    /// NAT of an ICMP error about the client's packet, on its way to the client: back to the
+    /// VIP `addr:port` ([`nat_icmp`], §4.4).
+    IcmpToClient { addr: A, port: u16 },
+    /// Nothing: an ICMP error about a DR/TUN connection routed on to the client (§4.4).
+    Unchanged,
 }
 
 impl<A: Copy> Rewrite<A> {
@@ -220,8 +230,14 @@ fn rewrite<F: Frame>(
     match to.rewrite {
         Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
         Rewrite::Snat { addr, port } => snat(&mut frame.data_mut()[l3..], addr, port),
-        Rewrite::Route => Ok(()),
+        Rewrite::Route | Rewrite::Unchanged => Ok(()),
         Rewrite::Tunnel(t) => tun::encapsulate(frame, l3, &t, hop.src, to.dst, ctx.next_ip_id()),
+        Rewrite::IcmpToServer { addr, port } => {
+            nat_icmp::translate(&mut frame.data_mut()[l3..], Toward::Server, addr, port)
+        }
+        Rewrite::IcmpToClient { addr, port } => {
+            nat_icmp::translate(&mut frame.data_mut()[l3..], Toward::Client, addr, port)
+        }
     }
 }
 
@@ -243,7 +259,8 @@ fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, 
     };
     Ok(match ip.total_len() {
         len if len <= mtu => Size::Fits,
-        _ if ip.dont_frag() => Size::TooBig(mtu),
+        // An ICMP error being relayed is never refused for its size (§3.0 step 5).
+        _ if ip.dont_frag() && !icmp::is_error(&ip) => Size::TooBig(mtu),
         _ => Size::Fragment,
     })
 }
@@ -258,9 +275,16 @@ fn icmp_error<P: PortIo>(
     err: IcmpError,
     from: Ipv4Addr,
 ) -> Verdict {
+    // The packet itself is dropped, whether or not the error can be sent: never about
+    // another error (RFC 1122 §3.2.2), and at a limited rate.
     ctx.counters.add_drop(err.reason());
+    let offending = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default());
+    if offending.is_ok_and(|ip| icmp::is_error(&ip)) {
+        return Verdict::Consumed;
+    }
     if !ctx.icmp_limit.allow(ctx.now) {
-        return Verdict::Drop(DropReason::IcmpRateLimited);
+        ctx.counters.add_icmp_error_limited();
+        return Verdict::Consumed;
     }
     let id = ctx.next_ip_id();
     let to = match icmp::build(frame, l3, err, from, id) {
