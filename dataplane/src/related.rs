@@ -7,6 +7,14 @@
 //!   (quoted V:vport → C:cport). The connection is the one of C:cport → V:vport; the error
 //!   goes to its real server: NAT translates it ([`fwd::nat_icmp`]), DR and TUN send it with
 //!   the connection's own method, unchanged inside.
+//! * Sent to one of the box's own addresses (§4.3): a router between the director and a
+//!   TUN real server reports on one of our tunnel packets (quoted D → R, IPIP, GRE or GUE,
+//!   with the client's packet inside). The connection is the inner packet's; the client gets
+//!   a new error about its packet, from V: Fragmentation Needed with the tunnel MTU (the
+//!   reported MTU, or the route's if smaller, less the encapsulation: the kernel reports the
+//!   route's at first and the smaller one on the next packet, rvs at once, as the spec's rvs
+//!   note allows), and nothing when the client's packet had DF clear; other errors with
+//!   their type and code.
 //! * Sent elsewhere (§4.4): the real server or a router behind the director reports on the
 //!   client's packet as the real server got it (quoted C → R:dport for NAT, C → V for DR/TUN).
 //!   The connection is found by the reverse of the quoted key (its out-key, §2.1); a NAT
@@ -15,14 +23,15 @@
 //! An error that matches no connection is dropped and counted (`icmp_unrelated`); rvs has
 //! no host stack to leave it to. Connections keep their state and timers (§2.7).
 
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
+use core::ops::Range;
 
 use crate::classify::IpPacket;
 use crate::conn::Conn;
 use crate::ctx::Ctx;
-use crate::dest::Method;
+use crate::dest::{Method, TunKind, Tunnel};
 use crate::flow::FlowKey;
-use crate::fwd::{self, Forward, Rewrite, Target};
+use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Target};
 use crate::port::{Frame, PortIo};
 use crate::service::Snapshot;
 use crate::shared::Dataplane;
@@ -53,7 +62,10 @@ pub fn forward<P: PortIo>(
     frame: &mut P::Frame,
     p: &IpPacket<Ipv4Addr>,
 ) -> Verdict {
-    let quoted = match quoted_key(frame.data(), p) {
+    if dp.addrs.iter().flatten().any(|&(a, _)| a == p.key.daddr) {
+        return about_tunnel(dp, ctx, snap, frame, p);
+    }
+    let quoted = match quote(frame.data(), p).and_then(flow_of) {
         Ok(k) => k,
         Err(reason) => return Verdict::Drop(reason),
     };
@@ -117,12 +129,130 @@ fn to_client<P: PortIo>(dp: &Dataplane<P>, in_port: usize, c: &Conn<Ipv4Addr>) -
     }
 }
 
-/// The flow key of the packet the error quotes: an IPv4 TCP or UDP header with its ports,
-/// not a later fragment (§4.1).
-fn quoted_key(frame: &[u8], p: &IpPacket<Ipv4Addr>) -> Result<FlowKey<Ipv4Addr>, DropReason> {
-    let quoted = frame
+/// §4.3: an error about one of our tunnel packets becomes an error to the client.
+fn about_tunnel<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    frame: &mut P::Frame,
+    p: &IpPacket<Ipv4Addr>,
+) -> Verdict {
+    let t = match quote(frame.data(), p).and_then(tunnelled) {
+        Ok(t) => t,
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    let conn = dp.conns.v4.lookup_in(&t.key).map(|hit| hit.conn);
+    let tunnel = conn.and_then(|c| {
+        let d = snap.dest(c.dest).filter(|d| d.method == Method::Tunnel)?;
+        (d.addr == IpAddr::V4(t.outer_dst) && d.tunnel.kind == t.kind).then_some((c, d.tunnel))
+    });
+    let Some((c, tunnel)) = tunnel else {
+        return Verdict::Drop(DropReason::IcmpUnrelated);
+    };
+    let icmp = IcmpPacket::new_unchecked(&frame.data()[p.l4..p.end]);
+    let err = match (icmp.msg_type(), icmp.msg_code()) {
+        // The client sent it without DF: the director fragments, the client need not know.
+        (IcmpMessage::DstUnreachable, 4) if !t.inner_df => return Verdict::Consumed,
+        (msg @ IcmpMessage::DstUnreachable, code @ 4) => IcmpError::Relayed {
+            msg,
+            code,
+            mtu: tunnel_mtu(dp, c.daddr, &tunnel, icmp.next_hop_mtu()),
+        },
+        (msg, code) => IcmpError::Relayed { msg, code, mtu: 0 },
+    };
+    // The client's packet, as far as it was quoted, replaces the message; the error about
+    // it is built around it.
+    let at = p.l4 + icmp::HEADER_LEN;
+    let inner = at + t.inner.start..at + t.inner.end;
+    let len = inner.len();
+    frame.data_mut().copy_within(inner, p.l3);
+    frame.truncate(p.l3 + len);
+    Ipv4Addr::icmp_error(dp, ctx, frame, p.l3, err, c.vaddr)
+}
+
+/// The MTU to report for a tunnel: the smaller of the reported and the route's, less the
+/// encapsulation while that stays above IPv4's minimum (§4.3).
+fn tunnel_mtu<P: PortIo>(dp: &Dataplane<P>, r: Ipv4Addr, t: &Tunnel, reported: u16) -> u16 {
+    let route = dp.routes.lookup(r).map(|h| dp.mtu[h.port]);
+    let mtu = match (route, reported) {
+        (Some(route), 0) => route,
+        (Some(route), reported) => route.min(reported),
+        (None, reported) => reported,
+    };
+    let overhead = tun::overhead(t) as u16;
+    if mtu >= MIN_MTU + overhead {
+        mtu - overhead
+    } else {
+        mtu
+    }
+}
+
+/// The IPv4 minimum MTU (RFC 791).
+const MIN_MTU: u16 = 68;
+
+/// What an error about one of our tunnel packets quotes.
+struct Tunnelled {
+    kind: TunKind,
+    /// The real server the tunnel packet was for.
+    outer_dst: Ipv4Addr,
+    /// The client's packet, within the quote.
+    inner: Range<usize>,
+    key: FlowKey<Ipv4Addr>,
+    inner_df: bool,
+}
+
+/// Parses the quote of an error about a tunnel packet: outer IPv4 header, IPIP, GRE (no
+/// flags but C, IPv4 inside) or UDP + GUE (version 0, data, IPv4 inside), then the client's
+/// packet with its ports (§4.3).
+fn tunnelled(quoted: &[u8]) -> Result<Tunnelled, DropReason> {
+    let hlen = fwd::nat_icmp::quoted_header_len(quoted)?;
+    let outer = Ipv4Packet::new_unchecked(quoted);
+    let rest = &quoted[hlen..];
+    let (kind, encap) = match u8::from(outer.protocol()) {
+        4 => (TunKind::Ipip, 0),
+        47 => (TunKind::Gre, gre_len(rest)?),
+        17 => (TunKind::Gue, gue_len(rest)?),
+        _ => return Err(DropReason::IcmpUnrelated),
+    };
+    let start = hlen + encap;
+    let inner = quoted.get(start..).ok_or(DropReason::IcmpQuoteInvalid)?;
+    Ok(Tunnelled {
+        kind,
+        outer_dst: outer.dst_addr(),
+        inner: start..quoted.len(),
+        key: flow_of(inner)?,
+        inner_df: Ipv4Packet::new_unchecked(inner).dont_frag(),
+    })
+}
+
+fn gre_len(gre: &[u8]) -> Result<usize, DropReason> {
+    let h = gre.get(..4).ok_or(DropReason::IcmpQuoteInvalid)?;
+    let flags = u16::from_be_bytes([h[0], h[1]]);
+    if flags & !0x8000 != 0 || u16::from_be_bytes([h[2], h[3]]) != 0x0800 {
+        return Err(DropReason::IcmpUnrelated);
+    }
+    Ok(if flags == 0 { 4 } else { 8 })
+}
+
+fn gue_len(udp: &[u8]) -> Result<usize, DropReason> {
+    let g = udp.get(8..12).ok_or(DropReason::IcmpQuoteInvalid)?;
+    // Version 0, a data message (C clear), IPv4 inside.
+    if g[0] & 0xe0 != 0 || g[1] != 4 {
+        return Err(DropReason::IcmpUnrelated);
+    }
+    Ok(8 + 4 + usize::from(g[0] & 0x1f) * 4)
+}
+
+/// The bytes an ICMP error quotes.
+fn quote<'a>(frame: &'a [u8], p: &IpPacket<Ipv4Addr>) -> Result<&'a [u8], DropReason> {
+    frame
         .get(p.l4 + icmp::HEADER_LEN..p.end)
-        .ok_or(DropReason::IcmpQuoteInvalid)?;
+        .ok_or(DropReason::IcmpQuoteInvalid)
+}
+
+/// The flow key of a quoted packet: an IPv4 TCP or UDP header with its ports, not a later
+/// fragment (§4.1).
+fn flow_of(quoted: &[u8]) -> Result<FlowKey<Ipv4Addr>, DropReason> {
     let ihl = fwd::nat_icmp::quoted_header_len(quoted)?;
     let q = Ipv4Packet::new_unchecked(quoted);
     if q.frag_offset() != 0 {

@@ -590,3 +590,71 @@ fn icmp_errors_about_dr_and_tun_connections_keep_their_method() {
     assert_ne!(outer.ident(), 0);
     assert_eq!(outer.payload(), &want[..]);
 }
+
+/// An ICMP error `kind`/`code` (rest of header `mtu`) from `src` to `dst`
+/// quoting `quoted`, as it arrives on the inside port.
+fn icmp_frame(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    kind: u8,
+    code: u8,
+    mtu: u16,
+    quoted: &[u8],
+) -> Vec<u8> {
+    let mut ip = vec![0u8; 28];
+    ip.extend_from_slice(quoted);
+    {
+        let mut icmp = IcmpPacket::new_unchecked(&mut ip[20..]);
+        icmp.set_msg_type(kind.into());
+        icmp.set_msg_code(code);
+        icmp.set_error_rest(mtu);
+        icmp.fill_checksum();
+    }
+    let total = ip.len() as u16;
+    let mut h = Ipv4Packet::new_unchecked(&mut ip[..]);
+    h.set_version_ihl(20);
+    h.set_total_len(total);
+    h.set_ttl(64);
+    h.set_protocol(1.into());
+    h.set_src_addr(src);
+    h.set_dst_addr(dst);
+    h.fill_checksum();
+    [hex("020000000002 020000000054 0800"), ip].concat()
+}
+
+/// §7.20 (the rvs note's variant): a router behind the director reports MTU
+/// 1400 on one of our IPIP packets; the client gets Frag Needed from V with
+/// 1400 − 20 = 1380 at once, quoting its SYN as it went into the tunnel
+/// (TTL 63). The same report about a packet sent without DF tells the client
+/// nothing; one about no connection is dropped.
+#[test]
+fn icmp_about_a_tunnel_packet_vector_7_20() {
+    let lab = direct_lab(tun_dest(TunKind::Ipip, 0, TunCsum::None));
+    let dp = lab.0.clone();
+    let d = Ipv4Addr::new(10, 0, 0, 1);
+    let tunnel_packet = hex(&format!(
+        "45000040000040003f046f9a0a000001c000021f {S0_TTL63}"
+    ));
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[1].push_rx(&icmp_frame(GW, d, 3, 4, 1400, &tunnel_packet));
+    let mut no_df = tunnel_packet.clone();
+    no_df[20 + 6] = 0; // inner DF clear (the checksum is not checked in a quote)
+    dp.ports[1].push_rx(&icmp_frame(GW, d, 3, 4, 1400, &no_df));
+    let mut stray = tunnel_packet.clone();
+    stray[20 + 20 + 1] = 0x41; // another client port
+    dp.ports[1].push_rx(&icmp_frame(GW, d, 3, 4, 1400, &stray));
+    // The report without DF is consumed, not counted: the stray behind it ends the run.
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(out[0].len(), 1, "one error to the client: {:02x?}", out[0]);
+    let ip = Ipv4Packet::new_checked(&out[0][0][14..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (V, C));
+    assert_eq!((ip.dscp_ecn(), ip.ttl(), ip.total_len()), (0xc0, 64, 72));
+    assert!(ip.verify_checksum());
+    let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+    assert!(icmp.verify_checksum());
+    assert_eq!((icmp.msg_code(), icmp.next_hop_mtu()), (4, 1380));
+    assert_eq!(icmp.payload(), &hex(S0_TTL63)[..]);
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::IcmpUnrelated), 1);
+    assert_eq!(s.total_drops(), 1);
+}

@@ -29,6 +29,13 @@ pub enum IcmpError {
     FragNeeded { mtu: u16 },
     /// Type 3 code 3 (`ip_vs_leave`: the service has no destination to schedule, §7.10).
     PortUnreachable,
+    /// An error a router sent about one of our tunnel packets, passed on to the client with
+    /// its type and code, and for Frag Needed the MTU left for the client (§4.3).
+    Relayed {
+        msg: IcmpMessage,
+        code: u8,
+        mtu: u16,
+    },
 }
 
 impl IcmpError {
@@ -37,15 +44,18 @@ impl IcmpError {
             IcmpError::TtlExceeded => (IcmpMessage::TimeExceeded, 0, 0),
             IcmpError::FragNeeded { mtu } => (IcmpMessage::DstUnreachable, 4, mtu),
             IcmpError::PortUnreachable => (IcmpMessage::DstUnreachable, 3, 0),
+            IcmpError::Relayed { msg, code, mtu } => (msg, code, mtu),
         }
     }
 
-    /// The drop reason of the offending packet.
-    pub fn reason(self) -> DropReason {
+    /// Why the offending packet is dropped, when it is one of ours to drop (a relayed
+    /// error's quoted packet was already sent).
+    pub fn reason(self) -> Option<DropReason> {
         match self {
-            IcmpError::TtlExceeded => DropReason::TtlExceeded,
-            IcmpError::FragNeeded { .. } => DropReason::MtuExceeded,
-            IcmpError::PortUnreachable => DropReason::NoDestination,
+            IcmpError::TtlExceeded => Some(DropReason::TtlExceeded),
+            IcmpError::FragNeeded { .. } => Some(DropReason::MtuExceeded),
+            IcmpError::PortUnreachable => Some(DropReason::NoDestination),
+            IcmpError::Relayed { .. } => None,
         }
     }
 }
@@ -60,7 +70,8 @@ pub fn is_error<T: AsRef<[u8]>>(ip: &Ipv4Packet<T>) -> bool {
 }
 
 /// Turns the frame holding the IPv4 packet at `l3` into `err` about it, from `from` to the
-/// packet's source, with IPv4 ID `id`. Returns the new packet's destination. The L2
+/// packet's source, with IPv4 ID `id`. The packet may be cut short (a quote from another
+/// ICMP error): its header must be whole. Returns the new packet's destination. The L2
 /// addresses are left for the caller's routing to fill in.
 pub fn build<F: Frame>(
     frame: &mut F,
@@ -70,8 +81,16 @@ pub fn build<F: Frame>(
     id: u16,
 ) -> Result<Ipv4Addr, DropReason> {
     let (to, tos, len) = {
-        let ip = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default())?;
-        (ip.src_addr(), ip.dscp_ecn(), usize::from(ip.total_len()))
+        let data = frame.data().get(l3..).unwrap_or_default();
+        let ip = Ipv4Packet::new_unchecked(data);
+        if data.len() < ipv4::HEADER_LEN
+            || ip.version() != 4
+            || !(ipv4::HEADER_LEN..=data.len()).contains(&ip.header_len())
+        {
+            return Err(DropReason::Ipv4TooShort);
+        }
+        let len = usize::from(ip.total_len()).min(data.len());
+        (ip.src_addr(), ip.dscp_ecn(), len)
     };
     if !frame.prepend(HEADERS) {
         return Err(DropReason::NoHeadroom);

@@ -277,7 +277,9 @@ fn icmp_error<P: PortIo>(
 ) -> Verdict {
     // The packet itself is dropped, whether or not the error can be sent: never about
     // another error (RFC 1122 §3.2.2), and at a limited rate.
-    ctx.counters.add_drop(err.reason());
+    if let Some(reason) = err.reason() {
+        ctx.counters.add_drop(reason);
+    }
     let offending = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default());
     if offending.is_ok_and(|ip| icmp::is_error(&ip)) {
         return Verdict::Consumed;
