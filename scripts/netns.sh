@@ -34,7 +34,7 @@
 # rvsd; rx: every receiving kernel verifies what it gets, e.g. GUE's UDP
 # checksum).
 #
-# usage: scripts/netns.sh up [N_SERVERS] | up-direct [N_SERVERS] | down | status
+# usage: scripts/netns.sh up [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -151,6 +151,38 @@ up_direct() {
     sleep 1
 }
 
+# `up-pmtu`: NAT with the real server behind a router whose link to it has
+# a smaller MTU than the server's own (so the router, not the server, must
+# report Frag Needed, to the client, through rvsd):
+#
+#   rvs-client  c0 10.0.1.2/24 (gw 10.0.1.1) ─── lb0 ┐ rvs-lb (rvsd 10.0.1.1, 10.0.2.1)
+#   rvs-router  r1 10.0.2.254/24 (default via 10.0.2.1) ─── lb1 ┘
+#               r2 10.0.3.254/24 mtu 1400 ─── eth0 10.0.3.11/24 mtu 1500 (gw 10.0.3.254) rvs-rs1
+up_pmtu() {
+    down_quiet
+    local NS_R=rvs-router
+    for n in $NS_LB $NS_CLIENT $NS_R rvs-rs1; do ip netns add $n; quiet_ns $n; done
+    ip link add lb0 netns $NS_LB type veth peer name c0 netns $NS_CLIENT
+    ns $NS_CLIENT ip addr add 10.0.1.2/24 dev c0
+    ns $NS_CLIENT ip link set c0 up
+    ns $NS_CLIENT ip route add default via 10.0.1.1
+    csum_off $NS_CLIENT c0
+    ip link add lb1 netns $NS_LB type veth peer name r1 netns $NS_R
+    ip link add r2 netns $NS_R type veth peer name eth0 netns rvs-rs1
+    ns $NS_R ip addr add 10.0.2.254/24 dev r1
+    ns $NS_R ip addr add 10.0.3.254/24 dev r2
+    ns $NS_R ip link set r2 mtu 1400
+    for l in r1 r2; do ns $NS_R ip link set $l up; csum_off $NS_R $l; done
+    ns $NS_R ip route add default via 10.0.2.1
+    ns $NS_R sysctl -qw net.ipv4.ip_forward=1
+    ns rvs-rs1 ip addr add 10.0.3.11/24 dev eth0
+    ns rvs-rs1 ip link set eth0 up
+    ns rvs-rs1 ip route add default via 10.0.3.254
+    csum_off rvs-rs1 eth0
+    for l in lb0 lb1; do ns $NS_LB ip link set $l up; done
+    sleep 1
+}
+
 down_quiet() {
     for n in $(ip netns list | awk '/^rvs-/{print $1}'); do
         ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -160,8 +192,9 @@ down_quiet() {
 
 case "${1:-}" in
     up) up; echo "topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, $SERVERS real server(s) 10.0.2.11.." ;;
+    up-pmtu) up_pmtu; echo "pmtu topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, router 10.0.2.254/10.0.3.254 (mtu 1400), real server 10.0.3.11" ;;
     up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | up-direct [N_SERVERS] | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
 esac

@@ -166,6 +166,9 @@ enum Servers {
     Dr,
     /// TUN: nginx plus tun_endpoint.py of this type (ipip, gre, gue).
     Tun(&'static str),
+    /// NAT behind a router with a smaller MTU (netns.sh up-pmtu): the test starts what
+    /// the real server runs.
+    NatBehindRouter,
 }
 
 /// The direct topology with `n` real servers and rvsd; torn down on drop,
@@ -188,8 +191,13 @@ impl Lab {
     fn up_with(tag: &str, n: u32, servers: Servers, inside: &str) -> Lab {
         let serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
         let host = HostLock::take();
-        script("scripts/netns.sh", &["up-direct", &n.to_string()]);
+        let topology = match servers {
+            Servers::NatBehindRouter => "up-pmtu",
+            _ => "up-direct",
+        };
+        script("scripts/netns.sh", &[topology, &n.to_string()]);
         match servers {
+            Servers::NatBehindRouter => {}
             Servers::Dr => script("scripts/webservers.sh", &["start", &n.to_string()]),
             Servers::Tun(kind) => script(
                 "scripts/tunservers.sh",
@@ -197,8 +205,15 @@ impl Lab {
             ),
         }
         let dir = TempDir::new(tag);
+        // Behind the router, the real servers' prefix is one hop away.
+        let routes = match servers {
+            Servers::NatBehindRouter => {
+                r#""routes": [{"prefix": "10.0.3.0/24", "via": "10.0.2.254"}],"#
+            }
+            _ => "",
+        };
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
+            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536, {routes}
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
                   {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]{inside}}}]}}"#
@@ -280,6 +295,7 @@ impl Drop for Lab {
         match self.servers {
             Servers::Dr => script("scripts/webservers.sh", &["stop"]),
             Servers::Tun(_) => script("scripts/tunservers.sh", &["stop"]),
+            Servers::NatBehindRouter => {}
         }
         script("scripts/netns.sh", &["down"]);
     }
@@ -745,4 +761,76 @@ fn tun_endpoint_decapsulates_every_type_without_rvsd() {
         let csum = kind.ends_with("-csum");
         check_tun_packet(&recs[0], 1, endpoint, csum);
     }
+}
+
+// ---------------------------------------------------------------- NAT PMTU
+
+/// §4.4 end to end: the real server sits behind a router whose link to it
+/// has MTU 1400, but advertises MSS 1460; the client's 1500-byte segments
+/// draw Frag Needed from the router, addressed to the client as the router
+/// saw it (C → R). rvsd translates it back to the VIP (vector 7.18's
+/// rewrite), the client lowers its path MTU, and a 4 MiB upload completes.
+#[test]
+fn nat_frag_needed_from_behind_the_director_reaches_the_client() {
+    let lab = Lab::up("nat-pmtu", 1, Servers::NatBehindRouter);
+    let sink = Bg::spawn(
+        "rvs-rs1",
+        &[
+            "/usr/bin/python3",
+            &format!("{}/../tests/py/tunnels.py", env!("CARGO_MANIFEST_DIR")),
+            "sink",
+            "8080",
+        ],
+        "sink on port",
+    );
+    let vip = format!("{VIP_IP}:8080");
+    lab.adm(&format!("-A -t {vip} -s rr"));
+    lab.adm(&format!("-a -t {vip} -r 10.0.3.11:8080 -m"));
+    let ok = in_ns("rvs-rs1", &["ping", "-c", "1", "-W", "2", RVSD_INSIDE]);
+    assert!(ok.status.success(), "rs1 cannot reach rvsd");
+    let size = 4 << 20;
+    let file = lab.dir.path("upload");
+    std::fs::write(&file, vec![0x5a_u8; size]).unwrap();
+    let cap = Capture::start("rvs-client", "c0", lab.dir.path("icmp.pcap"), "icmp");
+    let out = client(&[
+        "curl",
+        "-s",
+        "-m",
+        "60",
+        "-H",
+        "Expect:",
+        "--data-binary",
+        &format!("@{}", file.display()),
+        &format!("http://{vip}/"),
+    ]);
+    let frames = cap.stop();
+    drop(sink);
+    assert!(out.status.success(), "upload failed: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), format!("received {size}"));
+    let lb0 = mac("rvs-lb", "lb0");
+    let frag_needed: Vec<&Value> = frames
+        .iter()
+        .filter(|f| s(f, &["icmp", "type"]).as_u64() == Some(3))
+        .collect();
+    assert!(
+        !frag_needed.is_empty(),
+        "no ICMP reached the client: {frames:?}"
+    );
+    for f in &frag_needed {
+        assert_eq!(u(f, &["icmp", "code"]), 4, "{f}");
+        assert_eq!(st(f, &["src"]), VIP_IP, "translated to the VIP: {f}");
+        assert_eq!(st(f, &["dst"]), CLIENT, "{f}");
+        assert_eq!(st(f, &["eth_src"]), lb0, "sent by rvsd: {f}");
+        assert_eq!(
+            u(f, &["icmp", "mtu"]),
+            1400,
+            "the router's MTU, passed on: {f}"
+        );
+        assert!(yes(f, &["icmp", "csum_ok"]), "{f}");
+        assert!(yes(f, &["ip_csum_ok"]), "{f}");
+        let q = &f["icmp"]["quoted"];
+        assert_eq!((st(q, &["src"]), st(q, &["dst"])), (CLIENT, VIP_IP), "{f}");
+        assert_eq!(u(q, &["dport"]), 8080, "quoted port back to the VIP's: {f}");
+    }
+    println!("NAT PMTU: {} frag-needed translated", frag_needed.len());
 }
