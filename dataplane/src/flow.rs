@@ -15,8 +15,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// An IP address of one family: `Ipv4Addr` or `Ipv6Addr` (the kernel's
 /// `union nf_inet_addr` with its `af`, made a type).
 pub trait Addr: Copy + Eq + Ord + Hash + Debug + Send + Sync + Into<IpAddr> + 'static {
+    /// Bits in an address of the family.
+    const BITS: u32;
     /// The address folded into 64 bits, for hashing.
     fn fold(self) -> u64;
+    /// The address as the low `BITS` bits of a u128 (prefix arithmetic).
+    fn to_bits(self) -> u128;
+    fn from_bits(bits: u128) -> Self;
     /// `ip` if it is of this family.
     fn from_ip(ip: IpAddr) -> Option<Self>;
     /// The key as the family-erased [`Flow`] the schedulers take.
@@ -24,6 +29,13 @@ pub trait Addr: Copy + Eq + Ord + Hash + Debug + Send + Sync + Into<IpAddr> + 's
 }
 
 impl Addr for Ipv4Addr {
+    const BITS: u32 = 32;
+    fn to_bits(self) -> u128 {
+        u128::from(u32::from(self))
+    }
+    fn from_bits(bits: u128) -> Self {
+        Ipv4Addr::from(bits as u32)
+    }
     #[inline(always)]
     fn fold(self) -> u64 {
         u64::from(u32::from(self))
@@ -40,6 +52,13 @@ impl Addr for Ipv4Addr {
 }
 
 impl Addr for Ipv6Addr {
+    const BITS: u32 = 128;
+    fn to_bits(self) -> u128 {
+        u128::from(self)
+    }
+    fn from_bits(bits: u128) -> Self {
+        Ipv6Addr::from(bits)
+    }
     #[inline(always)]
     fn fold(self) -> u64 {
         let v = u128::from(self);

@@ -1,65 +1,74 @@
-//! The IPv4 route table: connected prefixes from the ports' addresses plus
-//! configured routes; longest prefix wins. Built by the control thread at
-//! start, read by the workers (a handful of routes: a linear scan over a
-//! list sorted by prefix length is as fast as a trie here).
+//! A route table of one IP family: connected prefixes from the ports'
+//! addresses plus configured routes; longest prefix wins. Built by the
+//! control thread at start, read by the workers (a handful of routes: a
+//! linear scan over a list sorted by prefix length is as fast as a trie
+//! here).
 
-use std::net::Ipv4Addr;
+use crate::flow::Addr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub net: Ipv4Addr,
+pub struct Route<A> {
+    pub net: A,
     pub len: u8,
     /// Gateway; `None` for a connected prefix (the destination itself is
     /// the next hop).
-    pub via: Option<Ipv4Addr>,
+    pub via: Option<A>,
     pub port: usize,
     /// The port's own address packets sent by this route come from (a tunnel's outer
     /// source, ipvs-forwarding §3.3.1): the address of the connected prefix (for a gateway
     /// route, of the prefix the gateway is on).
-    pub src: Ipv4Addr,
+    pub src: A,
 }
 
 /// Where a packet goes next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NextHop {
+pub struct NextHop<A> {
     pub port: usize,
-    pub ip: Ipv4Addr,
+    pub ip: A,
     /// The source address for packets the box originates on this route.
-    pub src: Ipv4Addr,
+    pub src: A,
     /// The destination is on a connected prefix (the next hop is the destination itself).
     pub connected: bool,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct RouteTable {
+#[derive(Debug, Clone)]
+pub struct RouteTable<A> {
     /// Longest prefix first.
-    routes: Vec<Route>,
+    routes: Vec<Route<A>>,
 }
 
-fn mask(len: u8) -> u32 {
-    if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len))
+impl<A> Default for RouteTable<A> {
+    fn default() -> Self {
+        RouteTable { routes: Vec::new() }
     }
 }
 
-fn contains(net: Ipv4Addr, len: u8, ip: Ipv4Addr) -> bool {
-    (u32::from(net) ^ u32::from(ip)) & mask(len) == 0
+/// The first `len` bits of an address of `A::BITS` bits, as the low bits of a u128.
+fn mask<A: Addr>(len: u8) -> u128 {
+    let all = u128::MAX >> (128 - A::BITS);
+    match u32::from(len) {
+        0 => 0,
+        n if n >= A::BITS => all,
+        n => all & !(all >> n),
+    }
 }
 
-impl RouteTable {
+fn contains<A: Addr>(net: A, len: u8, ip: A) -> bool {
+    (net.to_bits() ^ ip.to_bits()) & mask::<A>(len) == 0
+}
+
+impl<A: Addr> RouteTable<A> {
     /// Builds the table from each port's `(address, prefix)` list and the
     /// gateway routes `(net, len, via)`. A gateway must be inside a
     /// connected prefix; the error names the one that is not.
     pub fn build(
-        connected: &[Vec<(Ipv4Addr, u8)>],
-        gateways: &[(Ipv4Addr, u8, Ipv4Addr)],
-    ) -> Result<RouteTable, String> {
-        let mut routes: Vec<Route> = Vec::new();
+        connected: &[Vec<(A, u8)>],
+        gateways: &[(A, u8, A)],
+    ) -> Result<RouteTable<A>, String> {
+        let mut routes: Vec<Route<A>> = Vec::new();
         for (port, addrs) in connected.iter().enumerate() {
             for &(a, len) in addrs {
-                let net = Ipv4Addr::from(u32::from(a) & mask(len));
+                let net = A::from_bits(a.to_bits() & mask::<A>(len));
                 routes.push(Route {
                     net,
                     len,
@@ -73,9 +82,10 @@ impl RouteTable {
         table.sort();
         for &(net, len, via) in gateways {
             let hop = table.lookup(via).filter(|h| h.ip == via).ok_or_else(|| {
+                let (via, net) = (via.into(), net.into());
                 format!("gateway {via} of {net}/{len} is not on a connected prefix")
             })?;
-            let net = Ipv4Addr::from(u32::from(net) & mask(len));
+            let net = A::from_bits(net.to_bits() & mask::<A>(len));
             table.routes.push(Route {
                 net,
                 len,
@@ -93,7 +103,7 @@ impl RouteTable {
     }
 
     /// The next hop towards `dst`, or `None` when no route matches.
-    pub fn lookup(&self, dst: Ipv4Addr) -> Option<NextHop> {
+    pub fn lookup(&self, dst: A) -> Option<NextHop<A>> {
         let r = self.routes.iter().find(|r| contains(r.net, r.len, dst))?;
         Some(NextHop {
             port: r.port,
@@ -107,9 +117,49 @@ impl RouteTable {
 #[cfg(test)]
 mod test {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
+    }
+
+    fn ip6(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_prefixes_match_by_their_length() {
+        let t = RouteTable::build(
+            &[
+                vec![(ip6("2001:db8:a::1"), 64)],
+                vec![(ip6("2001:db8:c::1"), 64)],
+            ],
+            &[
+                (ip6("::"), 0, ip6("2001:db8:c::fe")),
+                (ip6("2001:db8:b::"), 48, ip6("2001:db8:a::fe")),
+            ],
+        )
+        .unwrap();
+        let hop = |s| t.lookup(ip6(s)).map(|h| (h.port, h.ip, h.connected));
+        assert_eq!(
+            hop("2001:db8:a::11"),
+            Some((0, ip6("2001:db8:a::11"), true))
+        );
+        assert_eq!(
+            hop("2001:db8:b:7::31"),
+            Some((0, ip6("2001:db8:a::fe"), false))
+        );
+        assert_eq!(
+            hop("2001:db8:f::1"),
+            Some((1, ip6("2001:db8:c::fe"), false))
+        );
+        assert_eq!(
+            t.lookup(ip6("2001:db8:a::11")).unwrap().src,
+            ip6("2001:db8:a::1")
+        );
+        assert_eq!(mask::<Ipv6Addr>(128), u128::MAX);
+        assert_eq!(mask::<Ipv4Addr>(32), u128::from(u32::MAX));
+        assert_eq!(mask::<Ipv4Addr>(24), u128::from(0xffff_ff00u32));
     }
 
     #[test]

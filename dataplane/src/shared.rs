@@ -101,7 +101,7 @@ pub struct Dataplane<P> {
     pub addrs: Vec<Vec<(Ipv4Addr, u8)>>,
     /// Each port's IP MTU (the route MTU of routes through it).
     pub mtu: Vec<u16>,
-    pub routes: RouteTable,
+    pub routes: RouteTable<Ipv4Addr>,
     pub neigh: NeighTable,
     pub mode: Mode,
     /// The virtual services, as published by the control thread.

@@ -10,7 +10,7 @@ use crate::route::NextHop;
 use crate::stats::DropReason;
 
 /// Checks that `hop` (the route towards the real server) delivers to the real server itself.
-pub fn check_next_hop(hop: &NextHop) -> Result<(), DropReason> {
+pub fn check_next_hop<A>(hop: &NextHop<A>) -> Result<(), DropReason> {
     if hop.connected {
         Ok(())
     } else {
@@ -24,7 +24,7 @@ mod test {
 
     #[test]
     fn only_a_connected_real_server_is_reachable() {
-        let mut hop = NextHop {
+        let mut hop = NextHop::<std::net::Ipv4Addr> {
             port: 1,
             ip: [10, 0, 0, 21].into(),
             src: [10, 0, 0, 1].into(),

@@ -211,7 +211,10 @@ impl Forward for Ipv4Addr {
 }
 
 /// The route step: the next hop towards `to.dst`; for DR it must be the real server.
-fn route<P: PortIo>(dp: &Dataplane<P>, to: &Target<Ipv4Addr>) -> Result<NextHop, DropReason> {
+fn route<P: PortIo>(
+    dp: &Dataplane<P>,
+    to: &Target<Ipv4Addr>,
+) -> Result<NextHop<Ipv4Addr>, DropReason> {
     let hop = dp.routes.lookup(to.dst).ok_or(DropReason::NoRoute)?;
     if to.rewrite == Rewrite::Route {
         dr::check_next_hop(&hop)?;
@@ -225,7 +228,7 @@ fn rewrite<F: Frame>(
     frame: &mut F,
     l3: usize,
     to: &Target<Ipv4Addr>,
-    hop: &NextHop,
+    hop: &NextHop<Ipv4Addr>,
 ) -> Result<(), DropReason> {
     match to.rewrite {
         Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
@@ -309,7 +312,7 @@ fn link<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     frame: &mut P::Frame,
-    hop: &NextHop,
+    hop: &NextHop<Ipv4Addr>,
 ) -> Verdict {
     let Some(mac) = dp.neigh.get(hop.ip) else {
         ctx.arp.request(hop.port, hop.ip, ctx.now);
