@@ -6,9 +6,10 @@
 //! so they meet no new drop reason for these:
 //! * the IPv4 header is valid (version, IHL, total length within the frame) and its checksum
 //!   verifies;
-//! * the packet is not a fragment (rvs does not reassemble yet: ipvs-forwarding §5 rvs note);
 //! * a TCP, UDP or ICMP header is complete within `total_len` (ports are then filled in;
-//!   ICMP and other protocols carry ports 0).
+//!   ICMP and other protocols carry ports 0), except in a fragment after the first, which
+//!   carries no L4 header ([`IpPacket::frag`]; ports 0). A first fragment's UDP length field
+//!   speaks of the whole datagram and is not checked against the fragment.
 //!
 //! ARP is checked for the Ethernet/IPv4 shape only; IPv6 for the fixed header and, when the
 //! next header is TCP or UDP, for the L4 header (extension headers come with IPv6
@@ -48,6 +49,17 @@ pub struct IpPacket<A> {
     pub protocol: IpProtocol,
     /// Its flow; TCP/UDP ports, 0 for other protocols.
     pub key: FlowKey<A>,
+    /// Where it stands in its datagram, if it is a fragment (see [`crate::frag`]).
+    pub frag: Option<Fragment>,
+}
+
+/// A fragment's place in its datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment {
+    /// The datagram's identification.
+    pub id: u32,
+    /// Offset 0: the fragment with the L4 header.
+    pub first: bool,
 }
 
 impl<A> IpPacket<A> {
@@ -71,7 +83,13 @@ impl<A> IpPacket<A> {
                 daddr,
                 dport,
             },
+            frag: None,
         }
+    }
+
+    /// A fragment after the first: no L4 header of its own.
+    pub fn is_later_fragment(&self) -> bool {
+        self.frag.is_some_and(|f| !f.first)
     }
 
     /// Whether it is TCP or UDP (what the balancer takes).
@@ -126,21 +144,22 @@ fn classify_ipv4(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
     if !ip.verify_checksum() {
         return Err(DropReason::Ipv4BadChecksum);
     }
-    if ip.is_fragment() {
-        return Err(DropReason::Ipv4Fragment);
-    }
+    let frag = ip.is_fragment().then(|| Fragment {
+        id: ip.ident().into(),
+        first: ip.frag_offset() == 0,
+    });
     let protocol = ip.protocol();
-    let ports = l4_ports(protocol, ip.payload())?;
+    let ports = match frag {
+        None => l4_ports(protocol, ip.payload())?,
+        Some(f) if f.first => first_fragment_ports(protocol, ip.payload())?,
+        Some(_) => (0, 0),
+    };
     let l4 = l3_offset + ip.header_len();
     let end = l3_offset + usize::from(ip.total_len());
     let addrs = (ip.src_addr(), ip.dst_addr());
-    Ok(Class::Ipv4(IpPacket::new(
-        l3_offset..end,
-        l4,
-        protocol,
-        addrs,
-        ports,
-    )))
+    let mut p = IpPacket::new(l3_offset..end, l4, protocol, addrs, ports);
+    p.frag = frag;
+    Ok(Class::Ipv4(p))
 }
 
 fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
@@ -160,6 +179,21 @@ fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
         addrs,
         (sport, dport),
     )))
+}
+
+/// The ports of a first fragment: the L4 header must be in it (RFC 1858 drops the rest as
+/// tiny-fragment attacks); a UDP length that covers the whole datagram is fine here.
+fn first_fragment_ports(protocol: IpProtocol, l4: &[u8]) -> Result<(u16, u16), DropReason> {
+    match protocol {
+        IpProtocol::Udp => {
+            let h = l4.get(..8).ok_or(DropReason::UdpTruncated)?;
+            Ok((
+                u16::from_be_bytes([h[0], h[1]]),
+                u16::from_be_bytes([h[2], h[3]]),
+            ))
+        }
+        _ => l4_ports(protocol, l4),
+    }
 }
 
 /// Checks the L4 header rvs will read or rewrite, and returns its ports.
@@ -208,6 +242,7 @@ mod test {
                 daddr: Ipv4Addr::new(198, 51, 100, 1),
                 dport: 80,
             },
+            frag: None,
         })
     }
 
@@ -282,6 +317,7 @@ mod test {
                     daddr: "2001:db8:f::1".parse().unwrap(),
                     dport: 80,
                 },
+                frag: None,
             })
         );
         let cut = "020000000001 0200000000fe 86dd 60000000 0004 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050";
@@ -314,7 +350,25 @@ mod test {
         let mut frag = frame(&[ETH_V4, S0]);
         frag[14 + 6] = 0x20;
         frag[14 + 10..14 + 12].copy_from_slice(&0xd846u16.to_be_bytes());
-        assert_eq!(classify(&frag), Class::Drop(DropReason::Ipv4Fragment));
+        let first = Fragment {
+            id: 0x1c46,
+            first: true,
+        };
+        match classify(&frag) {
+            Class::Ipv4(p) => assert_eq!((p.frag, p.key.sport), (Some(first), 40000)),
+            other => panic!("{other:?}"),
+        }
+        // Offset 8 bytes: a later fragment, no ports read from its data.
+        frag[14 + 7] = 0x01;
+        let mut ip = Ipv4Packet::new_unchecked(&mut frag[14..]);
+        ip.fill_checksum();
+        match classify(&frag) {
+            Class::Ipv4(p) => {
+                assert!(p.is_later_fragment());
+                assert_eq!((p.key.sport, p.key.dport), (0, 0));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

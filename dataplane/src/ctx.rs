@@ -1,9 +1,11 @@
 //! One worker's private state: what `process` may change without locks.
 
+use crate::frag::FragTable;
 use crate::sched::cursors::Cursors;
 use crate::shared::Owners;
 use crate::stats::Counters;
 use std::net::Ipv4Addr;
+use std::net::Ipv6Addr;
 
 /// ARP requests a burst asks for, sent by the worker after the burst.
 /// Bounded, and each address is asked at most once per [`ARP_RETRY_MS`].
@@ -23,6 +25,18 @@ pub struct Ctx<'a> {
     /// IPv4 IDs of packets this worker originates (ICMP errors, tunnel headers without DF).
     pub ip_id: u16,
     pub icmp_limit: IcmpLimit,
+    /// Where the fragmented datagrams this worker saw went, per family.
+    pub frags: Frags,
+}
+
+/// A worker's fragment tables, one per family.
+#[derive(Default)]
+pub struct Frags {
+    pub v4: FragTable<Ipv4Addr>,
+    pub v6: FragTable<Ipv6Addr>,
+    /// Bumped for every first fragment remembered: held later fragments are worth another
+    /// look only then.
+    pub firsts: u64,
 }
 
 impl Ctx<'_> {
@@ -38,6 +52,7 @@ impl Ctx<'_> {
             // Workers start apart, so their IDs rarely meet.
             ip_id: queue.wrapping_mul(0x9e37),
             icmp_limit: IcmpLimit::default(),
+            frags: Frags::default(),
         }
     }
 

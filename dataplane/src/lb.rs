@@ -2,13 +2,15 @@
 //! goes in (client → VIP: find or create the connection, send it to the real server by the
 //! connection's method), from a NAT real server it goes out (find the connection, rewrite
 //! the source back to the VIP). Both directions find the same connection entry
-//! (ipvs-forwarding §2). Every packet leaves through [`Forward::transmit`].
+//! (ipvs-forwarding §2). A fragment after the first follows its datagram's first
+//! ([`crate::frag`]). Every packet leaves through [`Forward::transmit`].
 
 use crate::classify::IpPacket;
 use crate::conn::state::reuse_on_syn;
 use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
+use crate::frag::{FragKey, Way};
 use crate::fwd::{Forward, IcmpError, Rewrite, Target};
 use crate::port::{Frame, PortIo};
 use crate::service::{Service, Snapshot};
@@ -41,6 +43,9 @@ pub fn balance<P: PortIo, A: Forward>(
     frame: &mut P::Frame,
     p: &IpPacket<A>,
 ) -> Verdict {
+    if p.is_later_fragment() {
+        return later_fragment(dp, ctx, snap, in_port, frame, p);
+    }
     if let Some((i, svc)) = snap.find(p.key.proto, p.key.daddr, p.key.dport) {
         return inbound(dp, ctx, snap, (i, svc), frame, p);
     }
@@ -105,17 +110,79 @@ fn inbound<P: PortIo, A: Forward>(
     // A stale entry expired between lookup and update: this packet still
     // follows it; the next one schedules anew.
     let _ = table.update(&hit, Dir::Input, tcp_flags, ctx.now);
-    let c = hit.conn;
-    let rewrite = match Rewrite::request(c.fwd, c.daddr, c.dport, snap.dest(c.dest)) {
-        Ok(r) => r,
-        Err(reason) => return Verdict::Drop(reason),
-    };
-    let to = Target {
+    remember_first(ctx, p, &hit, Way::In);
+    match in_target(snap, &hit.conn, p) {
+        Ok(to) => A::transmit(dp, ctx, frame, p.l3, &to),
+        Err(reason) => Verdict::Drop(reason),
+    }
+}
+
+/// Where a packet of the client on connection `c` goes (to its real server, by its method).
+fn in_target<A: Forward>(
+    snap: &Snapshot,
+    c: &Conn<A>,
+    p: &IpPacket<A>,
+) -> Result<Target<A>, DropReason> {
+    Ok(Target {
         dst: c.daddr,
-        rewrite,
+        rewrite: Rewrite::request(c.fwd, c.daddr, c.dport, snap.dest(c.dest))?,
         icmp_from: p.key.daddr,
+    })
+}
+
+/// Where a NAT reply on connection `c` goes (to the client, from the VIP).
+fn out_target<P: PortIo, A: Forward>(dp: &Dataplane<P>, in_port: usize, c: &Conn<A>) -> Target<A> {
+    Target {
+        dst: c.caddr,
+        rewrite: Rewrite::Snat {
+            addr: c.vaddr,
+            port: c.vport,
+        },
+        icmp_from: A::port_addr(dp, in_port).unwrap_or(c.vaddr),
+    }
+}
+
+/// The identity of the datagram `p` is a fragment of.
+fn datagram<A: Copy>(p: &IpPacket<A>, id: u32) -> FragKey<A> {
+    FragKey {
+        saddr: p.key.saddr,
+        daddr: p.key.daddr,
+        proto: p.key.proto,
+        id,
+    }
+}
+
+/// A first fragment: its datagram's later fragments will follow it (`crate::frag`).
+fn remember_first<A: Forward>(ctx: &mut Ctx, p: &IpPacket<A>, hit: &ConnHit<A>, way: Way) {
+    if let Some(f) = p.frag {
+        A::frags(&mut ctx.frags).remember(datagram(p, f.id), *hit, way, ctx.now);
+        ctx.frags.firsts += 1;
+    }
+}
+
+/// A fragment after the first goes where its first went, or waits for it.
+fn later_fragment<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    in_port: usize,
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
+) -> Verdict {
+    let Some(f) = p.frag else {
+        return Verdict::Drop(DropReason::NotForUs);
     };
-    A::transmit(dp, ctx, frame, p.l3, &to)
+    let Some((hit, way)) = A::frags(&mut ctx.frags).find(&datagram(p, f.id), ctx.now) else {
+        return Verdict::Hold;
+    };
+    let to = match way {
+        Way::In => in_target(snap, &hit.conn, p),
+        Way::Out => Ok(out_target(dp, in_port, &hit.conn)),
+    };
+    match to {
+        Ok(to) => A::transmit(dp, ctx, frame, p.l3, &to),
+        Err(reason) => Verdict::Drop(reason),
+    }
 }
 
 /// Real server → client. Only NAT replies pass the director; a packet that matches a DR or
@@ -134,15 +201,8 @@ fn outbound<P: PortIo, A: Forward>(
     }
     let tcp_flags = tcp_flags(frame.data(), p);
     let _ = A::table(&dp.conns).update(hit, Dir::Output, tcp_flags, ctx.now);
-    let to = Target {
-        dst: c.caddr,
-        rewrite: Rewrite::Snat {
-            addr: c.vaddr,
-            port: c.vport,
-        },
-        icmp_from: A::port_addr(dp, in_port).unwrap_or(c.vaddr),
-    };
-    A::transmit(dp, ctx, frame, p.l3, &to)
+    remember_first(ctx, p, hit, Way::Out);
+    A::transmit(dp, ctx, frame, p.l3, &out_target(dp, in_port, &c))
 }
 
 /// Schedules a new connection and enters it in the table. Only a SYN

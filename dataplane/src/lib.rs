@@ -27,6 +27,7 @@ pub mod ctx;
 pub mod dest;
 pub mod dpdk;
 pub mod flow;
+pub mod frag;
 pub mod fwd;
 pub mod lb;
 pub mod neigh;

@@ -44,7 +44,9 @@ const SOURCE_QUENCH: u8 = 4;
 
 /// Whether `p` is an ICMP message IPVS relates to connections (§4.1: types 3, 4 and 11).
 pub fn is_related(frame: &[u8], p: &IpPacket<Ipv4Addr>) -> bool {
+    // A later fragment's first bytes are data, not an ICMP header.
     p.protocol == IpProtocol::Icmp
+        && !p.is_later_fragment()
         && frame.get(p.l4).is_some_and(|&t| {
             matches!(
                 IcmpMessage::from(t),

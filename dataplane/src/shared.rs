@@ -3,7 +3,9 @@
 //! the connection tables (one per IP family).
 
 use crate::conn::{ConnOwner, ConnTable, Packed, Timeouts};
+use crate::ctx::Frags;
 use crate::dest::DestTable;
+use crate::frag::FragTable;
 use crate::neigh::NeighTable;
 use crate::port::PortIo;
 use crate::route::RouteTable;
@@ -75,6 +77,7 @@ impl Owners {
 pub trait Tables: Packed {
     fn table(c: &Conns) -> &ConnTable<Self>;
     fn owner(o: &mut Owners) -> &mut ConnOwner<Self>;
+    fn frags(f: &mut Frags) -> &mut FragTable<Self>;
 }
 
 impl Tables for Ipv4Addr {
@@ -84,6 +87,9 @@ impl Tables for Ipv4Addr {
     fn owner(o: &mut Owners) -> &mut ConnOwner<Self> {
         &mut o.v4
     }
+    fn frags(f: &mut Frags) -> &mut FragTable<Self> {
+        &mut f.v4
+    }
 }
 
 impl Tables for Ipv6Addr {
@@ -92,6 +98,9 @@ impl Tables for Ipv6Addr {
     }
     fn owner(o: &mut Owners) -> &mut ConnOwner<Self> {
         &mut o.v6
+    }
+    fn frags(f: &mut Frags) -> &mut FragTable<Self> {
+        &mut f.v6
     }
 }
 

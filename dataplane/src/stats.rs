@@ -68,7 +68,7 @@ drop_reasons! {
     Ipv4BadTotalLen => "ipv4_bad_total_len",
     /// IPv4 header checksum does not verify.
     Ipv4BadChecksum => "ipv4_bad_checksum",
-    /// IPv4 fragment: not reassembled for now (ipvs-forwarding §5 rvs note).
+    /// IPv4 fragment where rvs takes none (to the box itself, or to be NAT-rewritten).
     Ipv4Fragment => "ipv4_fragment",
     /// TTL would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
     TtlExceeded => "ttl_exceeded",
@@ -134,6 +134,10 @@ drop_reasons! {
     IcmpQuoteInvalid => "icmp_quote_invalid",
     /// ICMP error about a packet of no connection (ipvs-forwarding §4.2, §4.4).
     IcmpUnrelated => "icmp_unrelated",
+    /// A later fragment whose first fragment did not come in time (`frag::HOLD_MS`).
+    FragmentTimeout => "fragment_timeout",
+    /// A later fragment that found the worker's hold full.
+    FragmentHoldFull => "fragment_hold_full",
 }
 
 impl fmt::Display for DropReason {

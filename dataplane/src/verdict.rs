@@ -11,6 +11,9 @@ pub enum Verdict {
     /// at most `mtu` bytes: IPVS lets an oversize packet without DF through
     /// and the director fragments it (ipvs-forwarding §3.0 step 5, §7.14).
     TxFragmented { port: usize, l3: usize, mtu: u16 },
+    /// Keep the frame and decide again shortly: a later fragment whose first has not come
+    /// yet ([`crate::frag`]).
+    Hold,
     /// Free the frame and count the reason.
     Drop(DropReason),
     /// The frame did its job here (an ARP reply taught us a neighbour):

@@ -7,6 +7,7 @@
 
 use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
+use crate::frag::HOLD_MS;
 use crate::fwd::fragment::fragment;
 use crate::lb;
 use crate::port::{Frame, PortIo, BURST};
@@ -26,6 +27,16 @@ const LINK_CHECK_EVERY: u32 = 4096;
 /// paced by the clock: a fixed number of entries per loop would stream the
 /// table through the cache at busy loop rates and evict the hot flows.
 const EXPIRE_SWEEP_MS: u64 = 1000;
+/// Later fragments a worker holds while their first is missing (`crate::frag`).
+const HOLD: usize = 64;
+
+/// A later fragment waiting for its first.
+struct Held<F> {
+    frame: F,
+    in_port: usize,
+    class: Class,
+    since: u64,
+}
 
 /// Runs until `halt` is set, using queue `queue` of every port and the
 /// connection-table shares `conns`.
@@ -43,6 +54,8 @@ pub fn run<P: PortIo>(
     let mut up: Vec<bool> = dp.ports.iter().map(PortIo::link_up).collect();
     let mut iter = 0u32;
     let mut swept = ctx.now;
+    let mut held: Vec<Held<P::Frame>> = Vec::with_capacity(HOLD);
+    let mut firsts = 0;
     while !halt.load(Relaxed) {
         ctx.now = dp.now_ms();
         let snap = dp.services.load();
@@ -52,8 +65,13 @@ pub fn run<P: PortIo>(
         for (in_port, port) in dp.ports.iter().enumerate() {
             if up[in_port] {
                 let n = port.rx_burst(queue, &mut burst);
-                handle_burst(dp, &mut ctx, &snap, in_port, &mut burst[..n], &mut tx);
+                let frames = &mut burst[..n];
+                handle_burst(dp, &mut ctx, &snap, in_port, frames, &mut tx, &mut held);
             }
+        }
+        if !held.is_empty() {
+            let fresh = std::mem::replace(&mut firsts, ctx.frags.firsts) != ctx.frags.firsts;
+            retry_held(dp, &mut ctx, &snap, fresh, &mut tx, &mut held);
         }
         drop(snap);
         send_arp_requests(dp, &mut ctx, &mut tx);
@@ -84,6 +102,7 @@ fn handle_burst<P: PortIo>(
     in_port: usize,
     burst: &mut [Option<P::Frame>],
     tx: &mut TxBuffers<P::Frame>,
+    held: &mut Vec<Held<P::Frame>>,
 ) {
     if burst.is_empty() {
         return;
@@ -110,20 +129,81 @@ fn handle_burst<P: PortIo>(
             Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, class),
             Mode::L2Fwd => process(dp, ctx, snap, in_port, &mut frame),
         };
-        match verdict {
-            Verdict::Tx { port } => tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters),
-            Verdict::TxFragmented { port, l3, mtu } => {
-                let (queue, counters) = (ctx.queue, ctx.counters);
-                let sent = fragment(&dp.ports[port], frame.data(), l3, mtu, |f| {
-                    tx.push(&dp.ports, port, queue, f, counters)
-                });
-                if let Err(reason) = sent {
-                    counters.add_drop(reason);
-                }
+        if verdict == Verdict::Hold {
+            hold(
+                ctx,
+                held,
+                Held {
+                    frame,
+                    in_port,
+                    class,
+                    since: ctx.now,
+                },
+            );
+        } else {
+            act(dp, ctx, tx, frame, verdict);
+        }
+    }
+}
+
+/// Carries out a verdict other than [`Verdict::Hold`].
+fn act<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &Ctx,
+    tx: &mut TxBuffers<P::Frame>,
+    frame: P::Frame,
+    verdict: Verdict,
+) {
+    match verdict {
+        Verdict::Tx { port } => tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters),
+        Verdict::TxFragmented { port, l3, mtu } => {
+            let (queue, counters) = (ctx.queue, ctx.counters);
+            let sent = fragment(&dp.ports[port], frame.data(), l3, mtu, |f| {
+                tx.push(&dp.ports, port, queue, f, counters)
+            });
+            if let Err(reason) = sent {
+                counters.add_drop(reason);
             }
-            // Dropping the frame frees it.
-            Verdict::Drop(reason) => ctx.counters.add_drop(reason),
-            Verdict::Consumed => {}
+        }
+        // Dropping the frame frees it.
+        Verdict::Drop(reason) => ctx.counters.add_drop(reason),
+        Verdict::Consumed | Verdict::Hold => {}
+    }
+}
+
+/// Keeps a later fragment for its first, if there is room.
+fn hold<F>(ctx: &Ctx, held: &mut Vec<Held<F>>, h: Held<F>) {
+    if held.len() < HOLD {
+        held.push(h);
+    } else {
+        ctx.counters.add_drop(DropReason::FragmentHoldFull);
+    }
+}
+
+/// Gives the held fragments another chance when first fragments came (`fresh`), and drops
+/// those that waited too long. Each is looked at once per call: the ones processed move
+/// below the index, the ones held again go to the end.
+fn retry_held<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    fresh: bool,
+    tx: &mut TxBuffers<P::Frame>,
+    held: &mut Vec<Held<P::Frame>>,
+) {
+    for i in (0..held.len()).rev() {
+        let timed_out = ctx.now >= held[i].since + HOLD_MS;
+        if !timed_out && !fresh {
+            continue;
+        }
+        let mut h = held.swap_remove(i);
+        if timed_out {
+            ctx.counters.add_drop(DropReason::FragmentTimeout);
+            continue;
+        }
+        match process_classified(dp, ctx, snap, h.in_port, &mut h.frame, h.class) {
+            Verdict::Hold => held.push(h),
+            v => act(dp, ctx, tx, h.frame, v),
         }
     }
 }

@@ -658,3 +658,85 @@ fn icmp_about_a_tunnel_packet_vector_7_20() {
     assert_eq!(s.drop_count(DropReason::IcmpUnrelated), 1);
     assert_eq!(s.total_drops(), 1);
 }
+
+/// The two fragments (1500 and 1540 bytes on the wire) of a 3020-byte TCP ACK segment
+/// C:40000 → V:80 without DF, IPv4 ID `id`.
+fn ack_fragments(id: u16) -> Vec<Vec<u8>> {
+    let mut whole = segment(64, 0, false, ACK, 2980);
+    let mut ip = Ipv4Packet::new_unchecked(&mut whole[14..]);
+    ip.set_ident(id);
+    ip.fill_checksum();
+    let port = MemPort::new(RVS0);
+    let mut frags = Vec::new();
+    dataplane::fwd::fragment::fragment(&port, &whole, 14, 1500, |f| frags.push(f)).unwrap();
+    frags
+}
+
+/// Fragments of one datagram follow its first fragment to the same DR real
+/// server, in order and out of order (a later fragment waits for its first);
+/// a later fragment whose first never comes is dropped after a moment and
+/// creates nothing.
+#[test]
+fn fragments_follow_their_first_in_and_out_of_order() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    let (a, b, lone) = (ack_fragments(7), ack_fragments(8), ack_fragments(9));
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[0].push_rx(&a[0]);
+    dp.ports[0].push_rx(&a[1]);
+    dp.ports[0].push_rx(&b[1]); // before its first
+    dp.ports[0].push_rx(&b[0]);
+    dp.ports[0].push_rx(&lone[1]);
+    let (out, counters) = run_until(lab, 6);
+    let sent: Vec<(u16, u16, u8)> = out[1]
+        .iter()
+        .map(|f| {
+            let ip = Ipv4Packet::new_checked(&f[14..]).unwrap();
+            assert!(ip.verify_checksum());
+            assert_eq!(&f[..6], &[2, 0, 0, 0, 0, 0x21], "to R2's MAC");
+            (ip.ident(), ip.frag_offset(), ip.ttl())
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (0x1c46, 0, 63),
+            (7, 0, 63),
+            (7, 1480, 63),
+            (8, 0, 63),
+            (8, 1480, 63)
+        ]
+    );
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::FragmentTimeout), 1);
+    assert_eq!(s.total_drops(), 1);
+    assert_eq!(dp.conns.len(), 1);
+}
+
+/// TUN: each fragment is encapsulated on its own, towards the same server.
+#[test]
+fn tun_fragments_are_encapsulated_one_by_one() {
+    let lab = direct_lab(tun_dest(TunKind::Ipip, 0, TunCsum::None));
+    let frags = ack_fragments(7);
+    lab.0.ports[0].push_rx(&hex(S0));
+    lab.0.ports[0].push_rx(&frags[0]);
+    lab.0.ports[0].push_rx(&frags[1]);
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    // The first fragment (1500 bytes) does not fit the tunnel (1480) and has no DF: the
+    // outer packet is fragmented (§3.3.5).
+    let inner_offsets: Vec<u16> = out[1]
+        .iter()
+        .filter_map(|f| {
+            let outer = Ipv4Packet::new_checked(&f[14..]).unwrap();
+            assert_eq!(outer.dst_addr(), R3);
+            (outer.frag_offset() == 0)
+                .then(|| Ipv4Packet::new_unchecked(outer.payload()).frag_offset())
+        })
+        .collect();
+    assert_eq!(
+        inner_offsets,
+        [0, 0, 1480],
+        "the SYN, then each fragment's outer start"
+    );
+}
