@@ -14,6 +14,7 @@
 use core::net::Ipv4Addr;
 
 use crate::stats::DropReason;
+use crate::wire::checksum::PseudoHeader;
 use crate::wire::{checksum, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
 
 /// Which address/port pair of the packet a rewrite replaces.
@@ -84,7 +85,7 @@ fn rewrite(
         Side::Src => ip.set_src_addr(new_addr),
         Side::Dst => ip.set_dst_addr(new_addr),
     }
-    ip.set_checksum(checksum::update_addr(ip.checksum(), old_addr, new_addr));
+    ip.set_checksum(Ipv4Addr::update_addr(ip.checksum(), old_addr, new_addr));
     Ok(())
 }
 
@@ -101,7 +102,7 @@ fn rewrite_tcp(
         Side::Src => tcp.src_port(),
         Side::Dst => tcp.dst_port(),
     };
-    let csum = checksum::update_addr(tcp.checksum(), old_addr, new_addr);
+    let csum = Ipv4Addr::update_addr(tcp.checksum(), old_addr, new_addr);
     tcp.set_checksum(checksum::update16(csum, old_port, new_port));
     match side {
         Side::Src => tcp.set_src_port(new_port),
@@ -142,7 +143,7 @@ fn rewrite_udp(
         Side::Src => addrs.new_src,
         Side::Dst => addrs.new_dst,
     };
-    let csum = checksum::update_addr(udp.checksum(), addrs.old, new_addr);
+    let csum = Ipv4Addr::update_addr(udp.checksum(), addrs.old, new_addr);
     let csum = checksum::update16(csum, old_port, new_port);
     udp.set_checksum(if csum == 0 { 0xffff } else { csum });
     Ok(())
@@ -272,7 +273,7 @@ mod test {
             t.set_dst_port(ports.1);
             t.set_header_len(20);
             t.payload_mut().copy_from_slice(payload);
-            t.fill_checksum(src.into(), dst.into());
+            t.fill_checksum(Ipv4Addr::from(src), dst.into());
         } else {
             let mut u = UdpPacket::new_unchecked(l4);
             u.set_src_port(ports.0);
@@ -280,7 +281,7 @@ mod test {
             u.set_len(l4_len as u16);
             u.payload_mut().copy_from_slice(payload);
             if !zero_udp {
-                u.fill_checksum(src.into(), dst.into());
+                u.fill_checksum(Ipv4Addr::from(src), dst.into());
             }
         }
         p
