@@ -70,7 +70,7 @@ drop_reasons! {
     Ipv4BadChecksum => "ipv4_bad_checksum",
     /// IPv4 fragment: not reassembled for now (ipvs-forwarding §5 rvs note).
     Ipv4Fragment => "ipv4_fragment",
-    /// TTL would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
+    /// TTL (IPv6: hop limit) would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
     TtlExceeded => "ttl_exceeded",
     /// IPv6 packet shorter than the 40-byte fixed header.
     Ipv6TooShort => "ipv6_too_short",
