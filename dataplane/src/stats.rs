@@ -78,6 +78,8 @@ drop_reasons! {
     Ipv6BadVersion => "ipv6_bad_version",
     /// IPv6 payload length beyond the frame.
     Ipv6BadPayloadLen => "ipv6_bad_payload_len",
+    /// IPv6 extension headers before the TCP/UDP header: not walked yet.
+    Ipv6ExtensionHeader => "ipv6_extension_header",
     /// IPv6 is classified but not forwarded yet.
     Ipv6NotHandled => "ipv6_not_handled",
     /// TCP segment shorter than 20 bytes.
