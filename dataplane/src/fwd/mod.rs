@@ -238,7 +238,9 @@ enum Size {
 fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, DropReason> {
     let ip = Ipv4Packet::new_checked(ip)?;
     let mtu = match rewrite {
-        Rewrite::Tunnel(t) => tun::mtu(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?,
+        Rewrite::Tunnel(t) => {
+            tun::mtu::<Ipv4Addr>(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?
+        }
         _ => route_mtu,
     };
     Ok(match ip.total_len() {
@@ -275,6 +277,24 @@ fn icmp_error<P: PortIo>(
         ctx.counters.add_icmp_error_sent();
     }
     v
+}
+
+/// Makes room for `headers` new bytes in front of the packet at `l3` of `frame`, of which
+/// `keep` bytes stay: the frame grows at the front, its L2 header moves to the new front, and
+/// what follows the kept bytes (padding, the tail of a cut quote) is cut. The new bytes are
+/// the caller's to write ([`tun`] encapsulation, [`icmp`] errors).
+fn grow_front<F: Frame>(
+    frame: &mut F,
+    l3: usize,
+    headers: usize,
+    keep: usize,
+) -> Result<(), DropReason> {
+    if !frame.prepend(headers) {
+        return Err(DropReason::NoHeadroom);
+    }
+    frame.data_mut().copy_within(headers..headers + l3, 0);
+    frame.truncate(l3 + headers + keep);
+    Ok(())
 }
 
 /// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An
