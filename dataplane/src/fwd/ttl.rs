@@ -31,7 +31,7 @@ pub fn expires(ip_packet: &[u8]) -> bool {
 
 /// The IPv6 [`decrement_ttl`]: hop limit −1 (there is no header checksum); a hop limit of 0
 /// or 1 is `TtlExceeded` (§3.0 step 3: the caller then owes the source an ICMPv6 Time
-/// Exceeded, §4.5). For `Forward::transmit` of IPv6.
+/// Exceeded, §4.5, [`super::icmp::build_v6`]). For `Forward::transmit` of IPv6.
 pub fn decrement_hop_limit(ip_packet: &mut [u8]) -> Result<(), DropReason> {
     let mut ip = Ipv6Packet::new_checked(ip_packet)?;
     let hops = ip.hop_limit();
