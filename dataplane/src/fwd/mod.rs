@@ -18,6 +18,12 @@
 //! TTL and MTU come before the rewrite, as in the kernel: the ICMP errors quote the packet
 //! as the client sent it (to the VIP, not yet encapsulated), and TUN's outer TTL is the
 //! inner one after the decrement.
+//!
+//! The header work of the steps serves both families: [`dnat`] and [`snat`] take either
+//! address ([`nat::NatHeader`]); [`decrement_ttl`] has its IPv6 twin
+//! [`decrement_hop_limit`]; [`tun::encapsulate`] and [`tun::mtu`] take the outer family as
+//! a type ([`tun::Outer`]) and read the inner one from the packet; [`icmp::build_v6`]
+//! builds the ICMPv6 errors.
 
 pub mod dr;
 pub mod fragment;
@@ -27,7 +33,7 @@ pub mod ttl;
 pub mod tun;
 
 pub use nat::{dnat, snat};
-pub use ttl::decrement_ttl;
+pub use ttl::{decrement_hop_limit, decrement_ttl};
 
 use std::net::Ipv4Addr;
 
