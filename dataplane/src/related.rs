@@ -181,7 +181,7 @@ fn tunnel_mtu<P: PortIo>(dp: &Dataplane<P>, r: Ipv4Addr, t: &Tunnel, reported: u
         (Some(route), reported) => route.min(reported),
         (None, reported) => reported,
     };
-    let overhead = tun::overhead(t) as u16;
+    let overhead = tun::overhead::<Ipv4Addr>(t) as u16;
     if mtu >= MIN_MTU + overhead {
         mtu - overhead
     } else {

@@ -68,9 +68,9 @@ drop_reasons! {
     Ipv4BadTotalLen => "ipv4_bad_total_len",
     /// IPv4 header checksum does not verify.
     Ipv4BadChecksum => "ipv4_bad_checksum",
-    /// IPv4 fragment where rvs takes none (to the box itself, or to be NAT-rewritten).
+    /// IPv4 fragment addressed to the box itself (rvs answers whole pings only).
     Ipv4Fragment => "ipv4_fragment",
-    /// TTL would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
+    /// TTL (IPv6: hop limit) would reach 0 on forwarding (ipvs-forwarding §3.0 step 3).
     TtlExceeded => "ttl_exceeded",
     /// IPv6 packet shorter than the 40-byte fixed header.
     Ipv6TooShort => "ipv6_too_short",
@@ -78,6 +78,8 @@ drop_reasons! {
     Ipv6BadVersion => "ipv6_bad_version",
     /// IPv6 payload length beyond the frame.
     Ipv6BadPayloadLen => "ipv6_bad_payload_len",
+    /// IPv6 extension headers before the TCP/UDP header: not walked yet.
+    Ipv6ExtensionHeader => "ipv6_extension_header",
     /// IPv6 is classified but not forwarded yet.
     Ipv6NotHandled => "ipv6_not_handled",
     /// TCP segment shorter than 20 bytes.

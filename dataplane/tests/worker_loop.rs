@@ -659,16 +659,17 @@ fn icmp_about_a_tunnel_packet_vector_7_20() {
     assert_eq!(s.total_drops(), 1);
 }
 
-/// The two fragments (1500 and 1540 bytes on the wire) of a 3020-byte TCP ACK segment
+/// The two fragments (1500 bytes of IP each) of a 2980-byte IP datagram: a TCP ACK segment
 /// C:40000 → V:80 without DF, IPv4 ID `id`.
 fn ack_fragments(id: u16) -> Vec<Vec<u8>> {
-    let mut whole = segment(64, 0, false, ACK, 2980);
+    let mut whole = segment(64, 0, false, ACK, 2940);
     let mut ip = Ipv4Packet::new_unchecked(&mut whole[14..]);
     ip.set_ident(id);
     ip.fill_checksum();
     let port = MemPort::new(RVS0);
     let mut frags = Vec::new();
     dataplane::fwd::fragment::fragment(&port, &whole, 14, 1500, |f| frags.push(f)).unwrap();
+    assert_eq!(frags.len(), 2);
     frags
 }
 
@@ -738,5 +739,33 @@ fn tun_fragments_are_encapsulated_one_by_one() {
         inner_offsets,
         [0, 0, 1480],
         "the SYN, then each fragment's outer start"
+    );
+}
+
+/// NAT of fragments: the first fragment's TCP header is rewritten (port and
+/// checksum for the whole segment), the later one's address only; put back
+/// together, the segment R1 receives checks out.
+#[test]
+fn nat_fragments_reassemble_to_a_valid_segment() {
+    let lab = nat_lab(true);
+    let frags = ack_fragments(7);
+    lab.0.ports[0].push_rx(&hex(S0));
+    lab.0.ports[0].push_rx(&frags[0]);
+    lab.0.ports[0].push_rx(&frags[1]);
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let (a, b) = (&out[1][1][14..], &out[1][2][14..]);
+    let (a, b) = (
+        Ipv4Packet::new_checked(a).unwrap(),
+        Ipv4Packet::new_checked(b).unwrap(),
+    );
+    assert_eq!((a.dst_addr(), b.dst_addr()), (R1, R1));
+    assert!(a.verify_checksum() && b.verify_checksum());
+    let segment = [a.payload(), b.payload()].concat();
+    let tcp = TcpPacket::new_checked(&segment[..]).unwrap();
+    assert_eq!(tcp.dst_port(), 8080);
+    assert!(
+        tcp.verify_checksum(C, R1),
+        "the whole segment's checksum after NAT"
     );
 }

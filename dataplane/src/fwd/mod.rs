@@ -18,6 +18,12 @@
 //! TTL and MTU come before the rewrite, as in the kernel: the ICMP errors quote the packet
 //! as the client sent it (to the VIP, not yet encapsulated), and TUN's outer TTL is the
 //! inner one after the decrement.
+//!
+//! The header work of the steps serves both families: [`dnat`] and [`snat`] take either
+//! address ([`nat::NatHeader`]); [`decrement_ttl`] has its IPv6 twin
+//! [`decrement_hop_limit`]; [`tun::encapsulate`] and [`tun::mtu`] take the outer family as
+//! a type ([`tun::Outer`]) and read the inner one from the packet; [`icmp::build_v6`]
+//! builds the ICMPv6 errors.
 
 pub mod dr;
 pub mod fragment;
@@ -28,7 +34,7 @@ pub mod ttl;
 pub mod tun;
 
 pub use nat::{dnat, snat};
-pub use ttl::decrement_ttl;
+pub use ttl::{decrement_hop_limit, decrement_ttl};
 
 use std::net::Ipv4Addr;
 
@@ -257,7 +263,9 @@ enum Size {
 fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, DropReason> {
     let ip = Ipv4Packet::new_checked(ip)?;
     let mtu = match rewrite {
-        Rewrite::Tunnel(t) => tun::mtu(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?,
+        Rewrite::Tunnel(t) => {
+            tun::mtu::<Ipv4Addr>(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?
+        }
         _ => route_mtu,
     };
     Ok(match ip.total_len() {
@@ -304,6 +312,24 @@ fn icmp_error<P: PortIo>(
         ctx.counters.add_icmp_error_sent();
     }
     v
+}
+
+/// Makes room for `headers` new bytes in front of the packet at `l3` of `frame`, of which
+/// `keep` bytes stay: the frame grows at the front, its L2 header moves to the new front, and
+/// what follows the kept bytes (padding, the tail of a cut quote) is cut. The new bytes are
+/// the caller's to write ([`tun`] encapsulation, [`icmp`] errors).
+fn grow_front<F: Frame>(
+    frame: &mut F,
+    l3: usize,
+    headers: usize,
+    keep: usize,
+) -> Result<(), DropReason> {
+    if !frame.prepend(headers) {
+        return Err(DropReason::NoHeadroom);
+    }
+    frame.data_mut().copy_within(headers..headers + l3, 0);
+    frame.truncate(l3 + headers + keep);
+    Ok(())
 }
 
 /// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An

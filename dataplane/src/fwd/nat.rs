@@ -1,30 +1,110 @@
-//! NAT rewrites of an IPv4 packet with a TCP or UDP header (ipvs-forwarding §3.1).
+//! NAT rewrites of an IPv4 or IPv6 packet with a TCP or UDP header (ipvs-forwarding §3.1).
 //!
-//! Contract: each function takes the IPv4 packet in place (`ip_packet` starts at the IPv4
-//! header; bytes after its total length are ignored), never panics and never allocates. On
-//! error nothing has been written. The IPv4 header checksum must be valid on entry
-//! ([`classify`](crate::classify::classify) verifies it): every checksum is updated
-//! incrementally (RFC 1624 eqn. 3, as IPVS's `tcp_fast_csum_update` / `ip_vs_check_diff*`), which
-//! equals the kernel's full recomputation for a valid header. The TCP checksum is not verified
-//! first: a bad one stays bad, as in IPVS.
+//! Contract: each function takes the IP packet in place (`ip_packet` starts at the IP
+//! header; bytes after its total or payload length are ignored), never panics and never
+//! allocates. On error nothing has been written. The IPv4 header checksum must be valid on
+//! entry ([`classify`](crate::classify::classify) verifies it): every checksum is updated
+//! incrementally (RFC 1624 eqn. 3, as IPVS's `tcp_fast_csum_update` / `ip_vs_check_diff*`,
+//! over 32 or 128 address bits), which equals the kernel's full recomputation for a valid
+//! header. The TCP checksum is not verified first: a bad one stays bad, as in IPVS. The TTL
+//! (hop limit) is not touched: `Forward::transmit` decrements it first; nor are the IPv6
+//! traffic class, flow label and payload length. IPv6 extension headers before the TCP/UDP
+//! header are not walked yet: such a packet is `ipv6_extension_header`.
 //!
 //! * [`dnat`] — request direction (client → real server): destination V:vport → R:dport.
 //! * [`snat`] — reply direction (real server → client): source R:dport → V:vport.
+//!
+//! Both take an `Ipv4Addr` or an `Ipv6Addr`; the rewrite is one copy for the two families,
+//! and [`NatHeader`] is what differs: the IP header around the TCP/UDP one.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
+use core::ops::Range;
 
 use crate::stats::DropReason;
-use crate::wire::{checksum, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
+use crate::wire::checksum::{self, PseudoHeader};
+use crate::wire::{ipv6, udp, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
 
 /// Which address/port pair of the packet a rewrite replaces.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
     Src,
     Dst,
 }
 
-/// Rewrites the destination address and port: V:vport → R:dport (§3.1 request table, vector
-/// 7.1). The TTL is not touched: [`super::transmit`] decrements it first.
+/// What [`NatHeader::parse`] found in a packet NAT can rewrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout<A> {
+    pub protocol: IpProtocol,
+    /// The L4 bytes within the packet.
+    pub l4: Range<usize>,
+    pub src: A,
+    pub dst: A,
+    /// Whole (`None`), or a fragment: the first (`Some(true)`, with the L4 header) or a later
+    /// one (`Some(false)`, L4 bytes of somewhere in the middle).
+    pub fragment: Option<bool>,
+}
+
+/// The family's part of a NAT rewrite, implemented for `Ipv4Addr` and `Ipv6Addr`.
+pub trait NatHeader: PseudoHeader {
+    /// Checks the packet as far as NAT reads it, and finds its L4 header.
+    fn parse(ip_packet: &[u8]) -> Result<Layout<Self>, DropReason>;
+    /// Writes `new` over the address `old` at `side` of a packet `parse` accepted.
+    fn set_addr(ip_packet: &mut [u8], side: Side, old: Self, new: Self);
+}
+
+impl NatHeader for Ipv4Addr {
+    fn parse(ip_packet: &[u8]) -> Result<Layout<Self>, DropReason> {
+        let ip = Ipv4Packet::new_checked(ip_packet)?;
+        Ok(Layout {
+            protocol: ip.protocol(),
+            l4: ip.header_len()..usize::from(ip.total_len()),
+            src: ip.src_addr(),
+            dst: ip.dst_addr(),
+            fragment: ip.is_fragment().then(|| ip.frag_offset() == 0),
+        })
+    }
+
+    /// Also updates the header checksum.
+    fn set_addr(ip_packet: &mut [u8], side: Side, old: Self, new: Self) {
+        let mut ip = Ipv4Packet::new_unchecked(ip_packet);
+        match side {
+            Side::Src => ip.set_src_addr(new),
+            Side::Dst => ip.set_dst_addr(new),
+        }
+        ip.set_checksum(checksum::update32(ip.checksum(), old.into(), new.into()));
+    }
+}
+
+impl NatHeader for Ipv6Addr {
+    /// TCP or UDP must follow the fixed header: a non-first fragment (which has no L4 header)
+    /// starts with a Fragment header, so it is refused here too.
+    fn parse(ip_packet: &[u8]) -> Result<Layout<Self>, DropReason> {
+        let ip = Ipv6Packet::new_checked(ip_packet)?;
+        let protocol = ip.next_header();
+        if ipv6::is_extension_header(protocol) {
+            return Err(DropReason::Ipv6ExtensionHeader);
+        }
+        Ok(Layout {
+            protocol,
+            l4: ipv6::HEADER_LEN..ipv6::HEADER_LEN + usize::from(ip.payload_len()),
+            src: ip.src_addr(),
+            dst: ip.dst_addr(),
+            fragment: None,
+        })
+    }
+
+    /// IPv6 has no header checksum: the address is only in the L4 one's pseudo-header.
+    fn set_addr(ip_packet: &mut [u8], side: Side, _old: Self, new: Self) {
+        let mut ip = Ipv6Packet::new_unchecked(ip_packet);
+        match side {
+            Side::Src => ip.set_src_addr(new),
+            Side::Dst => ip.set_dst_addr(new),
+        }
+    }
+}
+
+/// Rewrites the destination address and port: V:vport → R:dport (§3.1 request table, vectors
+/// 7.1 and, for IPv6, 7.16). For `Forward::transmit`'s NAT rewrite of either family.
 ///
 /// ```
 /// use std::net::Ipv4Addr;
@@ -42,58 +122,69 @@ enum Side {
 /// assert_eq!(&s0[36..38], &[0x97, 0x67]); // TCP checksum
 /// # Ok::<(), dataplane::stats::DropReason>(())
 /// ```
-pub fn dnat(ip_packet: &mut [u8], new_dst: Ipv4Addr, new_dport: u16) -> Result<(), DropReason> {
+pub fn dnat<A: NatHeader>(
+    ip_packet: &mut [u8],
+    new_dst: A,
+    new_dport: u16,
+) -> Result<(), DropReason> {
     rewrite(ip_packet, Side::Dst, new_dst, new_dport)
 }
 
 /// Rewrites the source address and port: R:dport → V:vport (§3.1 reply table, vector 7.2).
-pub fn snat(ip_packet: &mut [u8], new_src: Ipv4Addr, new_sport: u16) -> Result<(), DropReason> {
+/// For `Forward::transmit`'s NAT reply rewrite of either family.
+pub fn snat<A: NatHeader>(
+    ip_packet: &mut [u8],
+    new_src: A,
+    new_sport: u16,
+) -> Result<(), DropReason> {
     rewrite(ip_packet, Side::Src, new_src, new_sport)
 }
 
-fn rewrite(
+fn rewrite<A: NatHeader>(
     ip_packet: &mut [u8],
     side: Side,
-    new_addr: Ipv4Addr,
+    new_addr: A,
     new_port: u16,
 ) -> Result<(), DropReason> {
-    let mut ip = Ipv4Packet::new_checked(ip_packet)?;
-    // A non-first fragment has no L4 header, and a first one alone cannot be checksummed in
-    // full; rvs does not forward fragments yet (§5 rvs note).
-    if ip.is_fragment() {
-        return Err(DropReason::Ipv4Fragment);
-    }
-    let (src, dst) = (ip.src_addr(), ip.dst_addr());
-    let (old_addr, new_src, new_dst) = match side {
+    let Layout {
+        protocol,
+        l4,
+        src,
+        dst,
+        fragment,
+    } = A::parse(ip_packet)?;
+    let (old, new_src, new_dst) = match side {
         Side::Src => (src, new_addr, dst),
         Side::Dst => (dst, src, new_addr),
     };
-    match ip.protocol() {
-        IpProtocol::Tcp => rewrite_tcp(ip.payload_mut(), side, old_addr, new_addr, new_port)?,
-        IpProtocol::Udp => {
-            let udp = AddrChange {
-                old: old_addr,
-                new_src,
-                new_dst,
-            };
-            rewrite_udp(ip.payload_mut(), side, udp, new_port)?
+    // A later fragment carries no L4 header: the address alone changes (§3.1; its
+    // datagram's first fragment carried the checksum update, `crate::frag`).
+    if fragment != Some(false) {
+        // `parse` checked that the L4 bytes lie inside the packet.
+        let l4 = &mut ip_packet[l4];
+        match protocol {
+            IpProtocol::Tcp => rewrite_tcp(l4, side, old, new_addr, new_port)?,
+            IpProtocol::Udp => {
+                let udp = AddrChange {
+                    old,
+                    new_src,
+                    new_dst,
+                };
+                rewrite_udp(l4, side, udp, new_port, fragment.is_none())?
+            }
+            _ => return Err(DropReason::UnsupportedProtocol),
         }
-        _ => return Err(DropReason::UnsupportedProtocol),
     }
-    match side {
-        Side::Src => ip.set_src_addr(new_addr),
-        Side::Dst => ip.set_dst_addr(new_addr),
-    }
-    ip.set_checksum(checksum::update_addr(ip.checksum(), old_addr, new_addr));
+    A::set_addr(ip_packet, side, old, new_addr);
     Ok(())
 }
 
 /// TCP: port and checksum; the checksum also covers the address through the pseudo-header.
-fn rewrite_tcp(
+fn rewrite_tcp<A: PseudoHeader>(
     segment: &mut [u8],
     side: Side,
-    old_addr: Ipv4Addr,
-    new_addr: Ipv4Addr,
+    old_addr: A,
+    new_addr: A,
     new_port: u16,
 ) -> Result<(), DropReason> {
     let mut tcp = TcpPacket::new_checked(segment)?;
@@ -101,7 +192,7 @@ fn rewrite_tcp(
         Side::Src => tcp.src_port(),
         Side::Dst => tcp.dst_port(),
     };
-    let csum = checksum::update_addr(tcp.checksum(), old_addr, new_addr);
+    let csum = A::update_addr(tcp.checksum(), old_addr, new_addr);
     tcp.set_checksum(checksum::update16(csum, old_port, new_port));
     match side {
         Side::Src => tcp.set_src_port(new_port),
@@ -111,21 +202,32 @@ fn rewrite_tcp(
 }
 
 /// The address being replaced and the packet's addresses after the rewrite.
-struct AddrChange {
-    old: Ipv4Addr,
-    new_src: Ipv4Addr,
-    new_dst: Ipv4Addr,
+struct AddrChange<A> {
+    old: A,
+    new_src: A,
+    new_dst: A,
 }
 
-/// UDP: like TCP, except a zero checksum ("none") is computed in full, and a computed 0 is
-/// written as 0xffff (§3.1 UDP row, vector 7.6; `udp_snat_handler`/`udp_dnat_handler`).
-fn rewrite_udp(
+/// UDP: like TCP, except a zero checksum is computed in full — IPv4's "none" as IPv6's
+/// invalid 0 (RFC 8200 §8.1) — and a computed 0 is written as 0xffff (§3.1 UDP row, vector
+/// 7.6; `udp_snat_handler`/`udp_dnat_handler`, for both families). In the first fragment of
+/// a datagram (`whole` false) the header is all there is: its length speaks of the whole
+/// datagram, and IPv4's "no checksum" stays 0, since the rest of the datagram never passes
+/// here at once (IPVS, which sees it reassembled, computes one).
+fn rewrite_udp<A: PseudoHeader>(
     datagram: &mut [u8],
     side: Side,
-    addrs: AddrChange,
+    addrs: AddrChange<A>,
     new_port: u16,
+    whole: bool,
 ) -> Result<(), DropReason> {
-    let mut udp = UdpPacket::new_checked(datagram)?;
+    let mut udp = if whole {
+        UdpPacket::new_checked(datagram)?
+    } else if datagram.len() >= udp::HEADER_LEN {
+        UdpPacket::new_unchecked(datagram)
+    } else {
+        return Err(DropReason::UdpTruncated);
+    };
     let old_port = match side {
         Side::Src => udp.src_port(),
         Side::Dst => udp.dst_port(),
@@ -135,14 +237,16 @@ fn rewrite_udp(
         Side::Dst => udp.set_dst_port(new_port),
     }
     if udp.checksum() == 0 {
-        udp.fill_checksum(addrs.new_src, addrs.new_dst);
+        if whole {
+            udp.fill_checksum(addrs.new_src, addrs.new_dst);
+        }
         return Ok(());
     }
     let new_addr = match side {
         Side::Src => addrs.new_src,
         Side::Dst => addrs.new_dst,
     };
-    let csum = checksum::update_addr(udp.checksum(), addrs.old, new_addr);
+    let csum = A::update_addr(udp.checksum(), addrs.old, new_addr);
     let csum = checksum::update16(csum, old_port, new_port);
     udp.set_checksum(if csum == 0 { 0xffff } else { csum });
     Ok(())
@@ -152,6 +256,7 @@ fn rewrite_udp(
 mod test {
     use super::*;
     use crate::fwd::decrement_ttl;
+    use crate::fwd::ttl::decrement_hop_limit;
     use crate::wire::testutil::hex;
     use proptest::prelude::*;
 
@@ -168,6 +273,9 @@ mod test {
         "4500002c000040004006f4b60a00000bcb00710a1f909c4000001388000003e96012fe8880360000020405b4";
     const SYNACK_NAT: &str =
         "4500002c000040003f06d58cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4";
+    /// §7.16 IPv6 SYN from 2001:db8:c::10 to V, and as it leaves for R1 2001:db8:a::11:8080.
+    const SYN6: &str = "60000000 0018 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050000003e8000000006002fd209f030000020405a0";
+    const SYN6_NAT: &str = "60000000 0018 06 3f 20010db8000c00000000000000000010 20010db800 0a00000000000000000011 9c401f90000003e8000000006002fd207fb80000020405a0";
     /// §7.6 UDP with zero checksum, in and out.
     const UDP0: &str = "45000020222200004011f26bcb00710ac63364019c410035000c000061626364";
     const UDP0_NAT: &str = "45000020222200003f111396cb00710a0a00000b9c410035000c588361626364";
@@ -195,6 +303,62 @@ mod test {
         dnat(&mut p, R1, 53).unwrap();
         decrement_ttl(&mut p).unwrap();
         assert_eq!(p, hex(UDP0_NAT));
+    }
+
+    fn r1_v6() -> Ipv6Addr {
+        "2001:db8:a::11".parse().unwrap()
+    }
+
+    #[test]
+    fn vector_7_16_ipv6_nat_syn_in() {
+        let mut p = hex(SYN6);
+        dnat(&mut p, r1_v6(), 8080).unwrap();
+        decrement_hop_limit(&mut p).unwrap();
+        assert_eq!(p, hex(SYN6_NAT));
+        assert_eq!(&p[40 + 16..40 + 18], &[0x7f, 0xb8], "TCP checksum 0x7fb8");
+    }
+
+    #[test]
+    fn ipv6_traffic_class_flow_label_hop_limit_and_length_stay() {
+        let mut p = hex(SYN6);
+        p[..4].copy_from_slice(&[0x6b, 0x91, 0x23, 0x45]);
+        dnat(&mut p, r1_v6(), 8080).unwrap();
+        let mut want = hex(SYN6_NAT);
+        want[..4].copy_from_slice(&[0x6b, 0x91, 0x23, 0x45]);
+        want[7] = 64;
+        assert_eq!(p, want);
+    }
+
+    #[test]
+    fn ipv6_udp_zero_checksum_is_computed_in_full() {
+        // UDP 40001 → 53, "abcd", checksum 0: invalid over IPv6 (RFC 8200 §8.1).
+        let mut p = hex(&SYN6[..SYN6.len() - 48].replace(" 0018 06 ", " 000c 11 "));
+        p.extend_from_slice(&hex("9c410035000c000061626364"));
+        dnat(&mut p, r1_v6(), 53).unwrap();
+        let ip = Ipv6Packet::new_checked(&p[..]).unwrap();
+        let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+        assert_ne!(udp.checksum(), 0);
+        assert!(udp.verify_checksum(ip.src_addr(), r1_v6()));
+        assert_eq!(
+            (ip.dst_addr(), udp.dst_port(), ip.hop_limit()),
+            (r1_v6(), 53, 64)
+        );
+    }
+
+    #[test]
+    fn ipv6_extension_headers_and_other_protocols() {
+        let mut p = hex(SYN6);
+        for (next, want) in [
+            (0, DropReason::Ipv6ExtensionHeader),
+            (44, DropReason::Ipv6ExtensionHeader),
+            (60, DropReason::Ipv6ExtensionHeader),
+            (58, DropReason::UnsupportedProtocol),
+        ] {
+            p[6] = next;
+            let before = p.clone();
+            assert_eq!(dnat(&mut p, r1_v6(), 8080), Err(want), "{next}");
+            assert_eq!(p, before);
+        }
     }
 
     #[test]
@@ -229,16 +393,63 @@ mod test {
                 assert_eq!(p, &full[..len]);
             }
         }
+        let full = hex(SYN6);
+        for len in 0..full.len() {
+            let mut p = full[..len].to_vec();
+            assert!(dnat(&mut p, r1_v6(), 8080).is_err(), "len {len}");
+            assert!(snat(&mut p, r1_v6(), 80).is_err(), "len {len}");
+            assert_eq!(p, &full[..len]);
+        }
     }
 
     #[test]
-    fn other_protocols_and_fragments() {
+    fn other_protocols_are_refused() {
         let mut icmp = hex(S0);
         icmp[9] = 1;
         assert_eq!(dnat(&mut icmp, R1, 1), Err(DropReason::UnsupportedProtocol));
-        let mut frag = hex(S0);
-        frag[6] = 0x20;
-        assert_eq!(dnat(&mut frag, R1, 1), Err(DropReason::Ipv4Fragment));
+    }
+
+    /// A fragmented UDP datagram (3000 bytes of payload, checksum over the whole): NAT of
+    /// its first fragment (header, incremental checksum) and of its later one (address
+    /// only) gives, once reassembled, the datagram NAT of the whole gives.
+    #[test]
+    fn fragments_rewrite_to_the_same_datagram_as_the_whole() {
+        let data: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let (c, v) = (0xcb00_710a, 0xc633_6401);
+        let whole = packet(false, c, v, 64, (40001, 53), false, &data);
+        let mut expected = whole.clone();
+        dnat(&mut expected, R1, 53).unwrap();
+        let (mut first, mut later) = split(&whole, 1480);
+        dnat(&mut first, R1, 53).unwrap();
+        dnat(&mut later, R1, 53).unwrap();
+        for f in [&first, &later] {
+            let ip = Ipv4Packet::new_checked(&f[..]).unwrap();
+            assert!(ip.verify_checksum());
+            assert_eq!(ip.dst_addr(), R1);
+        }
+        let joined = [&first[20..], &later[20..]].concat();
+        assert_eq!(
+            joined,
+            &expected[20..],
+            "L4 header and data as NAT of the whole"
+        );
+    }
+
+    /// `ip` cut into two fragments, the first carrying `at` bytes of its payload.
+    fn split(ip: &[u8], at: usize) -> (Vec<u8>, Vec<u8>) {
+        let (head, payload) = ip.split_at(20);
+        let part = |data: &[u8], offset: usize, more: bool| {
+            let mut f = [head, data].concat();
+            let mut h = Ipv4Packet::new_unchecked(&mut f[..]);
+            h.set_total_len((20 + data.len()) as u16);
+            h.set_flags_offset(false, more, offset as u16);
+            h.fill_checksum();
+            f
+        };
+        (
+            part(&payload[..at], 0, true),
+            part(&payload[at..], at, false),
+        )
     }
 
     /// A valid IPv4 TCP or UDP packet with correct checksums, built from parts.
@@ -272,7 +483,7 @@ mod test {
             t.set_dst_port(ports.1);
             t.set_header_len(20);
             t.payload_mut().copy_from_slice(payload);
-            t.fill_checksum(src.into(), dst.into());
+            t.fill_checksum(Ipv4Addr::from(src), dst.into());
         } else {
             let mut u = UdpPacket::new_unchecked(l4);
             u.set_src_port(ports.0);
@@ -280,7 +491,7 @@ mod test {
             u.set_len(l4_len as u16);
             u.payload_mut().copy_from_slice(payload);
             if !zero_udp {
-                u.fill_checksum(src.into(), dst.into());
+                u.fill_checksum(Ipv4Addr::from(src), dst.into());
             }
         }
         p
@@ -303,7 +514,81 @@ mod test {
         q
     }
 
+    /// A valid IPv6 TCP or UDP packet with a correct checksum, built from parts.
+    fn packet6(
+        tcp: bool,
+        (src, dst): (Ipv6Addr, Ipv6Addr),
+        (tc, flow, hops): (u8, u32, u8),
+        ports: (u16, u16),
+        zero_udp: bool,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        // The IPv4 builder's L4 part, moved behind an IPv6 header.
+        let v4 = packet(tcp, 0, 0, 64, ports, true, payload);
+        let l4_len = v4.len() - 20;
+        let mut p = vec![0u8; 40 + l4_len];
+        p[40..].copy_from_slice(&v4[20..]);
+        let mut ip = Ipv6Packet::new_unchecked(&mut p[..]);
+        ip.set_version_tc_flow(tc, flow);
+        ip.set_payload_len(l4_len as u16);
+        ip.set_next_header(if tcp {
+            IpProtocol::Tcp
+        } else {
+            IpProtocol::Udp
+        });
+        ip.set_hop_limit(hops);
+        ip.set_src_addr(src);
+        ip.set_dst_addr(dst);
+        if tcp {
+            TcpPacket::new_unchecked(ip.payload_mut()).fill_checksum(src, dst);
+        } else if !zero_udp {
+            UdpPacket::new_unchecked(ip.payload_mut()).fill_checksum(src, dst);
+        }
+        p
+    }
+
+    /// The same IPv6 packet with its L4 checksum recomputed from scratch.
+    fn recomputed6(p: &[u8]) -> Vec<u8> {
+        let mut q = p.to_vec();
+        let mut ip = Ipv6Packet::new_checked(&mut q[..]).unwrap();
+        let (s, d, proto) = (ip.src_addr(), ip.dst_addr(), ip.next_header());
+        match proto {
+            IpProtocol::Tcp => TcpPacket::new_checked(ip.payload_mut())
+                .unwrap()
+                .fill_checksum(s, d),
+            _ => UdpPacket::new_checked(ip.payload_mut())
+                .unwrap()
+                .fill_checksum(s, d),
+        }
+        q
+    }
+
     proptest! {
+        #[test]
+        fn incremental_equals_full_recompute_v6(
+            tcp in any::<bool>(),
+            zero_udp in any::<bool>(),
+            (src, dst, new_addr) in (any::<u128>(), any::<u128>(), any::<u128>()),
+            (sport, dport, new_port) in (any::<u16>(), any::<u16>(), any::<u16>()),
+            (tc, flow, hops) in (any::<u8>(), 0u32..1 << 20, any::<u8>()),
+            payload in proptest::collection::vec(any::<u8>(), 0..40),
+            source_side in any::<bool>(),
+        ) {
+            let addrs = (Ipv6Addr::from(src), Ipv6Addr::from(dst));
+            let mut p = packet6(tcp, addrs, (tc, flow, hops), (sport, dport), zero_udp, &payload);
+            let new_addr = Ipv6Addr::from(new_addr);
+            if source_side {
+                snat(&mut p, new_addr, new_port).unwrap();
+            } else {
+                dnat(&mut p, new_addr, new_port).unwrap();
+            }
+            prop_assert_eq!(&p, &recomputed6(&p));
+            let ip = Ipv6Packet::new_checked(&p[..]).unwrap();
+            let (moved, kept) = if source_side { (ip.src_addr(), ip.dst_addr()) } else { (ip.dst_addr(), ip.src_addr()) };
+            prop_assert_eq!((moved, kept), (new_addr, if source_side { addrs.1 } else { addrs.0 }));
+            prop_assert_eq!((ip.traffic_class(), ip.flow_label(), ip.hop_limit()), (tc, flow, hops));
+        }
+
         #[test]
         fn incremental_equals_full_recompute(
             tcp in any::<bool>(),
@@ -316,9 +601,9 @@ mod test {
         ) {
             let mut p = packet(tcp, src, dst, ttl, (sport, dport), zero_udp, &payload);
             if source_side {
-                snat(&mut p, new_addr.into(), new_port).unwrap();
+                snat(&mut p, Ipv4Addr::from(new_addr), new_port).unwrap();
             } else {
-                dnat(&mut p, new_addr.into(), new_port).unwrap();
+                dnat(&mut p, Ipv4Addr::from(new_addr), new_port).unwrap();
             }
             decrement_ttl(&mut p).unwrap();
             prop_assert_eq!(&p, &recomputed(&p));
@@ -330,9 +615,18 @@ mod test {
 
         #[test]
         fn never_panics(mut p in proptest::collection::vec(any::<u8>(), 0..80), a in any::<u32>(), port in any::<u16>()) {
-            let _ = dnat(&mut p, a.into(), port);
-            let _ = snat(&mut p, a.into(), port);
+            let _ = dnat(&mut p, Ipv4Addr::from(a), port);
+            let _ = snat(&mut p, Ipv4Addr::from(a), port);
             let _ = decrement_ttl(&mut p);
+        }
+
+        #[test]
+        fn never_panics_v6(mut p in proptest::collection::vec(any::<u8>(), 0..100), a in any::<u128>(), port in any::<u16>()) {
+            if let Some(b) = p.first_mut() {
+                *b = 0x60 | (*b & 0x0f);
+            }
+            let _ = dnat(&mut p, Ipv6Addr::from(a), port);
+            let _ = snat(&mut p, Ipv6Addr::from(a), port);
         }
     }
 }

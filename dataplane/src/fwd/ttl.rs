@@ -1,9 +1,9 @@
-//! The TTL step every method shares (ipvs-forwarding §3.0 step 3): TTL −1 before the packet
-//! leaves, or, at 1, an ICMP Time Exceeded instead of the packet. For TUN it applies to the
-//! inner header, before the outer one is built.
+//! The TTL step every method shares (ipvs-forwarding §3.0 step 3): TTL (IPv6: hop limit) −1
+//! before the packet leaves, or, at 1, an ICMP (ICMPv6) Time Exceeded instead of the packet.
+//! For TUN it applies to the inner header, before the outer one is built.
 
 use crate::stats::DropReason;
-use crate::wire::{checksum, Ipv4Packet};
+use crate::wire::{checksum, Ipv4Packet, Ipv6Packet};
 
 /// TTL −1 with the header checksum adjusted; a TTL of 0 or 1 is `TtlExceeded` (§3.0 step 3:
 /// the caller then owes the source an ICMP Time Exceeded, §4.5).
@@ -29,6 +29,24 @@ pub fn expires(ip_packet: &[u8]) -> bool {
     Ipv4Packet::new_checked(ip_packet).is_ok_and(|ip| ip.ttl() <= 1)
 }
 
+/// The IPv6 [`decrement_ttl`]: hop limit −1 (there is no header checksum); a hop limit of 0
+/// or 1 is `TtlExceeded` (§3.0 step 3: the caller then owes the source an ICMPv6 Time
+/// Exceeded, §4.5, [`super::icmp::build_v6`]). For `Forward::transmit` of IPv6.
+pub fn decrement_hop_limit(ip_packet: &mut [u8]) -> Result<(), DropReason> {
+    let mut ip = Ipv6Packet::new_checked(ip_packet)?;
+    let hops = ip.hop_limit();
+    if hops <= 1 {
+        return Err(DropReason::TtlExceeded);
+    }
+    ip.set_hop_limit(hops - 1);
+    Ok(())
+}
+
+/// The IPv6 [`expires`]: hop limit 0 or 1. For `Forward::expires` of IPv6.
+pub fn hop_limit_expires(ip_packet: &[u8]) -> bool {
+    Ipv6Packet::new_checked(ip_packet).is_ok_and(|ip| ip.hop_limit() <= 1)
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -36,6 +54,8 @@ mod test {
 
     const S0: &str =
         "4500002c1c4640004006b846cb00710ac63364019c400050000003e8000000006002faf0967d0000020405b4";
+    /// The IPv6 SYN of ipvs-forwarding §7.16: 2001:db8:c::10 → 2001:db8:f::1, hop limit 64.
+    const SYN6: &str = "60000000 0018 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050000003e8000000006002fd209f030000020405a0";
 
     #[test]
     fn ttl() {
@@ -67,5 +87,55 @@ mod test {
         p[8] = 1;
         assert!(expires(&p));
         assert!(!expires(&p[..10]), "not a whole header: not ours to judge");
+    }
+
+    #[test]
+    fn hop_limit() {
+        for (hops, want) in [
+            (0u8, None),
+            (1, None),
+            (2, Some(1u8)),
+            (64, Some(63)),
+            (255, Some(254)),
+        ] {
+            let mut p = hex(SYN6);
+            p[7] = hops;
+            let before = p.clone();
+            match want {
+                None => {
+                    assert_eq!(decrement_hop_limit(&mut p), Err(DropReason::TtlExceeded));
+                    assert!(hop_limit_expires(&p));
+                    assert_eq!(p, before);
+                }
+                Some(h) => {
+                    assert!(!hop_limit_expires(&p));
+                    decrement_hop_limit(&mut p).unwrap();
+                    assert_eq!(p[7], h);
+                    assert_eq!(
+                        (&p[..7], &p[8..]),
+                        (&before[..7], &before[8..]),
+                        "nothing else"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hop_limit_errors_write_nothing_at_every_length() {
+        let full = hex(SYN6);
+        for len in 0..full.len() {
+            let mut p = full[..len].to_vec();
+            assert!(decrement_hop_limit(&mut p).is_err(), "len {len}");
+            assert!(
+                !hop_limit_expires(&p),
+                "not a whole packet: not ours to judge"
+            );
+            assert_eq!(p, &full[..len]);
+        }
+        assert!(
+            decrement_hop_limit(&mut hex(S0)).is_err(),
+            "IPv4 is not IPv6"
+        );
     }
 }

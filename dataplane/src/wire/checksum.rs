@@ -1,12 +1,14 @@
-//! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the IPv4
-//! pseudo-header of TCP and UDP (RFC 793 §3.1, RFC 768).
+//! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the
+//! pseudo-headers of TCP and UDP (IPv4: RFC 793 §3.1, RFC 768; IPv6: RFC 8200 §8.1).
 //!
-//! Contract: [`sum`], [`combine`] and [`pseudo_header_v4`] return the *folded one's-complement
-//! sum* (not yet complemented), so partial sums can be combined; a checksum field holds
-//! `!combine(&[...])`. [`update16`] and [`update32`] take and return the *field value* (already
-//! complemented), as IPVS's `ip_vs_check_diff*` do. None of these can panic.
+//! Contract: [`sum`], [`combine`], [`pseudo_header_v4`] and [`pseudo_header_v6`] return the
+//! *folded one's-complement sum* (not yet complemented), so partial sums can be combined; a
+//! checksum field holds `!combine(&[...])`. [`update16`], [`update32`] and [`update128`] take
+//! and return the *field value* (already complemented), as IPVS's `ip_vs_check_diff*` do.
+//! [`PseudoHeader`] gives both families' versions to code written once for both. None of these
+//! can panic.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator to 16 bits with end-around carry.
 const fn fold(mut acc: u64) -> u16 {
@@ -56,6 +58,16 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, l4_len: u16)
     fold(acc)
 }
 
+/// Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, upper-layer packet
+/// length (32 bits), zero + next header.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, l4_len: u32) -> u16 {
+    let acc = u64::from(sum(&src.octets()))
+        + u64::from(sum(&dst.octets()))
+        + u64::from(l4_len)
+        + u64::from(next_header);
+    fold(acc)
+}
+
 /// RFC 1624 eqn. 3, `HC' = ~(~HC + ~m + m')`, for one 16-bit word `old` → `new` covered by
 /// the checksum field `csum` (ipvs-forwarding §3.1, `ip_vs_check_diff2`).
 pub fn update16(csum: u16, old: u16, new: u16) -> u16 {
@@ -73,9 +85,53 @@ pub fn update32(csum: u16, old: u32, new: u32) -> u16 {
     !fold(acc)
 }
 
-/// [`update32`] for an address change.
-pub fn update_addr(csum: u16, old: Ipv4Addr, new: Ipv4Addr) -> u16 {
-    update32(csum, u32::from(old), u32::from(new))
+/// RFC 1624 eqn. 3 for a 128-bit field (an IPv6 address, `ip_vs_check_diff16`): its eight
+/// 16-bit words change at once.
+pub fn update128(csum: u16, old: u128, new: u128) -> u16 {
+    let acc = (0..8).fold(u64::from(!csum), |acc, i| {
+        let (o, n) = ((old >> (16 * i)) as u16, (new >> (16 * i)) as u16);
+        acc + u64::from(!o) + u64::from(n)
+    });
+    !fold(acc)
+}
+
+/// An address family's part in the TCP and UDP checksums, for code written once for IPv4 and
+/// IPv6 (NAT, the GUE tunnel header, the TCP and UDP views).
+pub trait PseudoHeader: Copy {
+    /// A UDP checksum of 0 means "none" (IPv4, RFC 768); over IPv6 it is invalid (RFC 8200
+    /// §8.1).
+    const UDP_ZERO_IS_NONE: bool;
+
+    /// Sum of the pseudo-header of an L4 packet of `l4_len` bytes from `src` to `dst`.
+    fn pseudo_header(src: Self, dst: Self, protocol: u8, l4_len: u16) -> u16;
+
+    /// The checksum field `csum` of an L4 packet whose pseudo-header address `old` became `new`
+    /// (RFC 1624 eqn. 3 over the address's words).
+    fn update_addr(csum: u16, old: Self, new: Self) -> u16;
+}
+
+impl PseudoHeader for Ipv4Addr {
+    const UDP_ZERO_IS_NONE: bool = true;
+
+    fn pseudo_header(src: Self, dst: Self, protocol: u8, l4_len: u16) -> u16 {
+        pseudo_header_v4(src, dst, protocol, l4_len)
+    }
+
+    fn update_addr(csum: u16, old: Self, new: Self) -> u16 {
+        update32(csum, u32::from(old), u32::from(new))
+    }
+}
+
+impl PseudoHeader for Ipv6Addr {
+    const UDP_ZERO_IS_NONE: bool = false;
+
+    fn pseudo_header(src: Self, dst: Self, protocol: u8, l4_len: u16) -> u16 {
+        pseudo_header_v6(src, dst, protocol, u32::from(l4_len))
+    }
+
+    fn update_addr(csum: u16, old: Self, new: Self) -> u16 {
+        update128(csum, u128::from(old), u128::from(new))
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +185,18 @@ mod test {
         assert_eq!(pseudo_header_v4(s, d, 6, 24), sum(&bytes));
     }
 
+    #[test]
+    fn pseudo_header_v6_matches_bytes() {
+        // RFC 8200 §8.1's layout: src, dst, 32-bit length, three zero bytes, next header.
+        let (s, d): (Ipv6Addr, Ipv6Addr) = (
+            "2001:db8:c::10".parse().unwrap(),
+            "2001:db8:a::11".parse().unwrap(),
+        );
+        let mut bytes = [s.octets(), d.octets()].concat();
+        bytes.extend_from_slice(&[0, 1, 0, 24, 0, 0, 0, 6]);
+        assert_eq!(pseudo_header_v6(s, d, 6, 0x1_0018), sum(&bytes));
+    }
+
     proptest! {
         #[test]
         fn sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -161,6 +229,21 @@ mod test {
             let old = u32::from_be_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]);
             data[i..i + 4].copy_from_slice(&new.to_be_bytes());
             let (inc, full) = (update32(before, old, new), checksum(&data));
+            prop_assert!(inc == full || (inc | full == 0xffff && inc & full == 0));
+        }
+
+        #[test]
+        fn update128_equals_recompute(
+            mut data in proptest::collection::vec(any::<u8>(), 16..64),
+            idx in any::<prop::sample::Index>(),
+            new in any::<u128>(),
+        ) {
+            let i = idx.index(data.len() / 2 - 7) * 2;
+            let before = checksum(&data);
+            let mut old = [0u8; 16];
+            old.copy_from_slice(&data[i..i + 16]);
+            data[i..i + 16].copy_from_slice(&new.to_be_bytes());
+            let (inc, full) = (update128(before, u128::from_be_bytes(old), new), checksum(&data));
             prop_assert!(inc == full || (inc | full == 0xffff && inc & full == 0));
         }
     }

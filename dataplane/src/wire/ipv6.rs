@@ -23,6 +23,16 @@ mod field {
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = field::END;
 
+/// Whether `next_header` is an IPv6 extension header (IANA "IPv6 Extension Header Types",
+/// RFC 8200 §4): Hop-by-Hop, Routing, Fragment, ESP, AH, Destination Options, Mobility, HIP,
+/// Shim6 and the two experimental values. A TCP or UDP header lies behind them, if at all.
+pub fn is_extension_header(next_header: IpProtocol) -> bool {
+    matches!(
+        u8::from(next_header),
+        0 | 43 | 44 | 50 | 51 | 60 | 135 | 139 | 140 | 253 | 254
+    )
+}
+
 /// View of an IPv6 packet's fixed header.
 #[derive(Debug, Clone)]
 pub struct Ipv6Packet<T: AsRef<[u8]>> {
@@ -194,6 +204,22 @@ mod test {
             DropReason::Ipv6BadPayloadLen,
             |b| Ipv6Packet::new_checked(b).err(),
         );
+    }
+
+    #[test]
+    fn extension_headers() {
+        for n in [0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254] {
+            assert!(is_extension_header(n.into()), "{n}");
+        }
+        for p in [
+            IpProtocol::Tcp,
+            IpProtocol::Udp,
+            IpProtocol::Icmpv6,
+            59.into(),
+            4.into(),
+        ] {
+            assert!(!is_extension_header(p), "{p:?}");
+        }
     }
 
     #[test]

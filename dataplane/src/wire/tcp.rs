@@ -4,9 +4,7 @@
 //! length`. The segment is the whole buffer: pass exactly the IP payload. `set_header_len`
 //! can invalidate the check.
 
-use core::net::Ipv4Addr;
-
-use super::checksum;
+use super::checksum::{self, PseudoHeader};
 use super::{get_u16, get_u32, set_u16, set_u32};
 use crate::stats::DropReason;
 
@@ -135,10 +133,10 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         &self.buffer.as_ref()[self.header_len()..]
     }
 
-    /// Checksum correct for this IPv4 pseudo-header.
-    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+    /// Checksum correct for this pseudo-header (IPv4 or IPv6).
+    pub fn verify_checksum<A: PseudoHeader>(&self, src: A, dst: A) -> bool {
         let b = self.buffer.as_ref();
-        let ph = checksum::pseudo_header_v4(src, dst, PROTOCOL, b.len() as u16);
+        let ph = A::pseudo_header(src, dst, PROTOCOL, b.len() as u16);
         checksum::combine(&[ph, checksum::sum(b)]) == 0xffff
     }
 }
@@ -181,11 +179,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
         set_u16(self.buffer.as_mut(), field::URGENT, v);
     }
 
-    /// Computes the checksum from scratch over the IPv4 pseudo-header and the whole segment.
-    pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+    /// Computes the checksum from scratch over the pseudo-header (IPv4 or IPv6) and the whole
+    /// segment.
+    pub fn fill_checksum<A: PseudoHeader>(&mut self, src: A, dst: A) {
         self.set_checksum(0);
         let b = self.buffer.as_ref();
-        let ph = checksum::pseudo_header_v4(src, dst, PROTOCOL, b.len() as u16);
+        let ph = A::pseudo_header(src, dst, PROTOCOL, b.len() as u16);
         let c = !checksum::combine(&[ph, checksum::sum(b)]);
         self.set_checksum(c);
     }
@@ -205,6 +204,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 mod test {
     use super::*;
     use crate::wire::testutil::{assert_truncations, hex};
+    use core::net::Ipv4Addr;
 
     /// The TCP part of S0 (ipvs-forwarding §7.0): 40000 → 80, seq 1000, SYN, MSS 1460.
     const SEG: &str = "9c400050000003e8000000006002faf0967d0000020405b4";

@@ -2,11 +2,10 @@
 //!
 //! Contract: `new_checked` guarantees 8 header bytes and `8 ≤ length field ≤ buffer length`;
 //! [`UdpPacket::payload`] stops at the length field. A checksum of 0 means "none" over IPv4
-//! (RFC 768); a computed 0 is sent as 0xffff. `set_len` can invalidate the check.
+//! (RFC 768) and is invalid over IPv6 (RFC 8200 §8.1); a computed 0 is sent as 0xffff.
+//! `set_len` can invalidate the check.
 
-use core::net::Ipv4Addr;
-
-use super::checksum;
+use super::checksum::{self, PseudoHeader};
 use super::{get_u16, set_u16};
 use crate::stats::DropReason;
 
@@ -88,12 +87,12 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
         &self.buffer.as_ref()[HEADER_LEN..usize::from(self.len())]
     }
 
-    /// Checksum absent (0) or correct for this IPv4 pseudo-header.
-    pub fn verify_checksum(&self, src: Ipv4Addr, dst: Ipv4Addr) -> bool {
+    /// Checksum correct for this pseudo-header, or absent (0) over IPv4.
+    pub fn verify_checksum<A: PseudoHeader>(&self, src: A, dst: A) -> bool {
         if self.checksum() == 0 {
-            return true;
+            return A::UDP_ZERO_IS_NONE;
         }
-        let ph = checksum::pseudo_header_v4(src, dst, PROTOCOL, self.len());
+        let ph = A::pseudo_header(src, dst, PROTOCOL, self.len());
         checksum::combine(&[ph, checksum::sum(self.datagram())]) == 0xffff
     }
 }
@@ -115,11 +114,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
         set_u16(self.buffer.as_mut(), field::CHECKSUM, v);
     }
 
-    /// Computes the checksum from scratch over the IPv4 pseudo-header, header and payload;
-    /// a result of 0 is written as 0xffff (RFC 768, ipvs-forwarding §3.1).
-    pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
+    /// Computes the checksum from scratch over the pseudo-header (IPv4 or IPv6), header and
+    /// payload; a result of 0 is written as 0xffff (RFC 768, RFC 8200 §8.1, ipvs-forwarding
+    /// §3.1).
+    pub fn fill_checksum<A: PseudoHeader>(&mut self, src: A, dst: A) {
         self.set_checksum(0);
-        let ph = checksum::pseudo_header_v4(src, dst, PROTOCOL, self.len());
+        let ph = A::pseudo_header(src, dst, PROTOCOL, self.len());
         let c = !checksum::combine(&[ph, checksum::sum(self.datagram())]);
         self.set_checksum(if c == 0 { 0xffff } else { c });
     }
@@ -134,6 +134,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
 mod test {
     use super::*;
     use crate::wire::testutil::{assert_truncations, hex};
+    use core::net::{Ipv4Addr, Ipv6Addr};
 
     /// The UDP part of ipvs-forwarding §7.6's output (checksum 0x5883 for 203.0.113.10 → 10.0.0.11).
     const DGRAM: &str = "9c410035000c588361626364";
@@ -168,6 +169,23 @@ mod test {
         let (s, d) = addrs();
         p.fill_checksum(s, d);
         assert_eq!(buf, bytes);
+    }
+
+    #[test]
+    fn zero_checksum_is_none_over_ipv4_only() {
+        let mut bytes = hex(DGRAM);
+        bytes[6..8].fill(0);
+        let p = UdpPacket::new_checked(&bytes[..]).unwrap();
+        let (s, d) = addrs();
+        assert!(p.verify_checksum(s, d));
+        let (s6, d6): (Ipv6Addr, Ipv6Addr) = (
+            "2001:db8:c::10".parse().unwrap(),
+            "2001:db8:a::11".parse().unwrap(),
+        );
+        assert!(!p.verify_checksum(s6, d6));
+        let mut p = UdpPacket::new_checked(&mut bytes[..]).unwrap();
+        p.fill_checksum(s6, d6);
+        assert!(p.verify_checksum(s6, d6) && p.checksum() != 0);
     }
 
     #[test]
