@@ -1,6 +1,7 @@
 //! Running the real rvsd and rvsadm binaries for process-level tests.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod golden;
 pub mod netns;
 
 use std::io::Read;
