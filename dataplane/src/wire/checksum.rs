@@ -1,12 +1,14 @@
-//! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the IPv4
-//! pseudo-header of TCP and UDP (RFC 793 §3.1, RFC 768).
+//! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the
+//! pseudo-headers of the upper layers: IPv4's for TCP and UDP (RFC 793 §3.1, RFC 768), IPv6's
+//! for every upper layer, ICMPv6 included (RFC 8200 §8.1).
 //!
-//! Contract: [`sum`], [`combine`] and [`pseudo_header_v4`] return the *folded one's-complement
-//! sum* (not yet complemented), so partial sums can be combined; a checksum field holds
+//! Contract: [`sum`], [`combine`], [`pseudo_header_v4`] and [`pseudo_header_v6`] return the
+//! *folded one's-complement sum* (not yet complemented), so partial sums can be combined; a
+//! checksum field holds
 //! `!combine(&[...])`. [`update16`] and [`update32`] take and return the *field value* (already
 //! complemented), as IPVS's `ip_vs_check_diff*` do. None of these can panic.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator to 16 bits with end-around carry.
 const fn fold(mut acc: u64) -> u16 {
@@ -54,6 +56,18 @@ pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, l4_len: u16)
         + u64::from(protocol)
         + u64::from(l4_len);
     fold(acc)
+}
+
+/// Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, the 32-bit
+/// upper-layer packet length, three zero bytes and the next header.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, upper_len: u32) -> u16 {
+    // 32-bit words, as in `sum`: 2^32 ≡ 1 (mod 0xffff).
+    let words = |a: Ipv6Addr| {
+        let v = u128::from(a);
+        (0..4).map(move |i| u64::from((v >> (32 * i)) as u32))
+    };
+    let addrs: u64 = words(src).chain(words(dst)).sum();
+    fold(addrs + u64::from(upper_len) + u64::from(next_header))
 }
 
 /// RFC 1624 eqn. 3, `HC' = ~(~HC + ~m + m')`, for one 16-bit word `old` → `new` covered by
@@ -127,6 +141,26 @@ mod test {
         let (s, d) = (Ipv4Addr::new(203, 0, 113, 10), Ipv4Addr::new(10, 0, 0, 11));
         let bytes = [203, 0, 113, 10, 10, 0, 0, 11, 0, 6, 0, 24];
         assert_eq!(pseudo_header_v4(s, d, 6, 24), sum(&bytes));
+    }
+
+    #[test]
+    fn pseudo_header_v6_matches_bytes() {
+        // RFC 8200 §8.1's figure, byte by byte.
+        let bytes = |s: Ipv6Addr, d: Ipv6Addr, nh: u8, len: u32| {
+            [
+                &s.octets()[..],
+                &d.octets(),
+                &len.to_be_bytes(),
+                &[0, 0, 0, nh],
+            ]
+            .concat()
+        };
+        let s: Ipv6Addr = "fe80::200:ff:fe00:11".parse().unwrap();
+        let d: Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();
+        let ones = Ipv6Addr::from(u128::MAX);
+        for (s, d, nh, len) in [(s, d, 58, 0x0001_0020), (ones, ones, 0xff, u32::MAX)] {
+            assert_eq!(pseudo_header_v6(s, d, nh, len), sum(&bytes(s, d, nh, len)));
+        }
     }
 
     proptest! {

@@ -54,6 +54,16 @@ fn set_ipv4(b: &mut [u8], at: usize, a: core::net::Ipv4Addr) {
     b[at..at + 4].copy_from_slice(&a.octets());
 }
 
+fn get_ipv6(b: &[u8], at: usize) -> core::net::Ipv6Addr {
+    let mut a = [0; 16];
+    a.copy_from_slice(&b[at..at + 16]);
+    core::net::Ipv6Addr::from(a)
+}
+
+fn set_ipv6(b: &mut [u8], at: usize, a: core::net::Ipv6Addr) {
+    b[at..at + 16].copy_from_slice(&a.octets());
+}
+
 fn get_mac(b: &[u8], at: usize) -> MacAddr {
     let mut m = [0; 6];
     m.copy_from_slice(&b[at..at + 6]);
