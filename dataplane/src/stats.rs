@@ -94,6 +94,11 @@ drop_reasons! {
     IcmpBadChecksum => "icmp_bad_checksum",
     /// ICMP to us that is not an echo request we answer.
     IcmpNotEchoToUs => "icmp_not_echo_to_us",
+    /// ICMPv6 message shorter than 8 bytes: the RFC 4443 §2.1 header and the word every
+    /// message type has after it.
+    Icmpv6Truncated => "icmpv6_truncated",
+    /// ICMPv6 checksum (over the IPv6 pseudo-header, RFC 4443 §2.3) does not verify.
+    Icmpv6BadChecksum => "icmpv6_bad_checksum",
     /// L4 protocol that the rewrite does not handle.
     UnsupportedProtocol => "unsupported_protocol",
     /// Source address we must not answer (broadcast, multicast, unspecified, loopback).
