@@ -99,6 +99,11 @@ drop_reasons! {
     Icmpv6Truncated => "icmpv6_truncated",
     /// ICMPv6 checksum (over the IPv6 pseudo-header, RFC 4443 §2.3) does not verify.
     Icmpv6BadChecksum => "icmpv6_bad_checksum",
+    /// Neighbor Solicitation or Advertisement shorter than 24 bytes.
+    NdTruncated => "nd_truncated",
+    /// ND option of length 0 or past the message's end, or a link-layer address option that
+    /// is not one Ethernet address (RFC 4861 §4.6.1, RFC 2464 §6).
+    NdBadOption => "nd_bad_option",
     /// L4 protocol that the rewrite does not handle.
     UnsupportedProtocol => "unsupported_protocol",
     /// Source address we must not answer (broadcast, multicast, unspecified, loopback).
