@@ -29,6 +29,7 @@ pub mod dpdk;
 pub mod flow;
 pub mod fwd;
 pub mod lb;
+pub mod nd;
 pub mod neigh;
 pub mod port;
 pub mod process;
