@@ -7,10 +7,12 @@
 //! than the 60-byte Ethernet minimum are padded with zeros when the buffer has room.
 //!
 //! Which addresses are ours is the caller's knowledge, passed as a [`LocalAddrs`].
+//! The IPv6 counterparts (Neighbor Discovery, ICMPv6 echo) are in [`nd`](crate::nd).
 
 use core::net::Ipv4Addr;
 
 use crate::classify::{classify, Class};
+use crate::flow::Addr;
 use crate::stats::DropReason;
 use crate::wire::ethernet::{self, is_multicast, BROADCAST};
 use crate::wire::{
@@ -24,19 +26,20 @@ pub const MIN_FRAME_LEN: usize = 60;
 /// TTL of packets rvs originates (Linux `ip_default_ttl`).
 pub const DEFAULT_TTL: u8 = 64;
 
-/// The addresses the box answers for: its own interface addresses and the VIPs.
-pub trait LocalAddrs {
-    fn is_local(&self, ip: Ipv4Addr) -> bool;
+/// The addresses the box answers for: its own interface addresses and the VIPs, of family `A`
+/// (IPv4 unless said otherwise; [`nd`](crate::nd) asks with `Ipv6Addr`).
+pub trait LocalAddrs<A = Ipv4Addr> {
+    fn is_local(&self, ip: A) -> bool;
 }
 
-impl LocalAddrs for [Ipv4Addr] {
-    fn is_local(&self, ip: Ipv4Addr) -> bool {
+impl<A: Addr> LocalAddrs<A> for [A] {
+    fn is_local(&self, ip: A) -> bool {
         self.contains(&ip)
     }
 }
 
-impl<const N: usize> LocalAddrs for [Ipv4Addr; N] {
-    fn is_local(&self, ip: Ipv4Addr) -> bool {
+impl<A: Addr, const N: usize> LocalAddrs<A> for [A; N] {
+    fn is_local(&self, ip: A) -> bool {
         self.contains(&ip)
     }
 }

@@ -94,8 +94,32 @@ drop_reasons! {
     IcmpTruncated => "icmp_truncated",
     /// ICMP checksum does not verify.
     IcmpBadChecksum => "icmp_bad_checksum",
-    /// ICMP to us that is not an echo request we answer.
+    /// ICMP or ICMPv6 to us that is not a request we answer (an echo request, or for
+    /// ICMPv6 a Neighbor Solicitation).
     IcmpNotEchoToUs => "icmp_not_echo_to_us",
+    /// ICMPv6 message shorter than 8 bytes: the RFC 4443 §2.1 header and the word every
+    /// message type has after it.
+    Icmpv6Truncated => "icmpv6_truncated",
+    /// ICMPv6 checksum (over the IPv6 pseudo-header, RFC 4443 §2.3) does not verify.
+    Icmpv6BadChecksum => "icmpv6_bad_checksum",
+    /// Neighbor Discovery message with a hop limit other than 255: it may come from off-link
+    /// (RFC 4861 §7.1.1, §7.1.2).
+    NdBadHopLimit => "nd_bad_hop_limit",
+    /// Neighbor Solicitation or Advertisement shorter than 24 bytes.
+    NdTruncated => "nd_truncated",
+    /// ND option of length 0 or past the message's end, or a link-layer address option that
+    /// is not one Ethernet address (RFC 4861 §4.6.1, RFC 2464 §6).
+    NdBadOption => "nd_bad_option",
+    /// ND message failing another RFC 4861 §7.1 check: code not 0, multicast target, an NA
+    /// to a multicast group with S set, a DAD probe not to a solicited-node group or with a
+    /// source link-layer address option.
+    NdInvalid => "nd_invalid",
+    /// Neighbor Solicitation for an address that is not ours, or to a destination that is
+    /// neither ours nor the target's solicited-node group.
+    NdNotForUs => "nd_not_for_us",
+    /// Not a Neighbor Solicitation where one was expected (advertisements are learned, then
+    /// dropped).
+    NdNotSolicitation => "nd_not_solicitation",
     /// L4 protocol that the rewrite does not handle.
     UnsupportedProtocol => "unsupported_protocol",
     /// Source address we must not answer (broadcast, multicast, unspecified, loopback).

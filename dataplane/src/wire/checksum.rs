@@ -1,5 +1,6 @@
 //! Internet checksum: full sum (RFC 1071), incremental update (RFC 1624) and the
-//! pseudo-headers of TCP and UDP (IPv4: RFC 793 §3.1, RFC 768; IPv6: RFC 8200 §8.1).
+//! pseudo-headers of the upper layers (IPv4: TCP and UDP, RFC 793 §3.1, RFC 768; IPv6: every
+//! upper layer, ICMPv6 included, RFC 8200 §8.1).
 //!
 //! Contract: [`sum`], [`combine`], [`pseudo_header_v4`] and [`pseudo_header_v6`] return the
 //! *folded one's-complement sum* (not yet complemented), so partial sums can be combined; a
@@ -187,14 +188,22 @@ mod test {
 
     #[test]
     fn pseudo_header_v6_matches_bytes() {
-        // RFC 8200 §8.1's layout: src, dst, 32-bit length, three zero bytes, next header.
-        let (s, d): (Ipv6Addr, Ipv6Addr) = (
-            "2001:db8:c::10".parse().unwrap(),
-            "2001:db8:a::11".parse().unwrap(),
-        );
-        let mut bytes = [s.octets(), d.octets()].concat();
-        bytes.extend_from_slice(&[0, 1, 0, 24, 0, 0, 0, 6]);
-        assert_eq!(pseudo_header_v6(s, d, 6, 0x1_0018), sum(&bytes));
+        // RFC 8200 §8.1's figure, byte by byte.
+        let bytes = |s: Ipv6Addr, d: Ipv6Addr, nh: u8, len: u32| {
+            [
+                &s.octets()[..],
+                &d.octets(),
+                &len.to_be_bytes(),
+                &[0, 0, 0, nh],
+            ]
+            .concat()
+        };
+        let s: Ipv6Addr = "fe80::200:ff:fe00:11".parse().unwrap();
+        let d: Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();
+        let ones = Ipv6Addr::from(u128::MAX);
+        for (s, d, nh, len) in [(s, d, 58, 0x0001_0020), (ones, ones, 0xff, u32::MAX)] {
+            assert_eq!(pseudo_header_v6(s, d, nh, len), sum(&bytes(s, d, nh, len)));
+        }
     }
 
     proptest! {

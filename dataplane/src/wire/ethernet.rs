@@ -18,6 +18,12 @@ pub fn is_multicast(mac: MacAddr) -> bool {
     mac[0] & 1 != 0
 }
 
+/// The MAC an IPv6 multicast address maps to: 33:33 and its low 32 bits (RFC 2464 §7).
+pub fn ipv6_multicast_mac(a: core::net::Ipv6Addr) -> MacAddr {
+    let o = a.octets();
+    [0x33, 0x33, o[12], o[13], o[14], o[15]]
+}
+
 /// EtherType values rvs distinguishes; anything else is kept as a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EtherType {
@@ -164,6 +170,16 @@ mod test {
             assert_eq!(r.err(), Some(DropReason::EthernetTruncated), "len {len}");
         }
         assert!(EthernetFrame::new_checked(&FRAME[..HEADER_LEN]).is_ok());
+    }
+
+    #[test]
+    fn ipv6_multicast_macs() {
+        // RFC 2464 §7: 33:33, then the last four octets of the group.
+        let g: core::net::Ipv6Addr = "ff02::1:ff0e:8c6c".parse().unwrap();
+        assert_eq!(ipv6_multicast_mac(g), [0x33, 0x33, 0xff, 0x0e, 0x8c, 0x6c]);
+        assert!(is_multicast(ipv6_multicast_mac(g)));
+        let all_nodes = core::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+        assert_eq!(ipv6_multicast_mac(all_nodes), [0x33, 0x33, 0, 0, 0, 1]);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! IPv6 fixed header (RFC 8200 §3), enough to classify; extension headers are not walked.
+//! Also the multicast groups Neighbor Discovery uses (RFC 4291 §2.7.1).
 //!
 //! Contract: `new_checked` guarantees version 6 and `40 + payload_len ≤ buffer length`;
 //! [`Ipv6Packet::payload`] stops at the payload length (padding excluded).
@@ -7,7 +8,7 @@
 use core::net::Ipv6Addr;
 
 use super::ipv4::IpProtocol;
-use super::{get_u16, get_u32, set_u16, set_u32};
+use super::{get_ipv6, get_u16, get_u32, set_ipv6, set_u16, set_u32};
 use crate::stats::DropReason;
 
 mod field {
@@ -31,6 +32,24 @@ pub fn is_extension_header(next_header: IpProtocol) -> bool {
         u8::from(next_header),
         0 | 43 | 44 | 50 | 51 | 60 | 135 | 139 | 140 | 253 | 254
     )
+}
+
+/// The link-local all-nodes group ff02::1 (RFC 4291 §2.7.1).
+pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+/// The solicited-node group prefix ff02::1:ff00:0/104 (RFC 4291 §2.7.1).
+const SOLICITED_NODE: u128 = 0xff02_0000_0000_0000_0000_0001_ff00_0000;
+const LOW_24: u128 = 0x00ff_ffff;
+
+/// The solicited-node multicast address of `a`: ff02::1:ff followed by its low 24 bits
+/// (RFC 4291 §2.7.1), the group a Neighbor Solicitation for `a` is sent to.
+pub fn solicited_node(a: Ipv6Addr) -> Ipv6Addr {
+    Ipv6Addr::from(SOLICITED_NODE | (u128::from(a) & LOW_24))
+}
+
+/// Whether `a` is a solicited-node multicast address (in ff02::1:ff00:0/104).
+pub fn is_solicited_node(a: Ipv6Addr) -> bool {
+    u128::from(a) & !LOW_24 == SOLICITED_NODE
 }
 
 /// View of an IPv6 packet's fixed header.
@@ -98,22 +117,16 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     }
 
     pub fn src_addr(&self) -> Ipv6Addr {
-        addr_at(self.buffer.as_ref(), field::SRC)
+        get_ipv6(self.buffer.as_ref(), field::SRC)
     }
 
     pub fn dst_addr(&self) -> Ipv6Addr {
-        addr_at(self.buffer.as_ref(), field::DST)
+        get_ipv6(self.buffer.as_ref(), field::DST)
     }
 
     pub fn payload(&self) -> &[u8] {
         &self.buffer.as_ref()[HEADER_LEN..HEADER_LEN + usize::from(self.payload_len())]
     }
-}
-
-fn addr_at(b: &[u8], at: usize) -> Ipv6Addr {
-    let mut a = [0u8; 16];
-    a.copy_from_slice(&b[at..at + 16]);
-    Ipv6Addr::from(a)
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
@@ -136,11 +149,11 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
     }
 
     pub fn set_src_addr(&mut self, a: Ipv6Addr) {
-        self.buffer.as_mut()[field::SRC..field::SRC + 16].copy_from_slice(&a.octets());
+        set_ipv6(self.buffer.as_mut(), field::SRC, a);
     }
 
     pub fn set_dst_addr(&mut self, a: Ipv6Addr) {
-        self.buffer.as_mut()[field::DST..field::DST + 16].copy_from_slice(&a.octets());
+        set_ipv6(self.buffer.as_mut(), field::DST, a);
     }
 
     pub fn payload_mut(&mut self) -> &mut [u8] {
@@ -220,6 +233,18 @@ mod test {
         ] {
             assert!(!is_extension_header(p), "{p:?}");
         }
+    }
+
+    #[test]
+    fn solicited_node_groups() {
+        // RFC 4291 §2.7.1's example: 4037::01:800:200e:8c6c → ff02::1:ff0e:8c6c.
+        let a: Ipv6Addr = "4037::01:800:200e:8c6c".parse().unwrap();
+        let g: Ipv6Addr = "ff02::1:ff0e:8c6c".parse().unwrap();
+        assert_eq!(solicited_node(a), g);
+        assert!(is_solicited_node(g));
+        assert!(!is_solicited_node(a));
+        assert!(!is_solicited_node(ALL_NODES));
+        assert!(!is_solicited_node("ff02::2:ff0e:8c6c".parse().unwrap()));
     }
 
     #[test]

@@ -14,8 +14,10 @@ pub mod arp;
 pub mod checksum;
 pub mod ethernet;
 pub mod icmp;
+pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
+pub mod ndp;
 pub mod tcp;
 pub mod udp;
 pub mod vlan;
@@ -23,8 +25,10 @@ pub mod vlan;
 pub use arp::{ArpOperation, ArpPacket};
 pub use ethernet::{EtherType, EthernetFrame, MacAddr};
 pub use icmp::{IcmpMessage, IcmpPacket};
+pub use icmpv6::{Icmpv6Message, Icmpv6Packet};
 pub use ipv4::{IpProtocol, Ipv4Packet};
 pub use ipv6::Ipv6Packet;
+pub use ndp::{NdOption, NdPacket};
 pub use tcp::TcpPacket;
 pub use udp::UdpPacket;
 pub use vlan::VlanPacket;
@@ -52,6 +56,16 @@ fn get_ipv4(b: &[u8], at: usize) -> core::net::Ipv4Addr {
 
 fn set_ipv4(b: &mut [u8], at: usize, a: core::net::Ipv4Addr) {
     b[at..at + 4].copy_from_slice(&a.octets());
+}
+
+fn get_ipv6(b: &[u8], at: usize) -> core::net::Ipv6Addr {
+    let mut a = [0; 16];
+    a.copy_from_slice(&b[at..at + 16]);
+    core::net::Ipv6Addr::from(a)
+}
+
+fn set_ipv6(b: &mut [u8], at: usize, a: core::net::Ipv6Addr) {
+    b[at..at + 16].copy_from_slice(&a.octets());
 }
 
 fn get_mac(b: &[u8], at: usize) -> MacAddr {
