@@ -572,9 +572,9 @@ fn tun_gue_with_checksum_forwards_and_encapsulates_per_spec() {
 /// segment from the client does not fit the tunnel. rvsd must answer with
 /// ICMP 3/4 (next-hop MTU = 1500 − outer header − encapsulation) from the
 /// VIP; the client's kernel lowers its path MTU and the upload completes.
-fn tun_too_big(tag: &str, kind: &'static str, csum: bool, mtu: u64) {
-    let lab = Lab::up_with(tag, 1, Servers::Tun(kind), r#", "mtu": 1500"#);
-    let sink = Bg::spawn(
+/// The HTTP sink on rs1:8080 that counts what is uploaded to it.
+fn upload_sink() -> Bg {
+    Bg::spawn(
         "rvs-rs1",
         &[
             "/usr/bin/python3",
@@ -583,10 +583,16 @@ fn tun_too_big(tag: &str, kind: &'static str, csum: bool, mtu: u64) {
             "8080",
         ],
         "sink on port",
-    );
-    let vip = format!("{VIP_IP}:8080");
-    lab.service(&vip, 8080, "rr", &tun_method(kind, csum));
-    let size = 4 << 20;
+    )
+}
+
+/// Bytes [`upload`] sends.
+const UPLOAD: usize = 4 << 20;
+
+/// Uploads [`UPLOAD`] bytes from the client to `vip` (the sink answers), capturing ICMP on
+/// the client's link; every byte must arrive. Returns the capture.
+fn upload(lab: &Lab, vip: &str) -> Vec<Value> {
+    let size = UPLOAD;
     let file = lab.dir.path("upload");
     std::fs::write(&file, vec![0x5a_u8; size]).unwrap();
     let cap = Capture::start("rvs-client", "c0", lab.dir.path("icmp.pcap"), "icmp");
@@ -604,6 +610,15 @@ fn tun_too_big(tag: &str, kind: &'static str, csum: bool, mtu: u64) {
     let frames = cap.stop();
     assert!(out.status.success(), "upload failed: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), format!("received {size}"));
+    frames
+}
+
+fn tun_too_big(tag: &str, kind: &'static str, csum: bool, mtu: u64) {
+    let lab = Lab::up_with(tag, 1, Servers::Tun(kind), r#", "mtu": 1500"#);
+    let sink = upload_sink();
+    let vip = format!("{VIP_IP}:8080");
+    lab.service(&vip, 8080, "rr", &tun_method(kind, csum));
+    let frames = upload(&lab, &vip);
     drop(sink);
 
     let lb0 = mac("rvs-lb", "lb0");
@@ -640,7 +655,7 @@ fn tun_too_big(tag: &str, kind: &'static str, csum: bool, mtu: u64) {
         data += u(rec, &["inner", "tcp", "data_len"]);
     }
     assert!(
-        data >= size as u64,
+        data >= UPLOAD as u64,
         "only {data} bytes went through the tunnel"
     );
     println!(
@@ -773,40 +788,14 @@ fn tun_endpoint_decapsulates_every_type_without_rvsd() {
 #[test]
 fn nat_frag_needed_from_behind_the_director_reaches_the_client() {
     let lab = Lab::up("nat-pmtu", 1, Servers::NatBehindRouter);
-    let sink = Bg::spawn(
-        "rvs-rs1",
-        &[
-            "/usr/bin/python3",
-            &format!("{}/../tests/py/tunnels.py", env!("CARGO_MANIFEST_DIR")),
-            "sink",
-            "8080",
-        ],
-        "sink on port",
-    );
+    let sink = upload_sink();
     let vip = format!("{VIP_IP}:8080");
     lab.adm(&format!("-A -t {vip} -s rr"));
     lab.adm(&format!("-a -t {vip} -r 10.0.3.11:8080 -m"));
     let ok = in_ns("rvs-rs1", &["ping", "-c", "1", "-W", "2", RVSD_INSIDE]);
     assert!(ok.status.success(), "rs1 cannot reach rvsd");
-    let size = 4 << 20;
-    let file = lab.dir.path("upload");
-    std::fs::write(&file, vec![0x5a_u8; size]).unwrap();
-    let cap = Capture::start("rvs-client", "c0", lab.dir.path("icmp.pcap"), "icmp");
-    let out = client(&[
-        "curl",
-        "-s",
-        "-m",
-        "60",
-        "-H",
-        "Expect:",
-        "--data-binary",
-        &format!("@{}", file.display()),
-        &format!("http://{vip}/"),
-    ]);
-    let frames = cap.stop();
+    let frames = upload(&lab, &vip);
     drop(sink);
-    assert!(out.status.success(), "upload failed: {}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), format!("received {size}"));
     let lb0 = mac("rvs-lb", "lb0");
     let frag_needed: Vec<&Value> = frames
         .iter()

@@ -156,7 +156,7 @@ impl Forward for Ipv4Addr {
             Err(reason) => return Verdict::Drop(reason),
         };
         if decrement_ttl(&mut frame.data_mut()[l3..]).is_err() {
-            return icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
+            return Self::icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
         }
         let route_mtu = dp.mtu[hop.port];
         let fragment = match size(&frame.data()[l3..], route_mtu, &to.rewrite) {
@@ -164,7 +164,7 @@ impl Forward for Ipv4Addr {
             Ok(Size::Fragment) => true,
             Ok(Size::TooBig(mtu)) => {
                 let err = IcmpError::FragNeeded { mtu };
-                return icmp_error(dp, ctx, frame, l3, err, to.icmp_from);
+                return Self::icmp_error(dp, ctx, frame, l3, err, to.icmp_from);
             }
             Err(reason) => return Verdict::Drop(reason),
         };
@@ -185,6 +185,8 @@ impl Forward for Ipv4Addr {
         frame.get(l3..).is_some_and(ttl::expires)
     }
 
+    /// Replaces the packet by the error and sends that back to the packet's source; the
+    /// packet itself counts as dropped for `err`'s reason.
     fn icmp_error<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
@@ -193,7 +195,32 @@ impl Forward for Ipv4Addr {
         err: IcmpError,
         from: Ipv4Addr,
     ) -> Verdict {
-        icmp_error(dp, ctx, frame, l3, err, from)
+        // The packet itself is dropped, whether or not the error can be sent: never about
+        // another error (RFC 1122 §3.2.2), and at a limited rate.
+        if let Some(reason) = err.reason() {
+            ctx.counters.add_drop(reason);
+        }
+        let offending = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default());
+        if offending.is_ok_and(|ip| icmp::is_error(&ip)) {
+            return Verdict::Consumed;
+        }
+        if !ctx.icmp_limit.allow(ctx.now) {
+            ctx.counters.add_icmp_error_limited();
+            return Verdict::Consumed;
+        }
+        let id = ctx.next_ip_id();
+        let to = match icmp::build(frame, l3, err, from, id) {
+            Ok(to) => to,
+            Err(reason) => return Verdict::Drop(reason),
+        };
+        let Some(hop) = dp.routes.lookup(to) else {
+            return Verdict::Drop(DropReason::NoRoute);
+        };
+        let v = link(dp, ctx, frame, &hop);
+        if matches!(v, Verdict::Tx { .. }) {
+            ctx.counters.add_icmp_error_sent();
+        }
+        v
     }
 
     fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Ipv4Addr> {
@@ -274,44 +301,6 @@ fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, 
         _ if ip.dont_frag() && !icmp::is_error(&ip) => Size::TooBig(mtu),
         _ => Size::Fragment,
     })
-}
-
-/// Replaces the packet at `l3` by the ICMP error `err` about it, from `from`, and sends that
-/// back to the packet's source. The packet itself counts as dropped for `err`'s reason.
-fn icmp_error<P: PortIo>(
-    dp: &Dataplane<P>,
-    ctx: &mut Ctx,
-    frame: &mut P::Frame,
-    l3: usize,
-    err: IcmpError,
-    from: Ipv4Addr,
-) -> Verdict {
-    // The packet itself is dropped, whether or not the error can be sent: never about
-    // another error (RFC 1122 §3.2.2), and at a limited rate.
-    if let Some(reason) = err.reason() {
-        ctx.counters.add_drop(reason);
-    }
-    let offending = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default());
-    if offending.is_ok_and(|ip| icmp::is_error(&ip)) {
-        return Verdict::Consumed;
-    }
-    if !ctx.icmp_limit.allow(ctx.now) {
-        ctx.counters.add_icmp_error_limited();
-        return Verdict::Consumed;
-    }
-    let id = ctx.next_ip_id();
-    let to = match icmp::build(frame, l3, err, from, id) {
-        Ok(to) => to,
-        Err(reason) => return Verdict::Drop(reason),
-    };
-    let Some(hop) = dp.routes.lookup(to) else {
-        return Verdict::Drop(DropReason::NoRoute);
-    };
-    let v = link(dp, ctx, frame, &hop);
-    if matches!(v, Verdict::Tx { .. }) {
-        ctx.counters.add_icmp_error_sent();
-    }
-    v
 }
 
 /// Makes room for `headers` new bytes in front of the packet at `l3` of `frame`, of which
