@@ -11,7 +11,7 @@ use dataplane::flow::FlowKey;
 use dataplane::port::MemPort;
 use dataplane::process::process;
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
+use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::Counters;
 use dataplane::verdict::Verdict;
 use std::hint::black_box;
@@ -42,11 +42,14 @@ fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
             MemPort::new([2, 0, 0, 0, 0, 1]),
             MemPort::new([2, 0, 0, 0, 0, 2]),
         ],
-        vec![
-            vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
-            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-        ],
-        &[],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[],
+        )
+        .unwrap(),
         Mode::Balance,
         Sizes {
             workers: 1,
@@ -55,12 +58,13 @@ fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
         },
     )
     .unwrap();
-    dp.neigh
+    dp.v4
+        .neigh
         .learn(Ipv4Addr::new(203, 0, 113, 10), [2, 0, 0, 0, 0, 0xfe]);
     let dests: Vec<Dest> = (0..3)
         .map(|i| {
             let addr = Ipv4Addr::new(10, 0, 0, 11 + i);
-            dp.neigh.learn(addr, [2, 0, 0, 0, 0, 0x11 + i]);
+            dp.v4.neigh.learn(addr, [2, 0, 0, 0, 0, 0x11 + i]);
             Dest {
                 params: DestParams {
                     addr: addr.into(),

@@ -2,8 +2,10 @@
 //! static neighbours, routes, workers, table sizes, the admin socket and the
 //! initial services (ipvsadm command lines).
 
+use dataplane::neigh::NeighAddr;
+use dataplane::shared::Net;
 use serde::Deserialize;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
@@ -60,7 +62,7 @@ pub struct PortSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NeighbourSpec {
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     pub mac: String,
 }
 
@@ -71,7 +73,7 @@ pub struct RouteSpec {
     pub prefix: String,
     /// Next hop; absent for a directly connected prefix.
     #[serde(default)]
-    pub via: Option<Ipv4Addr>,
+    pub via: Option<IpAddr>,
 }
 
 /// The IPv4 minimum (RFC 791) and the largest jumbo frame NICs take.
@@ -156,15 +158,56 @@ impl PortSpec {
 }
 
 /// `a.b.c.d/len` → (address, prefix length).
-pub fn parse_prefix(s: &str) -> Result<(Ipv4Addr, u8), String> {
-    let bad = || format!("bad IPv4 prefix {s:?} (want a.b.c.d/len)");
+pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
+    let bad = || format!("bad prefix {s:?} (want a.b.c.d/len or an IPv6 address/len)");
     let (addr, len) = s.split_once('/').ok_or_else(bad)?;
-    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
     let len: u8 = len.parse().map_err(|_| bad())?;
-    if len > 32 {
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    if len > max {
         return Err(bad());
     }
     Ok((addr, len))
+}
+
+impl Config {
+    /// The ports' addressing, family by family: own addresses, routes and static neighbours.
+    pub fn nets(&self) -> Result<(Net<Ipv4Addr>, Net<Ipv6Addr>), String> {
+        Ok((self.net()?, self.net()?))
+    }
+
+    /// The addressing of family `A`; the entries of the other family are the other's.
+    fn net<A: NeighAddr>(&self) -> Result<Net<A>, String> {
+        let mut addrs = Vec::new();
+        for p in &self.ports {
+            let mut own = Vec::new();
+            for a in &p.addresses {
+                let (ip, len) = parse_prefix(a)?;
+                own.extend(A::from_ip(ip).map(|ip| (ip, len)));
+            }
+            addrs.push(own);
+        }
+        let mut gateways = Vec::new();
+        for r in &self.routes {
+            let (net, len) = parse_prefix(&r.prefix)?;
+            let Some(net) = A::from_ip(net) else { continue };
+            match r.via.map(A::from_ip) {
+                Some(Some(via)) => gateways.push((net, len, via)),
+                Some(None) => return Err(format!("route {}: via of another family", r.prefix)),
+                None => log::warn!(
+                    "route {} without via ignored: connected prefixes come from the ports",
+                    r.prefix
+                ),
+            }
+        }
+        let net = Net::new(addrs, &gateways)?;
+        for n in self.ports.iter().flat_map(|p| &p.neighbours) {
+            if let Some(ip) = A::from_ip(n.ip) {
+                net.neigh.learn(ip, parse_mac(&n.mac)?);
+            }
+        }
+        Ok(net)
+    }
 }
 
 /// `aa:bb:cc:dd:ee:ff` → bytes.
@@ -232,7 +275,13 @@ mod test {
         assert!(parse_mac("2:0a:ff:00:00:01").is_err());
         assert_eq!(
             parse_prefix("0.0.0.0/0").unwrap(),
-            (Ipv4Addr::UNSPECIFIED, 0)
+            (Ipv4Addr::UNSPECIFIED.into(), 0)
         );
+        assert_eq!(
+            parse_prefix("2001:db8:a::1/64").unwrap(),
+            ("2001:db8:a::1".parse().unwrap(), 64)
+        );
+        assert!(parse_prefix("2001:db8::/129").is_err());
+        assert!(parse_prefix("10.0.0.0/33").is_err());
     }
 }

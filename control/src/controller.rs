@@ -119,7 +119,7 @@ impl Control {
             .map(|d| d.params);
         for p in dr.filter(|p| p.method == Method::Route) {
             let IpAddr::V4(a) = p.addr else { continue };
-            let connected = self.dp.routes.lookup(a).is_some_and(|h| h.connected);
+            let connected = self.dp.v4.routes.lookup(a).is_some_and(|h| h.connected);
             if !connected && self.unreachable_dr.insert(p.addr) {
                 log::warn!(
                     "DR real server {a} is not on a connected prefix of any port: its packets are dropped (dr_not_connected)"

@@ -4,7 +4,7 @@
 
 use crate::admin::protocol::{Reply, Request};
 use crate::admin::server::{AdminSocket, Pending};
-use crate::config::{parse_mac, parse_prefix, Config};
+use crate::config::Config;
 use crate::controller::Control;
 use crate::eal_args;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
@@ -97,7 +97,6 @@ fn build_dataplane(
     queues: u16,
 ) -> Result<(Dataplane<DpdkPort>, Vec<Owners>), String> {
     let mut ports = Vec::new();
-    let mut addrs = Vec::new();
     for spec in &cfg.ports {
         let eth = EthPort::open(&PortConfig {
             name: spec.eal_name(),
@@ -116,24 +115,8 @@ fn build_dataplane(
             ));
         }
         ports.push(DpdkPort { eth, pool });
-        addrs.push(
-            spec.addresses
-                .iter()
-                .map(|a| parse_prefix(a))
-                .collect::<Result<Vec<_>, _>>()?,
-        );
     }
-    let mut gateways = Vec::new();
-    for r in &cfg.routes {
-        let (net, len) = parse_prefix(&r.prefix)?;
-        match r.via {
-            Some(via) => gateways.push((net, len, via)),
-            None => log::warn!(
-                "route {} without via ignored: connected prefixes come from the ports",
-                r.prefix
-            ),
-        }
-    }
+    let (v4, v6) = cfg.nets()?;
     let mode = if cfg.l2fwd {
         Mode::L2Fwd
     } else {
@@ -144,13 +127,9 @@ fn build_dataplane(
         conns: cfg.conn_table_size as usize,
         conns_v6: cfg.conn_table_size_v6() as usize,
     };
-    let (mut dp, owners) = Dataplane::new(ports, addrs, &gateways, mode, sizes)?;
+    let (mut dp, owners) = Dataplane::new(ports, v4, mode, sizes)?;
+    dp.set_v6(v6);
     dp.mtu = cfg.ports.iter().map(|p| p.mtu).collect();
-    for spec in &cfg.ports {
-        for n in &spec.neighbours {
-            dp.neigh.learn(n.ip, parse_mac(&n.mac)?);
-        }
-    }
     Ok((dp, owners))
 }
 

@@ -55,7 +55,7 @@ pub fn process_classified<P: PortIo>(
     class: Class,
 ) -> Verdict {
     let local = Local {
-        port: &dp.addrs[in_port],
+        port: &dp.v4.addrs[in_port],
         snap,
     };
     match class {
@@ -85,7 +85,8 @@ fn arp<P: PortIo>(
     l3_offset: usize,
     local: &Local,
 ) -> Verdict {
-    let learned = reply::arp_sender(frame.data()).is_some_and(|(ip, mac)| dp.neigh.learn(ip, mac));
+    let learned =
+        reply::arp_sender(frame.data()).is_some_and(|(ip, mac)| dp.v4.neigh.learn(ip, mac));
     let answer = reply::arp_reply(frame.data_mut(), l3_offset, local, dp.ports[in_port].mac());
     if learned && answer == Err(DropReason::ArpNotRequest) {
         ctx.counters.add_arp_learned();

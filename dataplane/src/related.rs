@@ -64,7 +64,7 @@ pub fn forward<P: PortIo>(
     frame: &mut P::Frame,
     p: &IpPacket<Ipv4Addr>,
 ) -> Verdict {
-    if dp.addrs.iter().flatten().any(|&(a, _)| a == p.key.daddr) {
+    if dp.v4.addrs.iter().flatten().any(|&(a, _)| a == p.key.daddr) {
         return about_tunnel(dp, ctx, snap, frame, p);
     }
     let quoted = match quote(frame.data(), p).and_then(flow_of) {
@@ -175,7 +175,7 @@ fn about_tunnel<P: PortIo>(
 /// The MTU to report for a tunnel: the smaller of the reported and the route's, less the
 /// encapsulation while that stays above IPv4's minimum (§4.3).
 fn tunnel_mtu<P: PortIo>(dp: &Dataplane<P>, r: Ipv4Addr, t: &Tunnel, reported: u16) -> u16 {
-    let route = dp.routes.lookup(r).map(|h| dp.mtu[h.port]);
+    let route = dp.v4.routes.lookup(r).map(|h| dp.mtu[h.port]);
     let mtu = match (route, reported) {
         (Some(route), 0) => route,
         (Some(route), reported) => route.min(reported),

@@ -6,7 +6,7 @@ use crate::conn::{ConnOwner, ConnTable, Packed, Timeouts};
 use crate::ctx::Frags;
 use crate::dest::DestTable;
 use crate::frag::FragTable;
-use crate::neigh::NeighTable;
+use crate::neigh::{NeighAddr, NeighTable};
 use crate::port::PortIo;
 use crate::route::RouteTable;
 use crate::service::Services;
@@ -74,10 +74,11 @@ impl Owners {
 
 /// Picks a family's table out of [`Conns`] and [`Owners`], so that code generic over the
 /// family reaches the right one without a branch.
-pub trait Tables: Packed {
+pub trait Tables: Packed + NeighAddr {
     fn table(c: &Conns) -> &ConnTable<Self>;
     fn owner(o: &mut Owners) -> &mut ConnOwner<Self>;
     fn frags(f: &mut Frags) -> &mut FragTable<Self>;
+    fn net<P>(dp: &Dataplane<P>) -> &Net<Self>;
 }
 
 impl Tables for Ipv4Addr {
@@ -89,6 +90,9 @@ impl Tables for Ipv4Addr {
     }
     fn frags(f: &mut Frags) -> &mut FragTable<Self> {
         &mut f.v4
+    }
+    fn net<P>(dp: &Dataplane<P>) -> &Net<Self> {
+        &dp.v4
     }
 }
 
@@ -102,16 +106,46 @@ impl Tables for Ipv6Addr {
     fn frags(f: &mut Frags) -> &mut FragTable<Self> {
         &mut f.v6
     }
+    fn net<P>(dp: &Dataplane<P>) -> &Net<Self> {
+        &dp.v6
+    }
+}
+
+/// One IP family's side of the box: each port's own addresses (with prefix length), the
+/// routes (connected prefixes and the configured gateways) and the neighbours.
+pub struct Net<A: NeighAddr> {
+    pub addrs: Vec<Vec<(A, u8)>>,
+    pub routes: RouteTable<A>,
+    pub neigh: NeighTable<A>,
+}
+
+impl<A: NeighAddr> Net<A> {
+    /// `addrs[i]` are port i's addresses; `gateways` are `(net, len, via)`.
+    pub fn new(addrs: Vec<Vec<(A, u8)>>, gateways: &[(A, u8, A)]) -> Result<Self, String> {
+        Ok(Net {
+            routes: RouteTable::build(&addrs, gateways)?,
+            addrs,
+            neigh: NeighTable::new(NEIGHBOURS),
+        })
+    }
+
+    /// Whether `ip` is one of the box's own addresses of this family.
+    pub fn is_own(&self, ip: A) -> bool {
+        self.addrs.iter().flatten().any(|&(a, _)| a == ip)
+    }
+
+    /// Port `port`'s first address of this family.
+    pub fn port_addr(&self, port: usize) -> Option<A> {
+        self.addrs.get(port)?.first().map(|&(a, _)| a)
+    }
 }
 
 pub struct Dataplane<P> {
     pub ports: Vec<P>,
-    /// Each port's own addresses with prefix length.
-    pub addrs: Vec<Vec<(Ipv4Addr, u8)>>,
     /// Each port's IP MTU (the route MTU of routes through it).
     pub mtu: Vec<u16>,
-    pub routes: RouteTable<Ipv4Addr>,
-    pub neigh: NeighTable,
+    pub v4: Net<Ipv4Addr>,
+    pub v6: Net<Ipv6Addr>,
     pub mode: Mode,
     /// The virtual services, as published by the control thread.
     pub services: Services,
@@ -132,22 +166,20 @@ pub struct Sizes {
 }
 
 impl<P: PortIo> Dataplane<P> {
-    /// `addrs[i]` are port i's addresses; `gateways` are `(net, len, via)`.
-    /// Returns the data plane and each worker's connection-table shares. Every port's MTU
-    /// is [`DEFAULT_MTU`] until the caller sets `mtu`.
+    /// The data plane on `ports` with IPv4 addressing `v4` (IPv6 has none until
+    /// [`Dataplane::set_v6`]). Returns it and each worker's connection-table shares. Every
+    /// port's MTU is [`DEFAULT_MTU`] until the caller sets `mtu`.
     pub fn new(
         ports: Vec<P>,
-        addrs: Vec<Vec<(Ipv4Addr, u8)>>,
-        gateways: &[(Ipv4Addr, u8, Ipv4Addr)],
+        v4: Net<Ipv4Addr>,
         mode: Mode,
         sizes: Sizes,
     ) -> Result<(Self, Vec<Owners>), String> {
-        let routes = RouteTable::build(&addrs, gateways)?;
         let dests = Arc::new(DestTable::new(DEST_SLOTS));
         let timeouts = Arc::new(Timeouts::default());
-        let (v4, owners4) =
+        let (c4, owners4) =
             ConnTable::new(sizes.conns, sizes.workers, dests.clone(), timeouts.clone());
-        let (v6, owners6) = ConnTable::new(sizes.conns_v6, sizes.workers, dests, timeouts);
+        let (c6, owners6) = ConnTable::new(sizes.conns_v6, sizes.workers, dests, timeouts);
         let owners = owners4
             .into_iter()
             .zip(owners6)
@@ -155,25 +187,24 @@ impl<P: PortIo> Dataplane<P> {
             .collect();
         let dp = Dataplane {
             mtu: vec![DEFAULT_MTU; ports.len()],
+            v6: Net::new(vec![Vec::new(); ports.len()], &[])?,
             ports,
-            addrs,
-            routes,
-            neigh: NeighTable::new(NEIGHBOURS),
+            v4,
             mode,
             services: Services::default(),
-            conns: Conns { v4, v6 },
+            conns: Conns { v4: c4, v6: c6 },
             epoch: Instant::now(),
         };
         Ok((dp, owners))
     }
 
+    /// Gives the ports IPv6 addressing.
+    pub fn set_v6(&mut self, v6: Net<Ipv6Addr>) {
+        self.v6 = v6;
+    }
+
     /// Milliseconds since the data plane started (the connection clock).
     pub fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
-    }
-
-    /// Whether `ip` is one of port `port`'s own addresses.
-    pub fn is_local(&self, port: usize, ip: Ipv4Addr) -> bool {
-        self.addrs[port].iter().any(|&(a, _)| a == ip)
     }
 }

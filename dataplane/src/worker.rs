@@ -221,8 +221,8 @@ fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snap
             std::net::IpAddr::V6(_) => None,
         });
     for addr in v4 {
-        if let Some(hop) = dp.routes.lookup(addr) {
-            if dp.neigh.get(hop.ip).is_none() {
+        if let Some(hop) = dp.v4.routes.lookup(addr) {
+            if dp.v4.neigh.get(hop.ip).is_none() {
                 ctx.arp.request(hop.port, hop.ip, ctx.now);
             }
         }
@@ -233,7 +233,7 @@ fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snap
 /// output port's first address.
 fn send_arp_requests<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, tx: &mut TxBuffers<P::Frame>) {
     for (port, ip) in ctx.arp.drain() {
-        let Some(&(src_ip, _)) = dp.addrs[port].first() else {
+        let Some(&(src_ip, _)) = dp.v4.addrs[port].first() else {
             continue;
         };
         let Some(mut frame) = dp.ports[port].alloc(MIN_FRAME_LEN) else {

@@ -4,7 +4,7 @@
 use dataplane::dest::{DestParams, Method, TunCsum, TunKind, Tunnel};
 use dataplane::port::MemPort;
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
-use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
+use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::{Counters, DropReason};
 use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, TcpPacket};
 use dataplane::worker;
@@ -34,7 +34,8 @@ const SIZES: Sizes = Sizes {
 type Plane = (Arc<Dataplane<MemPort>>, Owners);
 
 fn build(ports: Vec<MemPort>, addrs: Vec<Vec<(Ipv4Addr, u8)>>, mode: Mode) -> Plane {
-    let (dp, mut owners) = Dataplane::new(ports, addrs, &[], mode, SIZES).unwrap();
+    let (dp, mut owners) =
+        Dataplane::new(ports, Net::new(addrs, &[]).unwrap(), mode, SIZES).unwrap();
     (Arc::new(dp), owners.pop().unwrap())
 }
 
@@ -101,14 +102,14 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     assert_eq!((s.rx_packets, s.tx_packets), (5, 2));
     assert_eq!(s.arp_learned, 1);
     assert_eq!(
-        dp.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),
+        dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),
         Some([2, 0, 0, 0, 0, 3])
     );
     assert_eq!(s.drop_count(DropReason::UnknownEtherType), 1);
     assert_eq!(s.drop_count(DropReason::EthernetTruncated), 1);
     assert_eq!(s.total_drops(), 2);
     // The requester was learned from its ARP request.
-    assert_eq!(dp.neigh.get(Ipv4Addr::new(10, 0, 1, 2)), Some(CLIENT));
+    assert_eq!(dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 2)), Some(CLIENT));
 }
 
 #[test]
@@ -181,18 +182,21 @@ fn nat_snapshot(extra: u16, weight: u32, version: u64) -> Snapshot {
 fn nat_lab(r1_known: bool) -> Plane {
     let (dp, mut owners) = Dataplane::new(
         vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        vec![
-            vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
-            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-        ],
-        &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
+        )
+        .unwrap(),
         Mode::Balance,
         SIZES,
     )
     .unwrap();
-    dp.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
+    dp.v4.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
     if r1_known {
-        dp.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
+        dp.v4.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
     }
     dp.services.publish(nat_snapshot(0, 1, 0));
     (Arc::new(dp), owners.pop().unwrap())
@@ -316,21 +320,24 @@ const S0_TTL63: &str =
 fn direct_lab(d: Dest) -> Plane {
     let (dp, mut owners) = Dataplane::new(
         vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        vec![
-            vec![(Ipv4Addr::new(198, 18, 0, 1), 24)],
-            vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-        ],
-        &[
-            (Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(198, 18, 0, 254)),
-            (Ipv4Addr::new(192, 0, 2, 0), 24, GW),
-        ],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(198, 18, 0, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[
+                (Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(198, 18, 0, 254)),
+                (Ipv4Addr::new(192, 0, 2, 0), 24, GW),
+            ],
+        )
+        .unwrap(),
         Mode::Balance,
         SIZES,
     )
     .unwrap();
-    dp.neigh.learn(Ipv4Addr::new(198, 18, 0, 254), CLIENT);
-    dp.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
-    dp.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
+    dp.v4.neigh.learn(Ipv4Addr::new(198, 18, 0, 254), CLIENT);
+    dp.v4.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
+    dp.v4.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
     let rr = dataplane::sched::by_name("rr").unwrap();
     dp.services
         .publish(Snapshot::new(vec![Service::new(V80, rr, vec![d], 1)], &[]));

@@ -213,7 +213,7 @@ impl Forward for Ipv4Addr {
             Ok(to) => to,
             Err(reason) => return Verdict::Drop(reason),
         };
-        let Some(hop) = dp.routes.lookup(to) else {
+        let Some(hop) = dp.v4.routes.lookup(to) else {
             return Verdict::Drop(DropReason::NoRoute);
         };
         let v = link(dp, ctx, frame, &hop);
@@ -224,7 +224,7 @@ impl Forward for Ipv4Addr {
     }
 
     fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Ipv4Addr> {
-        dp.addrs.get(port)?.first().map(|&(a, _)| a)
+        dp.v4.addrs.get(port)?.first().map(|&(a, _)| a)
     }
 
     fn reachable<P: PortIo>(
@@ -235,7 +235,7 @@ impl Forward for Ipv4Addr {
         if method == Method::Local {
             return Err(DropReason::LocalRealServer);
         }
-        let hop = dp.routes.lookup(daddr).ok_or(DropReason::NoRoute)?;
+        let hop = dp.v4.routes.lookup(daddr).ok_or(DropReason::NoRoute)?;
         if method == Method::Route {
             dr::check_next_hop(&hop)?;
         }
@@ -248,7 +248,7 @@ fn route<P: PortIo>(
     dp: &Dataplane<P>,
     to: &Target<Ipv4Addr>,
 ) -> Result<NextHop<Ipv4Addr>, DropReason> {
-    let hop = dp.routes.lookup(to.dst).ok_or(DropReason::NoRoute)?;
+    let hop = dp.v4.routes.lookup(to.dst).ok_or(DropReason::NoRoute)?;
     if to.rewrite == Rewrite::Route {
         dr::check_next_hop(&hop)?;
     }
@@ -329,7 +329,7 @@ fn link<P: PortIo>(
     frame: &mut P::Frame,
     hop: &NextHop<Ipv4Addr>,
 ) -> Verdict {
-    let Some(mac) = dp.neigh.get(hop.ip) else {
+    let Some(mac) = dp.v4.neigh.get(hop.ip) else {
         ctx.arp.request(hop.port, hop.ip, ctx.now);
         return Verdict::Drop(DropReason::NoNeighbour);
     };
