@@ -1,5 +1,6 @@
 //! One worker's private state: what `process` may change without locks.
 
+use crate::flow::Addr;
 use crate::frag::FragTable;
 use crate::sched::cursors::Cursors;
 use crate::shared::Owners;
@@ -7,8 +8,8 @@ use crate::stats::Counters;
 use std::net::Ipv4Addr;
 use std::net::Ipv6Addr;
 
-/// ARP requests a burst asks for, sent by the worker after the burst.
-/// Bounded, and each address is asked at most once per [`ARP_RETRY_MS`].
+/// Neighbour requests (ARP, IPv6 Neighbor Solicitation) a burst asks for, sent by the worker
+/// after the burst. Bounded, and each address is asked at most once per [`ARP_RETRY_MS`].
 const PENDING: usize = 8;
 const RECENT: usize = 16;
 pub const ARP_RETRY_MS: u64 = 200;
@@ -21,7 +22,10 @@ pub struct Ctx<'a> {
     pub cursors: Cursors,
     /// Milliseconds since the data plane started, read once per burst.
     pub now: u64,
-    pub arp: ArpRequests,
+    /// IPv4 next hops to resolve by ARP.
+    pub arp: NeighRequests<Ipv4Addr>,
+    /// IPv6 next hops to resolve by Neighbor Solicitation.
+    pub nd: NeighRequests<Ipv6Addr>,
     /// IPv4 IDs of packets this worker originates (ICMP errors, tunnel headers without DF).
     pub ip_id: u16,
     pub icmp_limit: IcmpLimit,
@@ -48,7 +52,8 @@ impl Ctx<'_> {
             conns,
             cursors: Cursors::default(),
             now,
-            arp: ArpRequests::default(),
+            arp: NeighRequests::default(),
+            nd: NeighRequests::default(),
             // Workers start apart, so their IDs rarely meet.
             ip_id: queue.wrapping_mul(0x9e37),
             icmp_limit: IcmpLimit::default(),
@@ -99,17 +104,17 @@ impl IcmpLimit {
     }
 }
 
-pub struct ArpRequests {
-    pending: [(usize, Ipv4Addr); PENDING],
+pub struct NeighRequests<A> {
+    pending: [(usize, A); PENDING],
     n: usize,
-    recent: [(Ipv4Addr, u64); RECENT],
+    recent: [(A, u64); RECENT],
     next: usize,
 }
 
-impl Default for ArpRequests {
+impl<A: Addr> Default for NeighRequests<A> {
     fn default() -> Self {
-        let none = Ipv4Addr::UNSPECIFIED;
-        ArpRequests {
+        let none = A::from_bits(0);
+        NeighRequests {
             pending: [(0, none); PENDING],
             n: 0,
             recent: [(none, 0); RECENT],
@@ -118,10 +123,10 @@ impl Default for ArpRequests {
     }
 }
 
-impl ArpRequests {
+impl<A: Addr> NeighRequests<A> {
     /// Asks for `ip`'s MAC on `port`, unless it was asked recently or the
     /// burst's list is full (the next packet to `ip` asks again).
-    pub fn request(&mut self, port: usize, ip: Ipv4Addr, now: u64) {
+    pub fn request(&mut self, port: usize, ip: A, now: u64) {
         let asked = self
             .recent
             .iter()
@@ -136,7 +141,7 @@ impl ArpRequests {
     }
 
     /// Takes the requests gathered so far.
-    pub fn drain(&mut self) -> impl Iterator<Item = (usize, Ipv4Addr)> + '_ {
+    pub fn drain(&mut self) -> impl Iterator<Item = (usize, A)> + '_ {
         let n = std::mem::take(&mut self.n);
         self.pending[..n].iter().copied()
     }
@@ -160,7 +165,7 @@ mod test {
 
     #[test]
     fn asks_once_per_retry_period_and_bounds_the_burst() {
-        let mut a = ArpRequests::default();
+        let mut a = NeighRequests::<Ipv4Addr>::default();
         let ip = Ipv4Addr::new(10, 0, 2, 11);
         a.request(1, ip, 1000);
         a.request(1, ip, 1100);

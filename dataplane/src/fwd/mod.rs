@@ -36,7 +36,7 @@ pub mod tun;
 pub use nat::{dnat, snat};
 pub use ttl::{decrement_hop_limit, decrement_ttl};
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method, Tunnel};
@@ -45,9 +45,11 @@ use crate::route::NextHop;
 use crate::shared::{Dataplane, Tables};
 use crate::stats::DropReason;
 use crate::verdict::Verdict;
-use crate::wire::Ipv4Packet;
+use crate::wire::{ipv6, Icmpv6Message, IpProtocol, Ipv4Packet, Ipv6Packet};
 pub use icmp::IcmpError;
-use nat_icmp::Toward;
+pub use nat::NatHeader;
+pub use nat_icmp::Toward;
+pub use tun::Outer;
 
 /// What the method does to the packet at layer 3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,60 +108,65 @@ pub struct Target<A> {
     pub icmp_from: A,
 }
 
-/// The forwarding steps of an IP family: IPv4 now, IPv6 with IPv6 forwarding.
-pub trait Forward: Tables {
-    /// Sends the packet at `l3` of `frame` to `to` (see the module doc).
+/// What an IP family brings to the forwarding steps (its TTL, MTU rule, ICMP errors and
+/// neighbour protocol); the steps themselves are written once, as the provided methods.
+pub trait Forward: Tables + NatHeader + Outer {
+    /// TTL / hop limit −1 (§3.0 step 3); an error when it would reach 0.
+    fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason>;
+
+    /// Whether the packet would die here of its TTL / hop limit.
+    fn expires_at(ip_packet: &[u8]) -> bool;
+
+    /// The MTU step (§3.0 step 5) for the packet against `mtu`.
+    fn size(ip_packet: &[u8], mtu: u16) -> Result<Size, DropReason>;
+
+    /// Whether the packet is an ICMP error itself (never answered with another).
+    fn is_icmp_error(ip_packet: &[u8]) -> bool;
+
+    /// Builds `err` about the packet at `l3` in place, from `from`; returns its destination.
+    fn build_error<F: Frame>(
+        ctx: &mut Ctx,
+        frame: &mut F,
+        l3: usize,
+        err: IcmpError,
+        from: Self,
+    ) -> Result<Self, DropReason>;
+
+    /// NAT of an ICMP error about a connection (§4.2, §4.4), `toward` its receiver.
+    fn translate_error(
+        ip_packet: &mut [u8],
+        toward: Toward,
+        addr: Self,
+        port: u16,
+    ) -> Result<(), DropReason>;
+
+    /// Asks for the MAC of next hop `ip` on `port` (ARP, Neighbor Solicitation).
+    fn solicit(ctx: &mut Ctx, port: usize, ip: Self);
+
+    /// Sends the packet at `l3` of `frame` to `to` (the module doc lists the steps).
     fn transmit<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
         frame: &mut P::Frame,
         l3: usize,
         to: &Target<Self>,
-    ) -> Verdict;
-
-    /// Whether the packet at `l3` would die here of its TTL.
-    fn expires(frame: &[u8], l3: usize) -> bool;
-
-    /// Answers the packet at `l3` with the ICMP error `err` from `from` instead of sending it.
-    fn icmp_error<P: PortIo>(
-        dp: &Dataplane<P>,
-        ctx: &mut Ctx,
-        frame: &mut P::Frame,
-        l3: usize,
-        err: IcmpError,
-        from: Self,
-    ) -> Verdict;
-
-    /// The box's first address on `port`.
-    fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Self>;
-
-    /// Whether a real server at `daddr` can be sent to by `method` at all: it is not the
-    /// box itself, a route leads to it, and a DR server is on a connected prefix.
-    fn reachable<P: PortIo>(
-        dp: &Dataplane<P>,
-        method: Method,
-        daddr: Self,
-    ) -> Result<(), DropReason>;
-}
-
-impl Forward for Ipv4Addr {
-    /// The IPv4 steps of the module doc.
-    fn transmit<P: PortIo>(
-        dp: &Dataplane<P>,
-        ctx: &mut Ctx,
-        frame: &mut P::Frame,
-        l3: usize,
-        to: &Target<Ipv4Addr>,
     ) -> Verdict {
         let hop = match route(dp, to) {
             Ok(hop) => hop,
             Err(reason) => return Verdict::Drop(reason),
         };
-        if decrement_ttl(&mut frame.data_mut()[l3..]).is_err() {
+        if Self::decrement(&mut frame.data_mut()[l3..]).is_err() {
             return Self::icmp_error(dp, ctx, frame, l3, IcmpError::TtlExceeded, to.icmp_from);
         }
         let route_mtu = dp.mtu[hop.port];
-        let fragment = match size(&frame.data()[l3..], route_mtu, &to.rewrite) {
+        let mtu = match to.rewrite {
+            Rewrite::Tunnel(t) => tun::mtu::<Self>(&t, route_mtu),
+            _ => Some(route_mtu),
+        };
+        let Some(mtu) = mtu else {
+            return Verdict::Drop(DropReason::TunMtuTooSmall);
+        };
+        let fragment = match Self::size(&frame.data()[l3..], mtu) {
             Ok(Size::Fits) => false,
             Ok(Size::Fragment) => true,
             Ok(Size::TooBig(mtu)) => {
@@ -181,39 +188,38 @@ impl Forward for Ipv4Addr {
         }
     }
 
+    /// Whether the packet at `l3` would die here of its TTL / hop limit.
     fn expires(frame: &[u8], l3: usize) -> bool {
-        frame.get(l3..).is_some_and(ttl::expires)
+        frame.get(l3..).is_some_and(Self::expires_at)
     }
 
-    /// Replaces the packet by the error and sends that back to the packet's source; the
-    /// packet itself counts as dropped for `err`'s reason.
+    /// Replaces the packet at `l3` by the ICMP error `err` from `from` and sends that back to
+    /// the packet's source; the packet itself counts as dropped for `err`'s reason, whether
+    /// or not the error can be sent: never about another error (RFC 1122 §3.2.2, RFC 4443
+    /// §2.4 (e)), and at a limited rate.
     fn icmp_error<P: PortIo>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
         frame: &mut P::Frame,
         l3: usize,
         err: IcmpError,
-        from: Ipv4Addr,
+        from: Self,
     ) -> Verdict {
-        // The packet itself is dropped, whether or not the error can be sent: never about
-        // another error (RFC 1122 §3.2.2), and at a limited rate.
         if let Some(reason) = err.reason() {
             ctx.counters.add_drop(reason);
         }
-        let offending = Ipv4Packet::new_checked(frame.data().get(l3..).unwrap_or_default());
-        if offending.is_ok_and(|ip| icmp::is_error(&ip)) {
+        if frame.data().get(l3..).is_some_and(Self::is_icmp_error) {
             return Verdict::Consumed;
         }
         if !ctx.icmp_limit.allow(ctx.now) {
             ctx.counters.add_icmp_error_limited();
             return Verdict::Consumed;
         }
-        let id = ctx.next_ip_id();
-        let to = match icmp::build(frame, l3, err, from, id) {
+        let to = match Self::build_error(ctx, frame, l3, err, from) {
             Ok(to) => to,
             Err(reason) => return Verdict::Drop(reason),
         };
-        let Some(hop) = dp.v4.routes.lookup(to) else {
+        let Some(hop) = Self::net(dp).routes.lookup(to) else {
             return Verdict::Drop(DropReason::NoRoute);
         };
         let v = link(dp, ctx, frame, &hop);
@@ -223,19 +229,25 @@ impl Forward for Ipv4Addr {
         v
     }
 
-    fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Ipv4Addr> {
-        dp.v4.addrs.get(port)?.first().map(|&(a, _)| a)
+    /// The box's first address of this family on `port`.
+    fn port_addr<P: PortIo>(dp: &Dataplane<P>, port: usize) -> Option<Self> {
+        Self::net(dp).port_addr(port)
     }
 
+    /// Whether a real server at `daddr` can be sent to by `method` at all: it is not the
+    /// box itself, a route leads to it, and a DR server is on a connected prefix.
     fn reachable<P: PortIo>(
         dp: &Dataplane<P>,
         method: Method,
-        daddr: Ipv4Addr,
+        daddr: Self,
     ) -> Result<(), DropReason> {
         if method == Method::Local {
             return Err(DropReason::LocalRealServer);
         }
-        let hop = dp.v4.routes.lookup(daddr).ok_or(DropReason::NoRoute)?;
+        let hop = Self::net(dp)
+            .routes
+            .lookup(daddr)
+            .ok_or(DropReason::NoRoute)?;
         if method == Method::Route {
             dr::check_next_hop(&hop)?;
         }
@@ -243,12 +255,121 @@ impl Forward for Ipv4Addr {
     }
 }
 
+impl Forward for Ipv4Addr {
+    fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason> {
+        decrement_ttl(ip_packet)
+    }
+
+    fn expires_at(ip_packet: &[u8]) -> bool {
+        ttl::expires(ip_packet)
+    }
+
+    /// DF set: ICMP Fragmentation Needed; DF clear: the director fragments. An ICMP error
+    /// being relayed is never refused for its size.
+    fn size(ip_packet: &[u8], mtu: u16) -> Result<Size, DropReason> {
+        let ip = Ipv4Packet::new_checked(ip_packet)?;
+        Ok(match ip.total_len() {
+            len if len <= mtu => Size::Fits,
+            _ if ip.dont_frag() && !icmp::is_error(&ip) => Size::TooBig(mtu),
+            _ => Size::Fragment,
+        })
+    }
+
+    fn is_icmp_error(ip_packet: &[u8]) -> bool {
+        Ipv4Packet::new_checked(ip_packet).is_ok_and(|ip| icmp::is_error(&ip))
+    }
+
+    fn build_error<F: Frame>(
+        ctx: &mut Ctx,
+        frame: &mut F,
+        l3: usize,
+        err: IcmpError,
+        from: Ipv4Addr,
+    ) -> Result<Ipv4Addr, DropReason> {
+        let id = ctx.next_ip_id();
+        icmp::build(frame, l3, err, from, id)
+    }
+
+    fn translate_error(
+        ip_packet: &mut [u8],
+        toward: Toward,
+        addr: Ipv4Addr,
+        port: u16,
+    ) -> Result<(), DropReason> {
+        nat_icmp::translate(ip_packet, toward, addr, port)
+    }
+
+    fn solicit(ctx: &mut Ctx, port: usize, ip: Ipv4Addr) {
+        ctx.arp.request(port, ip, ctx.now);
+    }
+}
+
+impl Forward for Ipv6Addr {
+    fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason> {
+        decrement_hop_limit(ip_packet)
+    }
+
+    fn expires_at(ip_packet: &[u8]) -> bool {
+        ttl::hop_limit_expires(ip_packet)
+    }
+
+    /// IPv6 is never fragmented on the way: too big is Packet Too Big (§3.0 step 5), but for
+    /// an ICMPv6 error being relayed.
+    fn size(ip_packet: &[u8], mtu: u16) -> Result<Size, DropReason> {
+        let ip = Ipv6Packet::new_checked(ip_packet)?;
+        let len = usize::from(ip.payload_len()) + ipv6::HEADER_LEN;
+        Ok(
+            match len <= usize::from(mtu) || Self::is_icmp_error(ip_packet) {
+                true => Size::Fits,
+                false => Size::TooBig(mtu),
+            },
+        )
+    }
+
+    fn is_icmp_error(ip_packet: &[u8]) -> bool {
+        Ipv6Packet::new_checked(ip_packet).is_ok_and(|ip| {
+            ip.next_header() == IpProtocol::Icmpv6
+                && ip
+                    .payload()
+                    .first()
+                    .is_some_and(|&t| Icmpv6Message::from(t).is_error())
+        })
+    }
+
+    fn build_error<F: Frame>(
+        _ctx: &mut Ctx,
+        frame: &mut F,
+        l3: usize,
+        err: IcmpError,
+        from: Ipv6Addr,
+    ) -> Result<Ipv6Addr, DropReason> {
+        icmp::build_v6(frame, l3, err, from)
+    }
+
+    /// ICMPv6 errors about connections are not relayed yet: nothing builds this rewrite.
+    fn translate_error(
+        _ip_packet: &mut [u8],
+        _toward: Toward,
+        _addr: Ipv6Addr,
+        _port: u16,
+    ) -> Result<(), DropReason> {
+        Err(DropReason::UnsupportedProtocol)
+    }
+
+    fn solicit(ctx: &mut Ctx, port: usize, ip: Ipv6Addr) {
+        ctx.nd.request(port, ip, ctx.now);
+    }
+}
+
 /// The route step: the next hop towards `to.dst`; for DR it must be the real server.
-fn route<P: PortIo>(
+fn route<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
-    to: &Target<Ipv4Addr>,
-) -> Result<NextHop<Ipv4Addr>, DropReason> {
-    let hop = dp.v4.routes.lookup(to.dst).ok_or(DropReason::NoRoute)?;
+    to: &Target<A>,
+) -> Result<NextHop<A>, DropReason> {
+    let hop = A::net(dp)
+        .routes
+        .lookup(to.dst)
+        .ok_or(DropReason::NoRoute)?;
     if to.rewrite == Rewrite::Route {
         dr::check_next_hop(&hop)?;
     }
@@ -256,12 +377,12 @@ fn route<P: PortIo>(
 }
 
 /// The method's rewrite of the packet at `l3`, leaving through `hop`.
-fn rewrite<F: Frame>(
+fn rewrite<F: Frame, A: Forward>(
     ctx: &mut Ctx,
     frame: &mut F,
     l3: usize,
-    to: &Target<Ipv4Addr>,
-    hop: &NextHop<Ipv4Addr>,
+    to: &Target<A>,
+    hop: &NextHop<A>,
 ) -> Result<(), DropReason> {
     match to.rewrite {
         Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
@@ -269,38 +390,22 @@ fn rewrite<F: Frame>(
         Rewrite::Route | Rewrite::Unchanged => Ok(()),
         Rewrite::Tunnel(t) => tun::encapsulate(frame, l3, &t, hop.src, to.dst, ctx.next_ip_id()),
         Rewrite::IcmpToServer { addr, port } => {
-            nat_icmp::translate(&mut frame.data_mut()[l3..], Toward::Server, addr, port)
+            A::translate_error(&mut frame.data_mut()[l3..], Toward::Server, addr, port)
         }
         Rewrite::IcmpToClient { addr, port } => {
-            nat_icmp::translate(&mut frame.data_mut()[l3..], Toward::Client, addr, port)
+            A::translate_error(&mut frame.data_mut()[l3..], Toward::Client, addr, port)
         }
     }
 }
 
 /// What the MTU step decided.
-enum Size {
+pub enum Size {
     Fits,
-    /// DF set and too big: ICMP Fragmentation Needed with this MTU.
+    /// Too big and may not be fragmented: ICMP Fragmentation Needed / Packet Too Big with
+    /// this MTU.
     TooBig(u16),
     /// Too big, DF clear: the (outer) packet leaves in fragments.
     Fragment,
-}
-
-/// The MTU step (§3.0 step 5, §3.3.5) for the packet `ip` on a route of `route_mtu`.
-fn size(ip: &[u8], route_mtu: u16, rewrite: &Rewrite<Ipv4Addr>) -> Result<Size, DropReason> {
-    let ip = Ipv4Packet::new_checked(ip)?;
-    let mtu = match rewrite {
-        Rewrite::Tunnel(t) => {
-            tun::mtu::<Ipv4Addr>(t, route_mtu).ok_or(DropReason::TunMtuTooSmall)?
-        }
-        _ => route_mtu,
-    };
-    Ok(match ip.total_len() {
-        len if len <= mtu => Size::Fits,
-        // An ICMP error being relayed is never refused for its size (§3.0 step 5).
-        _ if ip.dont_frag() && !icmp::is_error(&ip) => Size::TooBig(mtu),
-        _ => Size::Fragment,
-    })
 }
 
 /// Makes room for `headers` new bytes in front of the packet at `l3` of `frame`, of which
@@ -323,14 +428,14 @@ fn grow_front<F: Frame>(
 
 /// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An
 /// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
-fn link<P: PortIo>(
+fn link<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     frame: &mut P::Frame,
-    hop: &NextHop<Ipv4Addr>,
+    hop: &NextHop<A>,
 ) -> Verdict {
-    let Some(mac) = dp.v4.neigh.get(hop.ip) else {
-        ctx.arp.request(hop.port, hop.ip, ctx.now);
+    let Some(mac) = A::net(dp).neigh.get(hop.ip) else {
+        A::solicit(ctx, hop.port, hop.ip);
         return Verdict::Drop(DropReason::NoNeighbour);
     };
     let data = frame.data_mut();
