@@ -160,6 +160,8 @@ pub fn report_counters(c: &CountersSnapshot) -> String {
         ("arp_replies", c.arp_replies),
         ("arp_learned", c.arp_learned),
         ("icmp_echo_replies", c.icmp_echo_replies),
+        ("nd_replies", c.nd_replies),
+        ("nd_learned", c.nd_learned),
         ("icmp_errors_sent", c.icmp_errors_sent),
         ("icmp_errors_limited", c.icmp_errors_limited),
     ] {

@@ -11,7 +11,6 @@ use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
 
 /// Gives each service content a version, so that workers keep scheduler
 /// cursors of services that did not change (see `sched::cursors`), and keeps
@@ -26,8 +25,8 @@ pub struct Publisher {
 
 impl Publisher {
     /// The snapshot for `state`. Services the data plane cannot forward yet
-    /// (IPv6, fwmark, SCTP) are left out with a warning: the model keeps them
-    /// and listings show them. A real server gone from the model stays in the
+    /// (fwmark, SCTP) are left out with a warning: the model keeps them and
+    /// listings show them. A real server gone from the model stays in the
     /// snapshot while `counters` say connections still count on it (the
     /// trash, ipvs-schedulers §8): they keep being forwarded to it.
     pub fn snapshot(&mut self, state: &State, counters: &DestTable) -> Snapshot {
@@ -61,7 +60,7 @@ impl Publisher {
     fn service(&mut self, s: &ModelService) -> Option<Service> {
         let Some(key) = key(&s.spec.key) else {
             log::warn!(
-                "service {:?} is kept but not forwarded (IPv4 TCP/UDP only)",
+                "service {:?} is kept but not forwarded (TCP/UDP only)",
                 s.spec.key
             );
             return None;
@@ -70,7 +69,8 @@ impl Publisher {
         let dests = s
             .dests
             .iter()
-            .filter(|d| d.spec.addr.is_ipv4())
+            // Mixed families (TUN only in IPVS) need the tunnel's configuration and routing.
+            .filter(|d| d.spec.addr.is_ipv4() == key.addr.is_ipv4())
             .map(|d| Dest {
                 params: DestParams {
                     addr: d.spec.addr,
@@ -97,23 +97,15 @@ impl Publisher {
 
 fn key(k: &CmdKey) -> Option<ServiceKey> {
     match *k {
-        CmdKey::Addr {
-            proto,
-            addr: IpAddr::V4(addr),
-            port,
-        } => {
+        CmdKey::Addr { proto, addr, port } => {
             let proto = match proto {
                 Protocol::Tcp => 6,
                 Protocol::Udp => 17,
                 _ => return None,
             };
-            Some(ServiceKey {
-                proto,
-                addr: addr.into(),
-                port,
-            })
+            Some(ServiceKey { proto, addr, port })
         }
-        _ => None,
+        CmdKey::Fwmark { .. } => None,
     }
 }
 
@@ -188,11 +180,9 @@ mod test {
         run(&mut m, "-A -u 10.0.1.100:53 -s wrr");
         run(&mut m, "-A -t [2001:db8::1]:80 -s rr");
         let s1 = p.snapshot(m.state(), &counters);
-        assert_eq!(
-            s1.services.len(),
-            2,
-            "the IPv6 service is not forwarded yet"
-        );
+        assert_eq!(s1.services.len(), 3);
+        let v6: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+        assert!(s1.find(6, v6, 80).is_some(), "IPv6 services are forwarded");
         let (_, tcp) = s1.find(6, v4([10, 0, 1, 100]), 80).unwrap();
         assert_eq!(tcp.sched.name(), "rr");
         assert_eq!(

@@ -17,6 +17,9 @@ pub trait Frame: Send {
     /// (for encapsulation and ICMP errors); false, and the frame unchanged,
     /// when there is no headroom.
     fn prepend(&mut self, len: usize) -> bool;
+    /// Grows the frame at its end to at least `len` bytes (the new bytes are
+    /// unspecified); false, and the frame unchanged, when there is no room.
+    fn extend_to(&mut self, len: usize) -> bool;
 }
 
 /// One port as a worker sees it: its own RX/TX queue pair and a pool to
@@ -49,6 +52,12 @@ impl Frame for Vec<u8> {
     }
     fn prepend(&mut self, len: usize) -> bool {
         self.splice(0..0, std::iter::repeat_n(0, len));
+        true
+    }
+    fn extend_to(&mut self, len: usize) -> bool {
+        if self.len() < len {
+            self.resize(len, 0);
+        }
         true
     }
 }

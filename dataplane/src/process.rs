@@ -6,6 +6,7 @@
 use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
 use crate::lb;
+use crate::nd;
 use crate::port::{Frame, PortIo};
 use crate::related;
 use crate::reply::{self, LocalAddrs};
@@ -14,18 +15,25 @@ use crate::shared::{Dataplane, Mode};
 use crate::stats::DropReason;
 use crate::verdict::Verdict;
 use crate::wire::IpProtocol;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// The addresses the box answers ARP and ping for on one port: the port's
-/// own and every VIP.
+/// The addresses the box answers ARP, ND and ping for on one port: the port's own of either
+/// family and every VIP.
 struct Local<'a> {
-    port: &'a [(Ipv4Addr, u8)],
+    v4: &'a [(Ipv4Addr, u8)],
+    v6: &'a [(Ipv6Addr, u8)],
     snap: &'a Snapshot,
 }
 
-impl LocalAddrs for Local<'_> {
+impl LocalAddrs<Ipv4Addr> for Local<'_> {
     fn is_local(&self, ip: Ipv4Addr) -> bool {
-        self.port.iter().any(|&(a, _)| a == ip) || self.snap.is_vip(ip)
+        self.v4.iter().any(|&(a, _)| a == ip) || self.snap.is_vip(ip)
+    }
+}
+
+impl LocalAddrs<Ipv6Addr> for Local<'_> {
+    fn is_local(&self, ip: Ipv6Addr) -> bool {
+        self.v6.iter().any(|&(a, _)| a == ip) || self.snap.is_vip(ip)
     }
 }
 
@@ -55,7 +63,8 @@ pub fn process_classified<P: PortIo>(
     class: Class,
 ) -> Verdict {
     let local = Local {
-        port: &dp.v4.addrs[in_port],
+        v4: &dp.v4.addrs[in_port],
+        v6: &dp.v6.addrs[in_port],
         snap,
     };
     match class {
@@ -71,7 +80,14 @@ pub fn process_classified<P: PortIo>(
             _ if local.is_local(p.key.daddr) => Verdict::Drop(DropReason::UnsupportedProtocol),
             _ => Verdict::Drop(DropReason::NotForUs),
         },
-        Class::Ipv6(_) => Verdict::Drop(DropReason::Ipv6NotHandled),
+        Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
+        Class::Ipv6(p) if p.protocol == IpProtocol::Icmpv6 && !p.is_later_fragment() => {
+            icmpv6(dp, ctx, in_port, frame, p.l3, &local)
+        }
+        Class::Ipv6(p) if LocalAddrs::<Ipv6Addr>::is_local(&local, p.key.daddr) => {
+            Verdict::Drop(DropReason::UnsupportedProtocol)
+        }
+        Class::Ipv6(_) => Verdict::Drop(DropReason::NotForUs),
         Class::Drop(reason) => Verdict::Drop(reason),
     }
 }
@@ -93,6 +109,31 @@ fn arp<P: PortIo>(
         return Verdict::Consumed;
     }
     back_out(in_port, frame, answer, || ctx.counters.add_arp_reply())
+}
+
+/// ICMPv6 to the box (or to a solicited-node group): Neighbor Solicitations for our
+/// addresses and VIPs are answered and teach us the sender, advertisements teach us, echo
+/// requests are answered (`nd`).
+fn icmpv6<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    in_port: usize,
+    frame: &mut P::Frame,
+    l3_offset: usize,
+    local: &Local,
+) -> Verdict {
+    let learned = nd::nd_sender(frame.data(), local).is_some_and(|l| l.apply(&dp.v6.neigh));
+    // An advertisement carries an option a solicitation may lack: room for it.
+    if !frame.extend_to(l3_offset + nd::ND_L3_LEN) {
+        return Verdict::Drop(DropReason::BufferTooSmall);
+    }
+    let mac = dp.ports[in_port].mac();
+    let answer = nd::icmpv6_reply(frame.data_mut(), l3_offset, local, mac);
+    if learned && answer == Err(DropReason::NdNotSolicitation) {
+        ctx.counters.add_nd_learned();
+        return Verdict::Consumed;
+    }
+    back_out(in_port, frame, answer, || ctx.counters.add_nd_reply())
 }
 
 /// ICMP to one of our addresses: echo requests are answered.

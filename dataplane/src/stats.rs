@@ -187,6 +187,8 @@ struct Fields {
     arp_replies: AtomicU64,
     arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
+    nd_replies: AtomicU64,
+    nd_learned: AtomicU64,
     icmp_errors_sent: AtomicU64,
     icmp_errors_limited: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
@@ -202,6 +204,8 @@ impl Default for Fields {
             arp_replies: AtomicU64::new(0),
             arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
+            nd_replies: AtomicU64::new(0),
+            nd_learned: AtomicU64::new(0),
             icmp_errors_sent: AtomicU64::new(0),
             icmp_errors_limited: AtomicU64::new(0),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
@@ -255,6 +259,16 @@ impl Counters {
         bump(&self.inner.icmp_echo_replies, 1);
     }
 
+    /// An IPv6 answer to the box's neighbours (Neighbor Advertisement, echo reply).
+    pub fn add_nd_reply(&self) {
+        bump(&self.inner.nd_replies, 1);
+    }
+
+    /// A Neighbor Advertisement for us: its sender was learned, nothing is sent.
+    pub fn add_nd_learned(&self) {
+        bump(&self.inner.nd_learned, 1);
+    }
+
     /// An ICMP error the box sent about a packet it could not forward (TTL, MTU).
     pub fn add_icmp_error_sent(&self) {
         bump(&self.inner.icmp_errors_sent, 1);
@@ -277,6 +291,8 @@ impl Counters {
             arp_replies: f.arp_replies.load(Relaxed),
             arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
+            nd_replies: f.nd_replies.load(Relaxed),
+            nd_learned: f.nd_learned.load(Relaxed),
             icmp_errors_sent: f.icmp_errors_sent.load(Relaxed),
             icmp_errors_limited: f.icmp_errors_limited.load(Relaxed),
             drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
@@ -294,6 +310,8 @@ pub struct CountersSnapshot {
     pub arp_replies: u64,
     pub arp_learned: u64,
     pub icmp_echo_replies: u64,
+    pub nd_replies: u64,
+    pub nd_learned: u64,
     pub icmp_errors_sent: u64,
     pub icmp_errors_limited: u64,
     /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
@@ -310,6 +328,8 @@ impl Default for CountersSnapshot {
             arp_replies: 0,
             arp_learned: 0,
             icmp_echo_replies: 0,
+            nd_replies: 0,
+            nd_learned: 0,
             icmp_errors_sent: 0,
             icmp_errors_limited: 0,
             drops: [0; DropReason::COUNT],
@@ -341,6 +361,8 @@ impl AddAssign for CountersSnapshot {
         self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
         self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
+        self.nd_replies = self.nd_replies.wrapping_add(o.nd_replies);
+        self.nd_learned = self.nd_learned.wrapping_add(o.nd_learned);
         self.icmp_errors_sent = self.icmp_errors_sent.wrapping_add(o.icmp_errors_sent);
         self.icmp_errors_limited = self.icmp_errors_limited.wrapping_add(o.icmp_errors_limited);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {

@@ -9,7 +9,9 @@ use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
 use crate::frag::HOLD_MS;
 use crate::fwd::fragment::fragment;
+use crate::fwd::Forward;
 use crate::lb;
+use crate::nd::{self, NS_FRAME_LEN};
 use crate::port::{Frame, PortIo, BURST};
 use crate::process::{process, process_classified};
 use crate::reply::{build_arp_request, MIN_FRAME_LEN};
@@ -18,6 +20,7 @@ use crate::shared::{Dataplane, Mode, Owners};
 use crate::stats::{Counters, DropReason};
 use crate::txbuf::TxBuffers;
 use crate::verdict::Verdict;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// Loop iterations between link checks (reading link state is a driver
@@ -74,7 +77,7 @@ pub fn run<P: PortIo>(
             retry_held(dp, &mut ctx, &snap, fresh, &mut tx, &mut held);
         }
         drop(snap);
-        send_arp_requests(dp, &mut ctx, &mut tx);
+        send_neighbour_requests(dp, &mut ctx, &mut tx);
         tx.flush(&dp.ports, queue, counters);
         if ctx.now > swept {
             ctx.conns
@@ -212,35 +215,64 @@ fn retry_held<P: PortIo>(
 /// so that a new server's first packets do not wait for resolution (the
 /// kernel's neighbour queue does that job for IPVS). One worker is enough.
 fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snapshot) {
-    let v4 = snap
-        .services
-        .iter()
-        .flat_map(|s| &s.dests)
-        .filter_map(|d| match d.params.addr {
-            std::net::IpAddr::V4(a) => Some(a),
-            std::net::IpAddr::V6(_) => None,
-        });
-    for addr in v4 {
-        if let Some(hop) = dp.v4.routes.lookup(addr) {
-            if dp.v4.neigh.get(hop.ip).is_none() {
-                ctx.arp.request(hop.port, hop.ip, ctx.now);
-            }
+    for d in snap.services.iter().flat_map(|s| &s.dests) {
+        match d.params.addr {
+            IpAddr::V4(a) => resolve(dp, ctx, a),
+            IpAddr::V6(a) => resolve(dp, ctx, a),
         }
     }
 }
 
-/// Asks for the MACs of next hops the burst found unresolved, from the
-/// output port's first address.
-fn send_arp_requests<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, tx: &mut TxBuffers<P::Frame>) {
-    for (port, ip) in ctx.arp.drain() {
-        let Some(&(src_ip, _)) = dp.v4.addrs[port].first() else {
-            continue;
-        };
-        let Some(mut frame) = dp.ports[port].alloc(MIN_FRAME_LEN) else {
-            continue;
-        };
-        let len = build_arp_request(frame.data_mut(), dp.ports[port].mac(), src_ip, ip);
-        frame.truncate(len);
-        tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters);
+/// Asks for the MAC of the next hop towards `addr`, unless it is known.
+fn resolve<P: PortIo, A: Forward>(dp: &Dataplane<P>, ctx: &mut Ctx, addr: A) {
+    let net = A::net(dp);
+    if let Some(hop) = net.routes.lookup(addr) {
+        if net.neigh.get(hop.ip).is_none() {
+            A::solicit(ctx, hop.port, hop.ip);
+        }
     }
+}
+
+/// Asks for the MACs of next hops the burst found unresolved, from the output port's
+/// first address of the family: ARP requests and Neighbor Solicitations.
+fn send_neighbour_requests<P: PortIo>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    tx: &mut TxBuffers<P::Frame>,
+) {
+    for (port, ip) in ctx.arp.drain() {
+        let Some(src) = dp.v4.port_addr(port) else {
+            continue;
+        };
+        let mac = dp.ports[port].mac();
+        send_built(dp, ctx.queue, ctx.counters, tx, port, |buf| {
+            build_arp_request(buf, mac, src, ip)
+        });
+    }
+    for (port, ip) in ctx.nd.drain() {
+        let Some(src) = dp.v6.port_addr(port) else {
+            continue;
+        };
+        let mac = dp.ports[port].mac();
+        send_built(dp, ctx.queue, ctx.counters, tx, port, |buf| {
+            nd::build_ns(buf, mac, src, ip)
+        });
+    }
+}
+
+/// Sends on `port` a frame `build` writes into a new buffer (returning its length).
+fn send_built<P: PortIo>(
+    dp: &Dataplane<P>,
+    queue: u16,
+    counters: &Counters,
+    tx: &mut TxBuffers<P::Frame>,
+    port: usize,
+    build: impl FnOnce(&mut [u8]) -> usize,
+) {
+    let Some(mut frame) = dp.ports[port].alloc(NS_FRAME_LEN.max(MIN_FRAME_LEN)) else {
+        return;
+    };
+    let len = build(frame.data_mut());
+    frame.truncate(len);
+    tx.push(&dp.ports, port, queue, frame, counters);
 }

@@ -776,3 +776,115 @@ fn nat_fragments_reassemble_to_a_valid_segment() {
         "the whole segment's checksum after NAT"
     );
 }
+
+// IPv6 (ipvs-forwarding §7.0 in IPv6): C 2001:db8:c::10 on the outside link,
+// V 2001:db8:f::1, NAT real server R1 2001:db8:a::11:8080 on the inside link.
+fn ip6(s: &str) -> std::net::Ipv6Addr {
+    s.parse().unwrap()
+}
+
+/// The §7.0 director in IPv6 with TCP [V]:80 → [R1]:8080 (NAT); C's and R1's
+/// MACs known when `known`.
+fn v6_lab(known: bool) -> Plane {
+    let (mut dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        Net::new(vec![vec![], vec![]], &[]).unwrap(),
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    let v6 = Net::new(
+        vec![
+            vec![(ip6("2001:db8:c::1"), 64)],
+            vec![(ip6("2001:db8:a::1"), 64)],
+        ],
+        &[],
+    )
+    .unwrap();
+    if known {
+        v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
+        v6.neigh.learn(ip6("2001:db8:a::11"), [2, 0, 0, 0, 0, 0x11]);
+    }
+    dp.set_v6(v6);
+    let key = ServiceKey {
+        proto: 6,
+        addr: ip6("2001:db8:f::1").into(),
+        port: 80,
+    };
+    let r1 = Dest {
+        params: DestParams {
+            addr: ip6("2001:db8:a::11").into(),
+            port: 8080,
+            method: Method::Masq,
+            tunnel: Tunnel::default(),
+        },
+        weight: 1,
+        slot: 3,
+    };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(key, rr, vec![r1], 1)], &[]));
+    (Arc::new(dp), owners.pop().unwrap())
+}
+
+const SYN6: &str = "60000000 0018 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050000003e8000000006002fd209f030000020405a0";
+
+/// §7.16 through the loop: the SYN to [V]:80 leaves for [R1]:8080 with hop
+/// limit 63 and TCP checksum 0x7fb8, byte for byte; the connection is in the
+/// IPv6 table and counts on R1.
+#[test]
+fn ipv6_nat_vector_7_16() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    let (out, counters) = run_until(lab, 1);
+    let want = hex("020000000011 020000000002 86dd 60000000 0018 06 3f 20010db8000c00000000000000000010 20010db8000a00000000000000000011 9c401f90000003e8000000006002fd207fb80000020405a0");
+    assert_eq!(out[1], vec![want]);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    assert_eq!((dp.conns.v6.len(), dp.conns.v4.len()), (1, 0));
+    assert_eq!(dp.conns.dests().counts(3), (1, 0));
+}
+
+/// Neighbour Discovery through the loop: a solicitation for the VIP is
+/// answered (and teaches us the client), and an unknown real server is
+/// solicited from the inside port's address.
+#[test]
+fn ipv6_neighbour_discovery_answers_for_the_vip_and_resolves_next_hops() {
+    let lab = v6_lab(false);
+    let dp = lab.0.clone();
+    // scapy: Ether(dst="33:33:ff:00:00:01", src="02:00:00:00:00:fe")/IPv6(src="2001:db8:c::10",
+    //   dst="ff02::1:ff00:1", hlim=255)/ICMPv6ND_NS(tgt="2001:db8:f::1")/ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:fe")
+    let ns = "3333ff000001 0200000000fe 86dd 6000000000203aff 20010db8000c00000000000000000010 ff0200000000000000000001ff000001 8700 1b02 00000000 20010db8000f00000000000000000001 0101 0200000000fe";
+    dp.ports[0].push_rx(&hex(ns));
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    let (out, counters) = run_until(lab, 2);
+    assert_eq!(
+        dp.v6.neigh.get(ip6("2001:db8:c::10")),
+        Some(CLIENT),
+        "learned from the NS"
+    );
+    let na = &out[0][0];
+    assert_eq!(&na[..6], &CLIENT[..], "answered to the solicitor");
+    assert_eq!(
+        (na[14 + 6], na[14 + 40]),
+        (58, 136),
+        "an ICMPv6 Neighbor Advertisement"
+    );
+    assert_eq!(&na[14 + 48..14 + 64], &ip6("2001:db8:f::1").octets()[..]);
+    let s = counters.snapshot();
+    assert_eq!(
+        (s.nd_replies, s.drop_count(DropReason::NoNeighbour)),
+        (1, 1)
+    );
+    let sol = &out[1][0];
+    assert_eq!(
+        &sol[..6],
+        &[0x33, 0x33, 0xff, 0, 0, 0x11],
+        "to R1's solicited-node group"
+    );
+    assert_eq!(
+        &sol[14 + 8..14 + 24],
+        &ip6("2001:db8:a::1").octets()[..],
+        "from our address"
+    );
+}
