@@ -34,7 +34,10 @@
 # rvsd; rx: every receiving kernel verifies what it gets, e.g. GUE's UDP
 # checksum).
 #
-# usage: scripts/netns.sh up [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status
+# `up-dual` is `up` with IPv6 as well: client 2001:db8:1::2/64 (gw
+# 2001:db8:1::1, rvsd), real servers 2001:db8:2::1K/64 (gw 2001:db8:2::1).
+#
+# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -43,9 +46,16 @@ SERVERS=${2:-3}
 ns() { ip netns exec "$@"; }
 
 quiet_ns() {
-    # No IPv6 (router solicitations would add stray frames) and no
-    # reverse-path surprises.
-    ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    # No IPv6 (router solicitations would add stray frames) unless DUAL=1,
+    # then IPv6 without duplicate address detection, autoconfiguration or
+    # router solicitations.
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+            net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+            net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0
+    else
+        ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    fi
     ns "$1" ip link set lo up
 }
 
@@ -58,6 +68,10 @@ up() {
     ns $NS_CLIENT ip addr add 10.0.1.2/24 dev c0
     ns $NS_CLIENT ip link set c0 up
     ns $NS_CLIENT ip route add default via 10.0.1.1
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns $NS_CLIENT ip addr add 2001:db8:1::2/64 dev c0 nodad
+        ns $NS_CLIENT ip -6 route add default via 2001:db8:1::1
+    fi
 
     # Server side: a bridge in rvs-sw joins lb1 and every real server.
     ip link add lb1 netns $NS_LB type veth peer name up0 netns $NS_SW
@@ -72,6 +86,10 @@ up() {
         ns $rs ip addr add 10.0.2.1$i/24 dev eth0
         ns $rs ip link set eth0 up
         ns $rs ip route add default via 10.0.2.1
+        if [ "${DUAL:-0}" = 1 ]; then
+            ns $rs ip addr add 2001:db8:2::1$i/64 dev eth0 nodad
+            ns $rs ip -6 route add default via 2001:db8:2::1
+        fi
     done
 
     # rvsd's links carry no kernel address: the kernel must not answer.
@@ -166,6 +184,10 @@ up_pmtu() {
     ns $NS_CLIENT ip addr add 10.0.1.2/24 dev c0
     ns $NS_CLIENT ip link set c0 up
     ns $NS_CLIENT ip route add default via 10.0.1.1
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns $NS_CLIENT ip addr add 2001:db8:1::2/64 dev c0 nodad
+        ns $NS_CLIENT ip -6 route add default via 2001:db8:1::1
+    fi
     csum_off $NS_CLIENT c0
     ip link add lb1 netns $NS_LB type veth peer name r1 netns $NS_R
     ip link add r2 netns $NS_R type veth peer name eth0 netns rvs-rs1
@@ -192,9 +214,10 @@ down_quiet() {
 
 case "${1:-}" in
     up) up; echo "topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, $SERVERS real server(s) 10.0.2.11.." ;;
+    up-dual) DUAL=1; up; echo "dual-stack topology up: client 10.0.1.2 2001:db8:1::2, rvsd 10.0.1.1/10.0.2.1 2001:db8:1::1/2001:db8:2::1, $SERVERS real server(s) 10.0.2.11.. 2001:db8:2::11.." ;;
     up-pmtu) up_pmtu; echo "pmtu topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, router 10.0.2.254/10.0.3.254 (mtu 1400), real server 10.0.3.11" ;;
     up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
 esac

@@ -32,19 +32,33 @@ impl Lab {
     /// With `workers` > 1, each port gets as many af_packet queue pairs
     /// (the kernel's fanout spreads flows over them).
     fn up_with_workers(tag: &str, servers: u32, web: bool, workers: u32) -> Lab {
+        Lab::build(tag, servers, web, workers, false)
+    }
+
+    /// The topology with IPv6 as well (`netns.sh up-dual`), nginx on every server.
+    fn up_dual(tag: &str, servers: u32) -> Lab {
+        Lab::build(tag, servers, true, 1, true)
+    }
+
+    fn build(tag: &str, servers: u32, web: bool, workers: u32, dual: bool) -> Lab {
         let serial = TOPOLOGY.lock().unwrap_or_else(|e| e.into_inner());
         let host = HostLock::take();
-        script("scripts/netns.sh", &["up", &servers.to_string()]);
+        let topology = if dual { "up-dual" } else { "up" };
+        script("scripts/netns.sh", &[topology, &servers.to_string()]);
         if web {
             script("scripts/webservers.sh", &["start", &servers.to_string()]);
         }
         let dir = TempDir::new(tag);
+        let (v6_out, v6_in) = match dual {
+            true => (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#),
+            false => ("", ""),
+        };
         let cfg = format!(
             r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
                 "workers": {workers},
                 "ports": [
-                  {{"device": "net_af_packet0,iface=lb0,qpairs={workers}", "addresses": ["10.0.1.1/24"]}},
-                  {{"device": "net_af_packet1,iface=lb1,qpairs={workers}", "addresses": ["10.0.2.1/24"]}}]}}"#
+                  {{"device": "net_af_packet0,iface=lb0,qpairs={workers}", "addresses": ["10.0.1.1/24"{v6_out}]}},
+                  {{"device": "net_af_packet1,iface=lb1,qpairs={workers}", "addresses": ["10.0.2.1/24"{v6_in}]}}]}}"#
         );
         let rvsd = Rvsd::start(&dir, &cfg, Some("rvs-lb"));
         Lab {
@@ -298,4 +312,35 @@ fn deleting_servers_and_services_behaves_as_ipvsadm() {
     assert!(!list.contains("10.0.1.100"), "{list}");
     let out = client(&["curl", "-s", "-m", "2", &format!("http://{VIP}/")]);
     assert!(!out.status.success(), "the VIP still answers after -D");
+}
+
+/// IPv6 end to end: a NAT service on [2001:db8:1::100]:80 with three real
+/// servers; the client finds the VIP by Neighbour Discovery (rvsd answers for
+/// it), curl -6 spreads evenly, wrk gets every answer, `-Ln` lists the
+/// servers in IPv6 as ipvsadm does.
+#[test]
+fn ipv6_nat_end_to_end() {
+    let lab = Lab::up_dual("netns-v6", 3);
+    let vip = "[2001:db8:1::100]:80";
+    lab.adm(&format!("-A -t {vip} -s rr"));
+    for k in 1..=3 {
+        lab.adm(&format!("-a -t {vip} -r [2001:db8:2::1{k}]:80 -m -w 1"));
+        let ns = format!("rvs-rs{k}");
+        let ok = in_ns(&ns, &["ping", "-6", "-c", "1", "-W", "2", "2001:db8:2::1"]);
+        assert!(ok.status.success(), "{ns} cannot reach rvsd over IPv6");
+    }
+    let s = common::netns::spread(vip, 30);
+    let counts: Vec<usize> = (1..=3)
+        .map(|k| s.get(&format!("rs{k}")).copied().unwrap_or(0))
+        .collect();
+    assert_eq!(counts, [10, 10, 10], "{s:?}");
+    let requests = wrk(vip, 1, 16, 2);
+    assert!(requests > 500, "{requests} requests");
+    let list = lab.adm("-Ln");
+    assert!(list.contains("TCP  [2001:db8:1::100]:80 rr"), "{list}");
+    assert!(
+        list.contains("  -> [2001:db8:2::11]:80          Masq    1"),
+        "{list}"
+    );
+    println!("IPv6 NAT: spread {s:?}, wrk {requests} requests in 2 s");
 }
