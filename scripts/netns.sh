@@ -95,9 +95,11 @@ up() {
     # rvsd's links carry no kernel address: the kernel must not answer.
     for l in lb0 lb1; do ns $NS_LB ip link set $l up; done
     # Checksum offload would leave partial checksums in frames that
-    # af_packet hands to rvsd; real NICs never see them.
-    for l in c0; do ns $NS_CLIENT ethtool -K $l tx off >/dev/null 2>&1 || true; done
-    for i in $(seq 1 "$SERVERS"); do ns rvs-rs$i ethtool -K eth0 tx off >/dev/null 2>&1 || true; done
+    # af_packet hands to rvsd, and segmentation offload whole datagrams
+    # (a fragmented UDP datagram as one 4000-byte frame); real NICs never
+    # see them.
+    for l in c0; do ns $NS_CLIENT ethtool -K $l tx off gso off >/dev/null 2>&1 || true; done
+    for i in $(seq 1 "$SERVERS"); do ns rvs-rs$i ethtool -K eth0 tx off gso off >/dev/null 2>&1 || true; done
     sleep 1
 }
 
@@ -105,7 +107,7 @@ VIP=10.0.1.100
 
 # Checksum offloads off on a veth end: no partial checksums leave it (tx),
 # nothing it receives counts as already verified (rx).
-csum_off() { ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true; }
+csum_off() { ns "$1" ethtool -K "$2" tx off rx off gso off >/dev/null 2>&1 || true; }
 
 up_direct() {
     down_quiet
