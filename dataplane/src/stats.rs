@@ -80,8 +80,6 @@ drop_reasons! {
     Ipv6BadPayloadLen => "ipv6_bad_payload_len",
     /// IPv6 extension headers before the TCP/UDP header: not walked yet.
     Ipv6ExtensionHeader => "ipv6_extension_header",
-    /// IPv6 is classified but not forwarded yet.
-    Ipv6NotHandled => "ipv6_not_handled",
     /// TCP segment shorter than 20 bytes.
     TcpTruncated => "tcp_truncated",
     /// TCP data offset below 5 or beyond the segment.
