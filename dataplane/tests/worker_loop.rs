@@ -888,3 +888,33 @@ fn ipv6_neighbour_discovery_answers_for_the_vip_and_resolves_next_hops() {
         "from our address"
     );
 }
+
+/// Fragments are forwarded as they come: a duplicate goes again, an
+/// overlapping one goes as it is (the real server's reassembly judges), a
+/// lone first fragment is balanced like any packet.
+#[test]
+fn duplicate_overlapping_and_lone_fragments_are_forwarded_as_they_come() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    let (a, lone) = (ack_fragments(7), ack_fragments(8));
+    // A later fragment overlapping the first's data: offset 1472 instead of 1480.
+    let mut overlap = a[1].clone();
+    let mut ip = Ipv4Packet::new_unchecked(&mut overlap[14..]);
+    ip.set_flags_offset(false, false, 1472);
+    ip.fill_checksum();
+    dp.ports[0].push_rx(&hex(S0));
+    for f in [&a[0], &a[1], &a[1], &overlap, &lone[0]] {
+        dp.ports[0].push_rx(f);
+    }
+    let (out, counters) = run_until(lab, 6);
+    let offsets: Vec<(u16, u16)> = out[1]
+        .iter()
+        .skip(1)
+        .map(|f| {
+            let ip = Ipv4Packet::new_checked(&f[14..]).unwrap();
+            (ip.ident(), ip.frag_offset())
+        })
+        .collect();
+    assert_eq!(offsets, [(7, 0), (7, 1480), (7, 1480), (7, 1472), (8, 0)]);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+}
