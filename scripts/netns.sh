@@ -37,7 +37,9 @@
 # `up-dual` is `up` with IPv6 as well: client 2001:db8:1::2/64 (gw
 # 2001:db8:1::1, rvsd), real servers 2001:db8:2::1K/64 (gw 2001:db8:2::1).
 #
-# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status
+# `up-direct-dual` is `up-direct` with IPv6 as well (VIP 2001:db8:1::100).
+#
+# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -103,7 +105,7 @@ up() {
     sleep 1
 }
 
-VIP=10.0.1.100
+VIP=10.0.1.100 VIP6=2001:db8:1::100
 
 # Checksum offloads off on a veth end: no partial checksums leave it (tx),
 # nothing it receives counts as already verified (rx).
@@ -135,6 +137,11 @@ up_direct() {
     ns $NS_CLIENT ip route add $VIP/32 via 10.0.1.1 dev c0
     ns $NS_CLIENT ip route add default via 10.0.1.254
     csum_off $NS_CLIENT c0
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns $NS_CLIENT ip addr add 2001:db8:1::2/64 dev c0 nodad
+        ns $NS_CLIENT ip -6 route add $VIP6/128 via 2001:db8:1::1 dev c0
+        ns $NS_CLIENT ip -6 route add default via 2001:db8:1::254
+    fi
 
     # Server side (br0): rvsd's lb1, the router's r1, every real server.
     plug $NS_LB lb1 up0 br0
@@ -149,6 +156,12 @@ up_direct() {
         net.ipv4.conf.r1.send_redirects=0
     # The client must reach the VIP through rvsd only.
     ns $NS_R ip route add prohibit $VIP/32
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns $NS_R ip addr add 2001:db8:1::254/64 dev r0 nodad
+        ns $NS_R ip addr add 2001:db8:2::254/64 dev r1 nodad
+        ns $NS_R sysctl -qw net.ipv6.conf.all.forwarding=1
+        ns $NS_R ip -6 route add prohibit $VIP6/128
+    fi
 
     for i in $(seq 1 "$SERVERS"); do
         local rs=rvs-rs$i
@@ -164,6 +177,13 @@ up_direct() {
         ns $rs ip link set eth0 up
         ns $rs ip route add default via 10.0.2.254
         csum_off $rs eth0
+        if [ "${DUAL:-0}" = 1 ]; then
+            # IPv6 answers Neighbour Solicitations only for the receiving link's
+            # addresses: the VIP on lo stays unannounced on eth0.
+            ns $rs ip addr add 2001:db8:2::1$i/64 dev eth0 nodad
+            ns $rs ip addr add $VIP6/128 dev lo
+            ns $rs ip -6 route add default via 2001:db8:2::254
+        fi
     done
 
     # rvsd's links carry no kernel address: the kernel must not answer.
@@ -186,10 +206,6 @@ up_pmtu() {
     ns $NS_CLIENT ip addr add 10.0.1.2/24 dev c0
     ns $NS_CLIENT ip link set c0 up
     ns $NS_CLIENT ip route add default via 10.0.1.1
-    if [ "${DUAL:-0}" = 1 ]; then
-        ns $NS_CLIENT ip addr add 2001:db8:1::2/64 dev c0 nodad
-        ns $NS_CLIENT ip -6 route add default via 2001:db8:1::1
-    fi
     csum_off $NS_CLIENT c0
     ip link add lb1 netns $NS_LB type veth peer name r1 netns $NS_R
     ip link add r2 netns $NS_R type veth peer name eth0 netns rvs-rs1
@@ -218,8 +234,9 @@ case "${1:-}" in
     up) up; echo "topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, $SERVERS real server(s) 10.0.2.11.." ;;
     up-dual) DUAL=1; up; echo "dual-stack topology up: client 10.0.1.2 2001:db8:1::2, rvsd 10.0.1.1/10.0.2.1 2001:db8:1::1/2001:db8:2::1, $SERVERS real server(s) 10.0.2.11.. 2001:db8:2::11.." ;;
     up-pmtu) up_pmtu; echo "pmtu topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, router 10.0.2.254/10.0.3.254 (mtu 1400), real server 10.0.3.11" ;;
+    up-direct-dual) DUAL=1; up_direct; echo "dual-stack direct topology up (IPv6: client 2001:db8:1::2, VIP 2001:db8:1::100 via rvsd 2001:db8:1::1, router 2001:db8:1::254/2001:db8:2::254, real servers 2001:db8:2::1K)" ;;
     up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
 esac

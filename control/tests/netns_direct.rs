@@ -169,6 +169,8 @@ enum Servers {
     /// NAT behind a router with a smaller MTU (netns.sh up-pmtu): the test starts what
     /// the real server runs.
     NatBehindRouter,
+    /// DR over IPv4 and IPv6 (netns.sh up-direct-dual): nginx only.
+    DrDual,
 }
 
 /// The direct topology with `n` real servers and rvsd; torn down on drop,
@@ -193,12 +195,15 @@ impl Lab {
         let host = HostLock::take();
         let topology = match servers {
             Servers::NatBehindRouter => "up-pmtu",
+            Servers::DrDual => "up-direct-dual",
             _ => "up-direct",
         };
         script("scripts/netns.sh", &[topology, &n.to_string()]);
         match servers {
             Servers::NatBehindRouter => {}
-            Servers::Dr => script("scripts/webservers.sh", &["start", &n.to_string()]),
+            Servers::Dr | Servers::DrDual => {
+                script("scripts/webservers.sh", &["start", &n.to_string()])
+            }
             Servers::Tun(kind) => script(
                 "scripts/tunservers.sh",
                 &["start", &n.to_string(), kind, &GUE_PORT.to_string()],
@@ -212,11 +217,15 @@ impl Lab {
             }
             _ => "",
         };
+        let (v6_out, v6_in) = match servers {
+            Servers::DrDual => (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#),
+            _ => ("", ""),
+        };
         let cfg = format!(
             r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536, {routes}
                 "ports": [
-                  {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
-                  {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]{inside}}}]}}"#
+                  {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"{v6_out}]}},
+                  {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"{v6_in}]{inside}}}]}}"#
         );
         let rvsd = Rvsd::start(&dir, &cfg, Some("rvs-lb"));
         Lab {
@@ -293,7 +302,7 @@ impl Drop for Lab {
             }
         }
         match self.servers {
-            Servers::Dr => script("scripts/webservers.sh", &["stop"]),
+            Servers::Dr | Servers::DrDual => script("scripts/webservers.sh", &["stop"]),
             Servers::Tun(_) => script("scripts/tunservers.sh", &["stop"]),
             Servers::NatBehindRouter => {}
         }
@@ -822,4 +831,30 @@ fn nat_frag_needed_from_behind_the_director_reaches_the_client() {
         assert_eq!(u(q, &["dport"]), 8080, "quoted port back to the VIP's: {f}");
     }
     println!("NAT PMTU: {} frag-needed translated", frag_needed.len());
+}
+
+/// DR over IPv6: the client finds the VIP by ND (rvsd answers for it, the
+/// real servers hold it on lo and do not), rvsd sends each SYN to a real
+/// server's MAC with only the hop limit changed, and the servers answer
+/// through the router: curl -6 spreads evenly, wrk gets every answer.
+#[test]
+fn dr_over_ipv6_spreads_and_gets_every_answer() {
+    let lab = Lab::up("direct-dr6", 3, Servers::DrDual);
+    let vip = "[2001:db8:1::100]:80";
+    lab.adm(&format!("-A -t {vip} -s rr"));
+    for k in 1..=3 {
+        lab.adm(&format!("-a -t {vip} -r [2001:db8:2::1{k}]:80 -g -w 1"));
+        let ns = format!("rvs-rs{k}");
+        let ok = in_ns(&ns, &["ping", "-6", "-c", "1", "-W", "2", "2001:db8:2::1"]);
+        assert!(ok.status.success(), "{ns} cannot reach rvsd over IPv6");
+    }
+    let s = common::netns::spread(vip, 30);
+    assert_even(&s, 3, 10);
+    let requests = common::netns::wrk(vip, 1, 16, 2);
+    let list = lab.adm("-Ln");
+    assert!(
+        list.contains("  -> [2001:db8:2::11]:80          Route   1"),
+        "{list}"
+    );
+    println!("DR over IPv6: spread {s:?}, wrk {requests} requests in 2 s");
 }
