@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::lb;
 use crate::nd;
 use crate::port::{Frame, PortIo};
-use crate::related;
+use crate::related::{self, Related};
 use crate::reply::{self, LocalAddrs};
 use crate::service::Snapshot;
 use crate::shared::{Dataplane, Mode};
@@ -69,7 +69,7 @@ pub fn process_classified<P: PortIo>(
     };
     match class {
         Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
-        Class::Ipv4(p) if related::is_related(frame.data(), &p) => {
+        Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), &p) => {
             related::forward(dp, ctx, snap, in_port, frame, &p)
         }
         Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
@@ -81,6 +81,9 @@ pub fn process_classified<P: PortIo>(
             _ => Verdict::Drop(DropReason::NotForUs),
         },
         Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
+        Class::Ipv6(p) if Ipv6Addr::is_related(frame.data(), &p) => {
+            related::forward(dp, ctx, snap, in_port, frame, &p)
+        }
         Class::Ipv6(p) if p.protocol == IpProtocol::Icmpv6 && !p.is_later_fragment() => {
             icmpv6(dp, ctx, in_port, frame, p.l3, &local)
         }

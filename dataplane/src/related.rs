@@ -23,7 +23,7 @@
 //! An error that matches no connection is dropped and counted (`icmp_unrelated`); rvs has
 //! no host stack to leave it to. Connections keep their state and timers (§2.7).
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::ops::Range;
 
 use crate::classify::IpPacket;
@@ -37,41 +37,129 @@ use crate::service::Snapshot;
 use crate::shared::Dataplane;
 use crate::stats::DropReason;
 use crate::verdict::Verdict;
-use crate::wire::{icmp, IcmpMessage, IcmpPacket, IpProtocol, Ipv4Packet};
+use crate::wire::{
+    icmp, ipv6, IcmpMessage, IcmpPacket, Icmpv6Message, Icmpv6Packet, IpProtocol, Ipv4Packet,
+    Ipv6Packet,
+};
 
 /// ICMP Source Quench, which IPVS still relays (§4.1).
 const SOURCE_QUENCH: u8 = 4;
 
-/// Whether `p` is an ICMP message IPVS relates to connections (§4.1: types 3, 4 and 11).
-pub fn is_related(frame: &[u8], p: &IpPacket<Ipv4Addr>) -> bool {
-    // A later fragment's first bytes are data, not an ICMP header.
-    p.protocol == IpProtocol::Icmp
-        && !p.is_later_fragment()
-        && frame.get(p.l4).is_some_and(|&t| {
-            matches!(
-                IcmpMessage::from(t),
-                IcmpMessage::DstUnreachable | IcmpMessage::TimeExceeded
-            ) || t == SOURCE_QUENCH
+/// What a family brings to relaying ICMP errors.
+pub trait Related: Forward {
+    /// Whether `p` is an ICMP error IPVS relates to connections (§4.1).
+    fn is_related(frame: &[u8], p: &IpPacket<Self>) -> bool;
+    /// The flow of the packet an error quotes (its start: header and ports).
+    fn quoted_flow(quoted: &[u8]) -> Result<FlowKey<Self>, DropReason>;
+    /// Whether the message's checksum verifies (checked for NAT errors sent to us).
+    fn checksum_ok(frame: &[u8], p: &IpPacket<Self>) -> bool;
+    /// An error sent to one of the box's own addresses (§4.3: about our tunnel packets).
+    fn to_own_address<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        snap: &Snapshot,
+        frame: &mut P::Frame,
+        p: &IpPacket<Self>,
+    ) -> Verdict;
+}
+
+impl Related for Ipv4Addr {
+    /// Types 3, 4 and 11.
+    fn is_related(frame: &[u8], p: &IpPacket<Ipv4Addr>) -> bool {
+        // A later fragment's first bytes are data, not an ICMP header.
+        p.protocol == IpProtocol::Icmp
+            && !p.is_later_fragment()
+            && frame.get(p.l4).is_some_and(|&t| {
+                matches!(
+                    IcmpMessage::from(t),
+                    IcmpMessage::DstUnreachable | IcmpMessage::TimeExceeded
+                ) || t == SOURCE_QUENCH
+            })
+    }
+
+    fn quoted_flow(quoted: &[u8]) -> Result<FlowKey<Ipv4Addr>, DropReason> {
+        flow_of(quoted)
+    }
+
+    fn checksum_ok(frame: &[u8], p: &IpPacket<Ipv4Addr>) -> bool {
+        IcmpPacket::new_unchecked(&frame[p.l4..p.end]).verify_checksum()
+    }
+
+    fn to_own_address<P: PortIo>(
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        snap: &Snapshot,
+        frame: &mut P::Frame,
+        p: &IpPacket<Ipv4Addr>,
+    ) -> Verdict {
+        about_tunnel(dp, ctx, snap, frame, p)
+    }
+}
+
+impl Related for Ipv6Addr {
+    /// Every error message (type < 128).
+    fn is_related(frame: &[u8], p: &IpPacket<Ipv6Addr>) -> bool {
+        p.protocol == IpProtocol::Icmpv6
+            && frame
+                .get(p.l4)
+                .is_some_and(|&t| Icmpv6Message::from(t).is_error())
+    }
+
+    /// A fixed IPv6 header with TCP or UDP right behind it (a quote with extension headers
+    /// is not followed).
+    fn quoted_flow(quoted: &[u8]) -> Result<FlowKey<Ipv6Addr>, DropReason> {
+        if quoted.len() < ipv6::HEADER_LEN + 4 || quoted[0] >> 4 != 6 {
+            return Err(DropReason::IcmpQuoteInvalid);
+        }
+        let q = Ipv6Packet::new_unchecked(quoted);
+        let proto = q.next_header();
+        if !matches!(proto, IpProtocol::Tcp | IpProtocol::Udp) {
+            return Err(DropReason::IcmpUnrelated);
+        }
+        let port = |at: usize| u16::from_be_bytes([quoted[at], quoted[at + 1]]);
+        Ok(FlowKey {
+            proto: proto.into(),
+            saddr: q.src_addr(),
+            sport: port(ipv6::HEADER_LEN),
+            daddr: q.dst_addr(),
+            dport: port(ipv6::HEADER_LEN + 2),
         })
+    }
+
+    fn checksum_ok(frame: &[u8], p: &IpPacket<Ipv6Addr>) -> bool {
+        let message = Icmpv6Packet::new_unchecked(&frame[p.l4..p.end]);
+        message.verify_checksum(p.key.saddr, p.key.daddr)
+    }
+
+    /// §4.3 is IPv4's only.
+    fn to_own_address<P: PortIo>(
+        _dp: &Dataplane<P>,
+        _ctx: &mut Ctx,
+        _snap: &Snapshot,
+        _frame: &mut P::Frame,
+        _p: &IpPacket<Ipv6Addr>,
+    ) -> Verdict {
+        Verdict::Drop(DropReason::IcmpUnrelated)
+    }
 }
 
 /// Sends the related ICMP error `p` where its connection's packets go (module doc).
-pub fn forward<P: PortIo>(
+pub fn forward<P: PortIo, A: Related>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     in_port: usize,
     frame: &mut P::Frame,
-    p: &IpPacket<Ipv4Addr>,
+    p: &IpPacket<A>,
 ) -> Verdict {
-    if dp.v4.addrs.iter().flatten().any(|&(a, _)| a == p.key.daddr) {
-        return about_tunnel(dp, ctx, snap, frame, p);
+    if A::net(dp).is_own(p.key.daddr) {
+        return A::to_own_address(dp, ctx, snap, frame, p);
     }
-    let quoted = match quote(frame.data(), p).and_then(flow_of) {
+    let quoted = match quote(frame.data(), p).and_then(A::quoted_flow) {
         Ok(k) => k,
         Err(reason) => return Verdict::Drop(reason),
     };
-    let table = &dp.conns.v4;
+    let table = A::table(&dp.conns);
     let to = if snap.is_vip(p.key.daddr) {
         table
             .lookup_in(&quoted.reversed())
@@ -82,23 +170,22 @@ pub fn forward<P: PortIo>(
             .map(|hit| Ok(to_client(dp, in_port, &hit.conn)))
     };
     match to {
-        Some(Ok(to)) => Ipv4Addr::transmit(dp, ctx, frame, p.l3, &to),
+        Some(Ok(to)) => A::transmit(dp, ctx, frame, p.l3, &to),
         Some(Err(reason)) => Verdict::Drop(reason),
         None => Verdict::Drop(DropReason::IcmpUnrelated),
     }
 }
 
 /// §4.2: to the real server of `c`. A NAT error is checked first, being addressed to us.
-fn to_server(
+fn to_server<A: Related>(
     frame: &[u8],
     snap: &Snapshot,
-    p: &IpPacket<Ipv4Addr>,
-    c: &Conn<Ipv4Addr>,
-) -> Result<Target<Ipv4Addr>, DropReason> {
+    p: &IpPacket<A>,
+    c: &Conn<A>,
+) -> Result<Target<A>, DropReason> {
     let rewrite = match c.fwd {
         Method::Masq => {
-            let message = IcmpPacket::new_unchecked(&frame[p.l4..p.end]);
-            if !message.verify_checksum() {
+            if !A::checksum_ok(frame, p) {
                 return Err(DropReason::IcmpBadChecksum);
             }
             Rewrite::IcmpToServer {
@@ -116,7 +203,7 @@ fn to_server(
 }
 
 /// §4.4: to the client of `c`, translated back to the VIP for NAT.
-fn to_client<P: PortIo>(dp: &Dataplane<P>, in_port: usize, c: &Conn<Ipv4Addr>) -> Target<Ipv4Addr> {
+fn to_client<P: PortIo, A: Related>(dp: &Dataplane<P>, in_port: usize, c: &Conn<A>) -> Target<A> {
     let rewrite = match c.fwd {
         Method::Masq => Rewrite::IcmpToClient {
             addr: c.vaddr,
@@ -127,7 +214,7 @@ fn to_client<P: PortIo>(dp: &Dataplane<P>, in_port: usize, c: &Conn<Ipv4Addr>) -
     Target {
         dst: c.caddr,
         rewrite,
-        icmp_from: Ipv4Addr::port_addr(dp, in_port).unwrap_or(c.vaddr),
+        icmp_from: A::port_addr(dp, in_port).unwrap_or(c.vaddr),
     }
 }
 
@@ -245,8 +332,8 @@ fn gue_len(udp: &[u8]) -> Result<usize, DropReason> {
     Ok(8 + 4 + usize::from(g[0] & 0x1f) * 4)
 }
 
-/// The bytes an ICMP error quotes.
-fn quote<'a>(frame: &'a [u8], p: &IpPacket<Ipv4Addr>) -> Result<&'a [u8], DropReason> {
+/// The bytes an ICMP error quotes (ICMP and ICMPv6 headers are both 8 bytes).
+fn quote<'a, A>(frame: &'a [u8], p: &IpPacket<A>) -> Result<&'a [u8], DropReason> {
     frame
         .get(p.l4 + icmp::HEADER_LEN..p.end)
         .ok_or(DropReason::IcmpQuoteInvalid)

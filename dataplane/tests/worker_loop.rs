@@ -918,3 +918,57 @@ fn duplicate_overlapping_and_lone_fragments_are_forwarded_as_they_come() {
     assert_eq!(offsets, [(7, 0), (7, 1480), (7, 1480), (7, 1472), (8, 0)]);
     assert_eq!(counters.snapshot().total_drops(), 0);
 }
+
+/// ICMPv6 about a NAT connection (§4.4 for IPv6): R1's Packet Too Big about the
+/// client's SYN as R1 got it reaches the client translated back to the VIP,
+/// with the ICMPv6 checksum recomputed over the new pseudo-header.
+#[test]
+fn ipv6_packet_too_big_from_a_nat_server_reaches_the_client_translated() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    let (c, v, r1) = (
+        ip6("2001:db8:c::10"),
+        ip6("2001:db8:f::1"),
+        ip6("2001:db8:a::11"),
+    );
+    // The SYN as R1 received it (vector 7.16's output).
+    let quoted = hex("60000000 0018 06 3f 20010db8000c00000000000000000010 20010db8000a00000000000000000011 9c401f90000003e8000000006002fd207fb80000020405a0");
+    let mut ip = vec![0u8; 48];
+    ip.extend_from_slice(&quoted);
+    let plen = (ip.len() - 40) as u16;
+    ip[0] = 0x60;
+    ip[4..6].copy_from_slice(&plen.to_be_bytes());
+    ip[6] = 58;
+    ip[7] = 64;
+    ip[8..24].copy_from_slice(&r1.octets());
+    ip[24..40].copy_from_slice(&c.octets());
+    ip[40] = 2; // Packet Too Big, MTU 1280
+    ip[44..48].copy_from_slice(&1280u32.to_be_bytes());
+    dataplane::wire::Icmpv6Packet::new_unchecked(&mut ip[40..]).fill_checksum(r1, c);
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    dp.ports[1].push_rx(&[hex("020000000002 020000000011 86dd"), ip].concat());
+    let (out, counters) = run_until(lab, 2);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let f = &out[0][0];
+    let outer = dataplane::wire::Ipv6Packet::new_checked(&f[14..]).unwrap();
+    assert_eq!(
+        (outer.src_addr(), outer.dst_addr(), outer.hop_limit()),
+        (v, c, 63)
+    );
+    let icmp = dataplane::wire::Icmpv6Packet::new_checked(outer.payload()).unwrap();
+    assert!(
+        icmp.verify_checksum(v, c),
+        "checksum over the translated pseudo-header"
+    );
+    let q = &outer.payload()[8..];
+    assert_eq!(
+        &q[24..40],
+        &v.octets()[..],
+        "quoted destination back to the VIP"
+    );
+    assert_eq!(
+        &q[42..44],
+        &80u16.to_be_bytes()[..],
+        "quoted port back to the VIP's"
+    );
+}

@@ -346,14 +346,13 @@ impl Forward for Ipv6Addr {
         icmp::build_v6(frame, l3, err, from)
     }
 
-    /// ICMPv6 errors about connections are not relayed yet: nothing builds this rewrite.
     fn translate_error(
-        _ip_packet: &mut [u8],
-        _toward: Toward,
-        _addr: Ipv6Addr,
-        _port: u16,
+        ip_packet: &mut [u8],
+        toward: Toward,
+        addr: Ipv6Addr,
+        port: u16,
     ) -> Result<(), DropReason> {
-        Err(DropReason::UnsupportedProtocol)
+        nat_icmp::translate_v6(ip_packet, toward, addr, port)
     }
 
     fn solicit(ctx: &mut Ctx, port: usize, ip: Ipv6Addr) {

@@ -13,10 +13,10 @@
 //! the quoted L4 checksum is left as it was (stale), as IPVS leaves it. Type, code and the
 //! MTU field are kept. The TTL is the caller's (the transmit path decrements it).
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::stats::DropReason;
-use crate::wire::{icmp, ipv4, IcmpPacket, Ipv4Packet};
+use crate::wire::{icmp, ipv4, ipv6, IcmpPacket, Icmpv6Packet, Ipv4Packet, Ipv6Packet};
 
 /// Which way the error travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,44 @@ pub fn translate(
     IcmpPacket::new_unchecked(message).fill_checksum();
     Ok(())
 }
+
+/// [`translate`] for ICMPv6 (§4.2, §4.4 for IPv6): the same fields, no header checksums to
+/// fix, and the ICMPv6 checksum recomputed over the pseudo-header with the new addresses.
+/// The quoted packet must have TCP or UDP right behind its fixed header.
+pub fn translate_v6(
+    ip_packet: &mut [u8],
+    toward: Toward,
+    addr: Ipv6Addr,
+    port: u16,
+) -> Result<(), DropReason> {
+    let mut outer = Ipv6Packet::new_checked(ip_packet)?;
+    let quoted_ok = outer
+        .payload()
+        .get(ICMPV6_HEADER_LEN..)
+        .is_some_and(|q| q.len() >= ipv6::HEADER_LEN + 4 && q[0] >> 4 == 6);
+    if !quoted_ok {
+        return Err(DropReason::IcmpQuoteInvalid);
+    }
+    match toward {
+        Toward::Server => outer.set_dst_addr(addr),
+        Toward::Client => outer.set_src_addr(addr),
+    }
+    let (src, dst) = (outer.src_addr(), outer.dst_addr());
+    let message = outer.payload_mut();
+    let quoted = &mut message[ICMPV6_HEADER_LEN..];
+    let mut q = Ipv6Packet::new_unchecked(&mut quoted[..ipv6::HEADER_LEN]);
+    match toward {
+        Toward::Server => q.set_src_addr(addr),
+        Toward::Client => q.set_dst_addr(addr),
+    }
+    let at = ipv6::HEADER_LEN + if toward == Toward::Server { 0 } else { 2 };
+    quoted[at..at + 2].copy_from_slice(&port.to_be_bytes());
+    Icmpv6Packet::new_unchecked(message).fill_checksum(src, dst);
+    Ok(())
+}
+
+/// ICMPv6 type, code, checksum and the 32-bit field before the quote (RFC 4443 §2.1).
+const ICMPV6_HEADER_LEN: usize = 8;
 
 /// The quoted IPv4 header's length, once it and the four port bytes after it are known to
 /// be in `quoted` (an ICMP error quotes at least that much, RFC 792).
