@@ -14,6 +14,8 @@
 #                                 prepended, outer header built)
 #   (BASELINE_REV=<commit>: also rvsd NAT as built from that commit, in the
 #    same rounds, to show a change's effect within one run)
+#   and IPv6: testpmd macswap and rvsd NAT fed 256 IPv6 UDP flows replayed
+#   from a pcap
 # Every forwarder is measured by the same generator's accepted TX rate (on
 # memif a packet is accepted only when the forwarder made room by receiving
 # it), and rvsd's figures are printed as ratios to testpmd's.
@@ -70,21 +72,24 @@ wait_socket() {
     echo "no memif socket" >&2; exit 1
 }
 
-# The pcap of $1 distinct flows, written once and kept in /var/tmp.
+# The pcap of $1 distinct flows (IPv6 with $2 = --ipv6), written once and
+# kept in /var/tmp.
 flows_pcap() {
-    local f=/var/tmp/rvs-bench-flows-$1.pcap
-    [ -f "$f" ] || /usr/bin/python3 benches/tools/flows_pcap.py "$f" "$1" >&2
+    local f=/var/tmp/rvs-bench-flows${2:+6}-$1.pcap
+    [ -f "$f" ] || /usr/bin/python3 benches/tools/flows_pcap.py ${2:-} "$f" "$1" >&2
     echo "$f"
 }
 
 # Starts a generator on CPU 0 (the forwarder's worker owns CPU 1): `txonly`
-# (256 flows) or `flows:N` (the pcap of N flows replayed).
+# (256 flows), `flows:N` (the pcap of N flows replayed) or `flows6:N` (the
+# same in IPv6).
 start_generator() {
     local gen=(--forward-mode=txonly --txonly-multi-flow --total-num-mbufs=16384)
     local vdevs=(--vdev "$MEMIF_CLIENT") mem=512
-    if [[ $1 == flows:* ]]; then
-        local n=${1#flows:}
-        vdevs=(--vdev "net_pcap0,rx_pcap=$(flows_pcap "$n"),infinite_rx=1" --vdev "$MEMIF_CLIENT")
+    if [[ $1 == flows*:* ]]; then
+        local n=${1#*:} v6=
+        [[ $1 == flows6:* ]] && v6=--ipv6
+        vdevs=(--vdev "net_pcap0,rx_pcap=$(flows_pcap "$n" $v6),infinite_rx=1" --vdev "$MEMIF_CLIENT")
         gen=(--forward-mode=io --total-num-mbufs=$((n + 100000)) --mbuf-size=256)
         mem=$((n / 2000 + 600))
     fi
@@ -163,14 +168,22 @@ rvsd() {
 {"eal": ["--no-huge", "-m", "512", "--no-telemetry", "--log-level", "*:warning",
          "--file-prefix", "rvs-bench-rvsd"],
  "workers": 1, "mbufs": 16383, $2,
- "ports": [{"device": "$MEMIF_SERVER", "addresses": ["198.18.255.1/16"],
+ "ports": [{"device": "$MEMIF_SERVER", "addresses": ["198.18.255.1/16", "2001:db8::1/32"],
             "neighbours": [{"ip": "198.18.1.1", "mac": "02:00:00:00:01:01"},
-                           {"ip": "198.18.1.2", "mac": "02:00:00:00:01:02"}]}]}
+                           {"ip": "198.18.1.2", "mac": "02:00:00:00:01:02"},
+                           {"ip": "2001:db8:1::1", "mac": "02:00:00:00:01:01"},
+                           {"ip": "2001:db8:1::2", "mac": "02:00:00:00:01:02"}]}]}
 JSON
     "$RVSD_BIN" --config "$WORK/rvsd-$1.json" --socket "$WORK/rvs.sock" \
         >"$WORK/rvsd-$1.log" 2>&1 &
     FWD=$! FWD_SIG=TERM
     wait_socket
+    # The memif socket exists before rvsd is started (a big connection table
+    # takes seconds): wait for the admin socket, which answers once it runs.
+    for _ in $(seq 300); do
+        RVS_SOCKET=$WORK/rvs.sock target/release/rvsadm -Ln >/dev/null 2>&1 && break
+        sleep 0.1
+    done
     ${3:-generate txonly} "rvsd-$1"
 }
 
@@ -207,6 +220,12 @@ MANY_BASE=$(testpmd_macswap flows:1000000); echo "   $MANY_BASE Mpps"
 echo "== rvsd NAT, 1M established flows"
 MANY=$(rvsd many '"conn_table_size": 4194304, '"$SERVICES" "generate flows:1000000 rvsd-many-flows 6")
 echo "   $MANY Mpps"
+echo "== testpmd macswap fed 256 IPv6 flows (ceiling), rvsd NAT IPv6 (established)"
+SERVICES6='"services": ["-A -u [2001:db8:f::2]:9 -s rr",
+  "-a -u [2001:db8:f::2]:9 -r [2001:db8:1::1]:9 -m", "-a -u [2001:db8:f::2]:9 -r [2001:db8:1::2]:9 -m"]'
+V6_BASE=$(testpmd_macswap flows6:256)
+V6=$(rvsd nat6 "$TABLE$SERVICES6" "generate flows6:256 rvsd-nat6 2")
+echo "   $V6_BASE / $V6 Mpps"
 echo "== rvsd NAT, new connections"
 NEW=$(rvsd new '"conn_table_size": 16777216, '"$SERVICES" sample_new_conns)
 echo "   $NEW M connections/s"
@@ -224,6 +243,9 @@ if [ -n "$BASE_BIN" ]; then
     printf '  NAT at %-9s %6s Mpps   ratio %s   (rounds:%s)\n' "$BASELINE_REV" "$OLD" \
         "$(ratio "$OLD" "$BASE")" "$OLDS"
 fi
+echo "IPv6, 256 flows (pcap replay):"
+printf '  testpmd macswap  %6s Mpps\n' "$V6_BASE"
+printf '  rvsd NAT IPv6    %6s Mpps   ratio %s\n' "$V6" "$(ratio "$V6" "$V6_BASE")"
 echo "many flows (pcap replay):"
 printf '  testpmd macswap  %6s Mpps\n' "$MANY_BASE"
 printf '  rvsd NAT 1M est. %6s Mpps   ratio %s\n' "$MANY" "$(ratio "$MANY" "$MANY_BASE")"
