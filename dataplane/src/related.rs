@@ -112,18 +112,8 @@ impl Related for Ipv6Addr {
             return Err(DropReason::IcmpQuoteInvalid);
         }
         let q = Ipv6Packet::new_unchecked(quoted);
-        let proto = q.next_header();
-        if !matches!(proto, IpProtocol::Tcp | IpProtocol::Udp) {
-            return Err(DropReason::IcmpUnrelated);
-        }
-        let port = |at: usize| u16::from_be_bytes([quoted[at], quoted[at + 1]]);
-        Ok(FlowKey {
-            proto: proto.into(),
-            saddr: q.src_addr(),
-            sport: port(ipv6::HEADER_LEN),
-            daddr: q.dst_addr(),
-            dport: port(ipv6::HEADER_LEN + 2),
-        })
+        let addrs = (q.src_addr(), q.dst_addr());
+        quoted_key(q.next_header(), addrs, &quoted[ipv6::HEADER_LEN..])
     }
 
     fn checksum_ok(frame: &[u8], p: &IpPacket<Ipv6Addr>) -> bool {
@@ -347,16 +337,25 @@ fn flow_of(quoted: &[u8]) -> Result<FlowKey<Ipv4Addr>, DropReason> {
     if q.frag_offset() != 0 {
         return Err(DropReason::IcmpQuoteInvalid);
     }
-    let proto = q.protocol();
+    quoted_key(q.protocol(), (q.src_addr(), q.dst_addr()), &quoted[ihl..])
+}
+
+/// The key of a quoted TCP or UDP packet between `saddr` and `daddr` whose L4 header (its
+/// ports, at least) is `l4`.
+fn quoted_key<A>(
+    proto: IpProtocol,
+    (saddr, daddr): (A, A),
+    l4: &[u8],
+) -> Result<FlowKey<A>, DropReason> {
     if !matches!(proto, IpProtocol::Tcp | IpProtocol::Udp) {
         return Err(DropReason::IcmpUnrelated);
     }
-    let port = |at: usize| u16::from_be_bytes([quoted[at], quoted[at + 1]]);
+    let port = |at: usize| u16::from_be_bytes([l4[at], l4[at + 1]]);
     Ok(FlowKey {
         proto: proto.into(),
-        saddr: q.src_addr(),
-        sport: port(ihl),
-        daddr: q.dst_addr(),
-        dport: port(ihl + 2),
+        saddr,
+        sport: port(0),
+        daddr,
+        dport: port(2),
     })
 }
