@@ -39,7 +39,7 @@
 #
 # `up-direct-dual` is `up-direct` with IPv6 as well (VIP 2001:db8:1::100).
 #
-# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu | down | status
+# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -219,6 +219,16 @@ up_pmtu() {
     ns rvs-rs1 ip link set eth0 up
     ns rvs-rs1 ip route add default via 10.0.3.254
     csum_off rvs-rs1 eth0
+    if [ "${DUAL:-0}" = 1 ]; then
+        ns $NS_CLIENT ip addr add 2001:db8:1::2/64 dev c0 nodad
+        ns $NS_CLIENT ip -6 route add default via 2001:db8:1::1
+        ns $NS_R ip addr add 2001:db8:2::254/64 dev r1 nodad
+        ns $NS_R ip addr add 2001:db8:3::254/64 dev r2 nodad
+        ns $NS_R ip -6 route add default via 2001:db8:2::1
+        ns $NS_R sysctl -qw net.ipv6.conf.all.forwarding=1
+        ns rvs-rs1 ip addr add 2001:db8:3::11/64 dev eth0 nodad
+        ns rvs-rs1 ip -6 route add default via 2001:db8:3::254
+    fi
     for l in lb0 lb1; do ns $NS_LB ip link set $l up; done
     sleep 1
 }
@@ -233,10 +243,11 @@ down_quiet() {
 case "${1:-}" in
     up) up; echo "topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, $SERVERS real server(s) 10.0.2.11.." ;;
     up-dual) DUAL=1; up; echo "dual-stack topology up: client 10.0.1.2 2001:db8:1::2, rvsd 10.0.1.1/10.0.2.1 2001:db8:1::1/2001:db8:2::1, $SERVERS real server(s) 10.0.2.11.. 2001:db8:2::11.." ;;
+    up-pmtu-dual) DUAL=1; up_pmtu; echo "dual-stack pmtu topology up (IPv6: client 2001:db8:1::2, rvsd 2001:db8:1::1/2001:db8:2::1, router 2001:db8:2::254/2001:db8:3::254 (mtu 1400), real server 2001:db8:3::11)" ;;
     up-pmtu) up_pmtu; echo "pmtu topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, router 10.0.2.254/10.0.3.254 (mtu 1400), real server 10.0.3.11" ;;
     up-direct-dual) DUAL=1; up_direct; echo "dual-stack direct topology up (IPv6: client 2001:db8:1::2, VIP 2001:db8:1::100 via rvsd 2001:db8:1::1, router 2001:db8:1::254/2001:db8:2::254, real servers 2001:db8:2::1K)" ;;
     up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | down | status" >&2; exit 2 ;;
 esac

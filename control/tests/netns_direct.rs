@@ -171,6 +171,8 @@ enum Servers {
     NatBehindRouter,
     /// DR over IPv4 and IPv6 (netns.sh up-direct-dual): nginx only.
     DrDual,
+    /// [`Servers::NatBehindRouter`] with IPv6 as well (netns.sh up-pmtu-dual).
+    NatBehindRouterDual,
 }
 
 /// The direct topology with `n` real servers and rvsd; torn down on drop,
@@ -195,12 +197,13 @@ impl Lab {
         let host = HostLock::take();
         let topology = match servers {
             Servers::NatBehindRouter => "up-pmtu",
+            Servers::NatBehindRouterDual => "up-pmtu-dual",
             Servers::DrDual => "up-direct-dual",
             _ => "up-direct",
         };
         script("scripts/netns.sh", &[topology, &n.to_string()]);
         match servers {
-            Servers::NatBehindRouter => {}
+            Servers::NatBehindRouter | Servers::NatBehindRouterDual => {}
             Servers::Dr | Servers::DrDual => {
                 script("scripts/webservers.sh", &["start", &n.to_string()])
             }
@@ -215,10 +218,16 @@ impl Lab {
             Servers::NatBehindRouter => {
                 r#""routes": [{"prefix": "10.0.3.0/24", "via": "10.0.2.254"}],"#
             }
+            Servers::NatBehindRouterDual => {
+                r#""routes": [{"prefix": "10.0.3.0/24", "via": "10.0.2.254"},
+                              {"prefix": "2001:db8:3::/64", "via": "2001:db8:2::254"}],"#
+            }
             _ => "",
         };
         let (v6_out, v6_in) = match servers {
-            Servers::DrDual => (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#),
+            Servers::DrDual | Servers::NatBehindRouterDual => {
+                (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#)
+            }
             _ => ("", ""),
         };
         let cfg = format!(
@@ -304,7 +313,7 @@ impl Drop for Lab {
         match self.servers {
             Servers::Dr | Servers::DrDual => script("scripts/webservers.sh", &["stop"]),
             Servers::Tun(_) => script("scripts/tunservers.sh", &["stop"]),
-            Servers::NatBehindRouter => {}
+            Servers::NatBehindRouter | Servers::NatBehindRouterDual => {}
         }
         script("scripts/netns.sh", &["down"]);
     }
@@ -857,4 +866,49 @@ fn dr_over_ipv6_spreads_and_gets_every_answer() {
         "{list}"
     );
     println!("DR over IPv6: spread {s:?}, wrk {requests} requests in 2 s");
+}
+
+/// §4.4 for IPv6 end to end: behind the router with MTU 1400 the real server
+/// advertises MSS 1440, so the client's 1500-byte packets draw Packet Too Big
+/// from the router, addressed to the client as the router saw it; rvsd
+/// translates it back to the VIP, the client lowers its path MTU and a 4 MiB
+/// upload over IPv6 completes.
+#[test]
+fn ipv6_packet_too_big_from_behind_the_director_reaches_the_client() {
+    let lab = Lab::up("nat-pmtu6", 1, Servers::NatBehindRouterDual);
+    let sink = Bg::spawn(
+        "rvs-rs1",
+        &[
+            "/usr/bin/python3",
+            &format!("{}/../tests/py/tunnels.py", env!("CARGO_MANIFEST_DIR")),
+            "sink",
+            "8080",
+            "ipv6",
+        ],
+        "sink on port",
+    );
+    let vip = "[2001:db8:1::100]:8080";
+    lab.adm(&format!("-A -t {vip} -s rr"));
+    lab.adm(&format!("-a -t {vip} -r [2001:db8:3::11]:8080 -m"));
+    let ok = in_ns(
+        "rvs-rs1",
+        &["ping", "-6", "-c", "1", "-W", "2", "2001:db8:2::1"],
+    );
+    assert!(ok.status.success(), "rs1 cannot reach rvsd over IPv6");
+    let pcap = lab.dir.path("icmp6.pcap");
+    let cap = Capture::start("rvs-client", "c0", pcap.clone(), "icmp6");
+    upload(&lab, vip);
+    drop(cap.bg);
+    drop(sink);
+    let text = text(
+        &Command::new("tcpdump")
+            .args(["-nn", "-r", pcap.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        text.contains("2001:db8:1::100 > 2001:db8:1::2: ICMP6, packet too big, mtu 1400"),
+        "no translated Packet Too Big reached the client:\n{text}"
+    );
 }

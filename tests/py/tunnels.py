@@ -10,7 +10,7 @@ scapy as the outside judge.
   tunnels.py decode-eth PCAP             one JSON object per IPv4 frame of an
                                          Ethernet capture (tcpdump -w)
   tunnels.py get URL [TOS]               HTTP GET with IP_TOS set; prints the body
-  tunnels.py sink PORT                   HTTP server: answers every POST with
+  tunnels.py sink PORT [ipv6]            HTTP server (IPv6 with ipv6): answers every POST with
                                          "received N" (N body bytes read)
 
 Addresses are those of scripts/netns.sh up-direct: client 10.0.1.2, VIP
@@ -185,7 +185,7 @@ def get(url, tos="0"):
     sys.stdout.write(body.decode())
 
 
-def sink(port):
+def sink(port, ipv6=False):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class H(BaseHTTPRequestHandler):
@@ -209,7 +209,10 @@ def sink(port):
         def log_message(self, *a):
             pass
 
-    srv = ThreadingHTTPServer(("0.0.0.0", int(port)), H)
+    class Server6(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    srv = (Server6 if ipv6 else ThreadingHTTPServer)(("::" if ipv6 else "0.0.0.0", int(port)), H)
     print("sink on port %s" % port, file=sys.stderr, flush=True)
     srv.serve_forever()
 
