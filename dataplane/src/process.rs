@@ -12,7 +12,7 @@ use crate::related::{self, Related};
 use crate::reply::{self, LocalAddrs};
 use crate::service::Snapshot;
 use crate::shared::{Dataplane, Mode};
-use crate::stats::DropReason;
+use crate::stats::{Counters, DropReason};
 use crate::verdict::Verdict;
 use crate::wire::IpProtocol;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -107,11 +107,40 @@ fn arp<P: PortIo>(
     let learned =
         reply::arp_sender(frame.data()).is_some_and(|(ip, mac)| dp.v4.neigh.learn(ip, mac));
     let answer = reply::arp_reply(frame.data_mut(), l3_offset, local, dp.ports[in_port].mac());
-    if learned && answer == Err(DropReason::ArpNotRequest) {
-        ctx.counters.add_arp_learned();
-        return Verdict::Consumed;
+    let heard = Heard {
+        learned,
+        not_a_question: DropReason::ArpNotRequest,
+        count_lesson: Counters::add_arp_learned,
+        count_answer: Counters::add_arp_reply,
+    };
+    heard.answer(ctx, in_port, frame, answer)
+}
+
+/// What a neighbour protocol message (ARP, ND) did: whether it taught us a neighbour, the
+/// refusal that means it asked nothing, and the counters of a lesson and of an answer.
+struct Heard {
+    learned: bool,
+    not_a_question: DropReason,
+    count_lesson: fn(&Counters),
+    count_answer: fn(&Counters),
+}
+
+impl Heard {
+    /// A message that taught us and asked nothing is consumed; an answer leaves by the
+    /// port the question came in on.
+    fn answer<F: Frame>(
+        self,
+        ctx: &Ctx,
+        in_port: usize,
+        frame: &mut F,
+        answer: Result<usize, DropReason>,
+    ) -> Verdict {
+        if self.learned && answer == Err(self.not_a_question) {
+            (self.count_lesson)(ctx.counters);
+            return Verdict::Consumed;
+        }
+        back_out(in_port, frame, answer, || (self.count_answer)(ctx.counters))
     }
-    back_out(in_port, frame, answer, || ctx.counters.add_arp_reply())
 }
 
 /// ICMPv6 to the box (or to a solicited-node group): Neighbor Solicitations for our
@@ -132,11 +161,13 @@ fn icmpv6<P: PortIo>(
     }
     let mac = dp.ports[in_port].mac();
     let answer = nd::icmpv6_reply(frame.data_mut(), l3_offset, local, mac);
-    if learned && answer == Err(DropReason::NdNotSolicitation) {
-        ctx.counters.add_nd_learned();
-        return Verdict::Consumed;
-    }
-    back_out(in_port, frame, answer, || ctx.counters.add_nd_reply())
+    let heard = Heard {
+        learned,
+        not_a_question: DropReason::NdNotSolicitation,
+        count_lesson: Counters::add_nd_learned,
+        count_answer: Counters::add_nd_reply,
+    };
+    heard.answer(ctx, in_port, frame, answer)
 }
 
 /// ICMP to one of our addresses: echo requests are answered.
