@@ -5,7 +5,14 @@
   frames.py make-nat DIR          DIR/rx0.pcap (client side) and DIR/rx1.pcap
                                   (real-server side): TCP and UDP flows
                                   through a NAT service (ipvs-forwarding §7.0)
+  frames.py make-frags DIR        DIR/rx0.pcap (client side) and an empty DIR/rx1.pcap:
+                                  fragmented UDP datagrams to a NAT service, in order,
+                                  out of order, duplicated, overlapping, a lone first
+                                  and a lone later fragment
   frames.py decode IN.pcap        one JSON object per frame rvsd sent
+  frames.py frags IN.pcap         per IP ID, the fragment offsets rvsd sent and whether
+                                  they reassemble (scapy's defragment) into a UDP
+                                  datagram to R1:53 whose checksum verifies
 
 The decoder is the outside judge: it parses with scapy and recomputes
 checksums, so a frame rvsd got wrong shows up as a mismatch here.
@@ -15,7 +22,7 @@ import sys
 
 import os
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, rdpcap, wrpcap
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, defragment, fragment, rdpcap, wrpcap
 
 RVS_MAC = "02:00:00:00:00:01"   # not rvsd's real MAC: net_pcap makes its own
 CLIENT_MAC = "02:00:00:00:00:fe"
@@ -73,6 +80,46 @@ def make_nat(directory):
     wrpcap(os.path.join(directory, "rx1.pcap"), inside)
 
 
+def make_frags(directory):
+    def frags(ident):
+        d = IP(src=C, dst=V, id=ident) / UDP(sport=41000 + ident, dport=53) / Raw(bytes(range(256)) * 12)
+        return [Ether(dst=OUT_MAC, src=C_MAC) / f for f in fragment(d, fragsize=1480)]
+
+    in_order, out_of_order, duplicated, overlapping, lone_first, lone_later = (
+        frags(i) for i in range(1, 7))
+    # A second fragment moved 8 bytes back, over the first's data.
+    overlap = overlapping[1].copy()
+    overlap[IP].frag -= 1
+    del overlap[IP].chksum
+    outside = (in_order
+               + [out_of_order[2], out_of_order[0], out_of_order[1]]
+               + [duplicated[0], duplicated[1], duplicated[1], duplicated[2]]
+               + [overlapping[0], overlap, overlapping[2]]
+               + [lone_first[0]]
+               + [lone_later[1]])
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx1.pcap"), [])
+
+
+def frags(path):
+    by_id = {}
+    for p in rdpcap(path):
+        if IP in p and p[IP].proto == 17:
+            by_id.setdefault(p[IP].id, []).append(p[IP])
+    for ident, parts in sorted(by_id.items()):
+        # A receiver keeps one copy of a duplicated fragment; scapy's defragment does not.
+        unique = list({bytes(p): p for p in parts}.values())
+        whole = defragment([p.copy() for p in unique])
+        ok = False
+        if len(whole) == 1 and UDP in whole[0] and not whole[0].flags.MF and whole[0].frag == 0:
+            w = whole[0]
+            ok = w.dst == R1 and w[UDP].dport == 53 and checksum_ok(w, UDP)
+        print(json.dumps({"id": ident, "offsets": [p.frag * 8 for p in parts],
+                          "dst": sorted({p.dst for p in parts}),
+                          "ip_csum_ok": all(checksum_ok(p, IP) for p in parts),
+                          "reassembled_ok": ok}))
+
+
 def checksum_ok(pkt, layer):
     """Rebuild the layer with its checksum cleared and compare."""
     got = pkt[layer].chksum
@@ -108,4 +155,5 @@ def decode(path):
 
 
 if __name__ == "__main__":
-    {"make-local": make_local, "make-nat": make_nat, "decode": decode}[sys.argv[1]](sys.argv[2])
+    {"make-local": make_local, "make-nat": make_nat, "make-frags": make_frags, "decode": decode,
+     "frags": frags}[sys.argv[1]](sys.argv[2])

@@ -1,0 +1,89 @@
+//! rvsd on net_pcap doing NAT for fragmented UDP datagrams, checked by scapy:
+//! fragments in order, out of order, duplicated, overlapping, a lone first
+//! and a lone later one (`tests/py/frames.py make-frags`). Every fragment
+//! that has its datagram's first goes to the real server rewritten (scapy
+//! reassembles the whole datagrams and verifies their UDP checksums over the
+//! new addresses); the lone later fragment is held, times out and is counted.
+
+mod common;
+use common::golden::pcap_frames;
+use common::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+#[test]
+fn fragments_reach_the_real_server_whatever_their_order() {
+    let dir = TempDir::new("pcap-frag");
+    py("frames.py", &["make-frags", dir.0.to_str().unwrap()]);
+    let p = |n: &str| dir.path(n).display().to_string();
+    let cfg = format!(
+        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047, "conn_table_size": 4096,
+            "ports": [
+              {{"device": "net_pcap0,rx_pcap={},tx_pcap={}", "addresses": ["203.0.113.1/24"],
+                "neighbours": [{{"ip": "203.0.113.10", "mac": "02:00:00:00:00:fe"}}]}},
+              {{"device": "net_pcap1,rx_pcap={},tx_pcap={}", "addresses": ["10.0.0.1/24"],
+                "neighbours": [{{"ip": "10.0.0.11", "mac": "02:00:00:00:00:11"}}]}}],
+            "services": ["-A -u 198.51.100.1:53 -s rr",
+                         "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m"]}}"#,
+        p("rx0.pcap"),
+        p("tx0.pcap"),
+        p("rx1.pcap"),
+        p("tx1.pcap")
+    );
+    let d = Rvsd::start(&dir, &cfg, None);
+    // 15 fragments in, all but the lone later one out; then the hold times out.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pcap_frames(&dir.path("tx1.pcap")) < 14 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let (code, stdout, stderr) = d.stop();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("drop fragment_timeout 1\n"), "{stdout}");
+
+    let out: Vec<Value> = py("frames.py", &["frags", &p("tx1.pcap")])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_id = |id: u64| {
+        out.iter()
+            .find(|d| d["id"] == id)
+            .unwrap_or_else(|| panic!("nothing of datagram {id}: {out:?}"))
+    };
+    let offsets = |id: u64| -> Vec<u64> {
+        by_id(id)["offsets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(offsets(1), [0, 1480, 2960], "in order");
+    assert_eq!(
+        offsets(2),
+        [0, 1480, 2960],
+        "out of order: the last waited for the first"
+    );
+    assert_eq!(
+        offsets(3),
+        [0, 1480, 1480, 2960],
+        "duplicated: both copies go"
+    );
+    assert_eq!(offsets(4), [0, 1472, 2960], "overlapping: sent as it came");
+    assert_eq!(
+        offsets(5),
+        [0],
+        "a lone first fragment is balanced like a packet"
+    );
+    assert!(
+        out.iter().all(|d| d["id"] != 6),
+        "a lone later fragment goes nowhere"
+    );
+    for id in 1..=3 {
+        assert_eq!(by_id(id)["reassembled_ok"], true, "datagram {id}: {out:?}");
+    }
+    for d in &out {
+        assert_eq!(d["dst"], serde_json::json!(["10.0.0.11"]), "{d}");
+        assert_eq!(d["ip_csum_ok"], true, "{d}");
+    }
+}
