@@ -41,22 +41,14 @@ fn check_l4(f: &Value, kind: &str, src: (&str, u64), dst: (&str, u64), payload: 
 fn nat_rewrites_tcp_and_udp_both_ways() {
     let dir = TempDir::new("pcap-nat");
     py("frames.py", &["make-nat", dir.0.to_str().unwrap()]);
-    let p = |n: &str| dir.path(n).display().to_string();
-    let cfg = format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047, "conn_table_size": 4096,
-            "ports": [
-              {{"device": "net_pcap0,rx_pcap={},tx_pcap={}", "addresses": ["203.0.113.1/24"],
-                "neighbours": [{{"ip": "203.0.113.10", "mac": "02:00:00:00:00:fe"}}]}},
-              {{"device": "net_pcap1,rx_pcap={},tx_pcap={}", "addresses": ["10.0.0.1/24"],
-                "neighbours": [{{"ip": "10.0.0.11", "mac": "02:00:00:00:00:11"}}]}}],
-            "services": ["-A -t 198.51.100.1:80 -s rr",
-                         "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
-                         "-A -u 198.51.100.1:53 -s rr",
-                         "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m"]}}"#,
-        p("rx0.pcap"),
-        p("tx0.pcap"),
-        p("rx1.pcap"),
-        p("tx1.pcap")
+    let cfg = pcap_nat_config(
+        &dir,
+        &[
+            "-A -t 198.51.100.1:80 -s rr",
+            "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
+            "-A -u 198.51.100.1:53 -s rr",
+            "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
+        ],
     );
     let d = Rvsd::start(&dir, &cfg, None);
     let deadline = Instant::now() + Duration::from_secs(10);
