@@ -11,9 +11,10 @@
 //!   carries no L4 header ([`IpPacket::frag`]; ports 0). A first fragment's UDP length field
 //!   speaks of the whole datagram and is not checked against the fragment.
 //!
-//! ARP is checked for the Ethernet/IPv4 shape only; IPv6 for the fixed header and, when the
-//! next header is TCP or UDP, for the L4 header (extension headers come with IPv6
-//! forwarding).
+//! ARP is checked for the Ethernet/IPv4 shape only. [`Class::Ipv6`] has a valid fixed header
+//! and extension headers that lead to the upper-layer header ([`Ipv6Packet::chain`]), whose
+//! TCP or UDP header is then checked as for IPv4; its [`IpPacket::l4`] lies behind the
+//! extension headers and its [`IpPacket::frag`] comes from the Fragment header.
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -164,21 +165,32 @@ fn classify_ipv4(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
 
 fn classify_ipv6(l3: &[u8], l3_offset: usize) -> Result<Class, DropReason> {
     let ip = Ipv6Packet::new_checked(l3)?;
-    let protocol = ip.next_header();
-    let (sport, dport) = match protocol {
-        IpProtocol::Tcp | IpProtocol::Udp => l4_ports(protocol, ip.payload())?,
+    let chain = ip.chain()?;
+    let frag = chain
+        .fragment
+        .filter(ipv6::FragmentHeader::is_fragment)
+        .map(|f| Fragment {
+            id: f.id,
+            first: f.offset == 0,
+        });
+    let protocol = chain.protocol;
+    let end = ipv6::HEADER_LEN + usize::from(ip.payload_len());
+    let l4 = &l3[chain.l4..end];
+    let ports = match (protocol, frag) {
+        (IpProtocol::Tcp | IpProtocol::Udp, None) => l4_ports(protocol, l4)?,
+        (_, Some(f)) if f.first => first_fragment_ports(protocol, l4)?,
         _ => (0, 0),
     };
-    let l4 = l3_offset + ipv6::HEADER_LEN;
-    let end = l4 + usize::from(ip.payload_len());
     let addrs = (ip.src_addr(), ip.dst_addr());
-    Ok(Class::Ipv6(IpPacket::new(
-        l3_offset..end,
-        l4,
+    let mut p = IpPacket::new(
+        l3_offset..l3_offset + end,
+        l3_offset + chain.l4,
         protocol,
         addrs,
-        (sport, dport),
-    )))
+        ports,
+    );
+    p.frag = frag;
+    Ok(Class::Ipv6(p))
 }
 
 /// The ports of a first fragment: the L4 header must be in it (RFC 1858 drops the rest as

@@ -100,6 +100,7 @@ impl Related for Ipv6Addr {
     /// Every error message (type < 128).
     fn is_related(frame: &[u8], p: &IpPacket<Ipv6Addr>) -> bool {
         p.protocol == IpProtocol::Icmpv6
+            && !p.is_later_fragment()
             && frame
                 .get(p.l4)
                 .is_some_and(|&t| Icmpv6Message::from(t).is_error())

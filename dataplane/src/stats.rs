@@ -78,8 +78,11 @@ drop_reasons! {
     Ipv6BadVersion => "ipv6_bad_version",
     /// IPv6 payload length beyond the frame.
     Ipv6BadPayloadLen => "ipv6_bad_payload_len",
-    /// IPv6 extension headers before the TCP/UDP header: not walked yet.
+    /// IPv6 extension headers rvs does not forward through: a Routing header with segments
+    /// left, a Hop-by-Hop header not first, too many headers (`wire::ipv6::Ipv6Packet::chain`).
     Ipv6ExtensionHeader => "ipv6_extension_header",
+    /// An IPv6 extension header runs past the payload.
+    Ipv6ExtensionTruncated => "ipv6_extension_truncated",
     /// TCP segment shorter than 20 bytes.
     TcpTruncated => "tcp_truncated",
     /// TCP data offset below 5 or beyond the segment.

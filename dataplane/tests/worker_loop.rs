@@ -6,7 +6,7 @@ use dataplane::port::MemPort;
 use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::{Counters, DropReason};
-use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, TcpPacket};
+use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket};
 use dataplane::worker;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -843,6 +843,106 @@ fn ipv6_nat_vector_7_16() {
     assert_eq!(counters.snapshot().total_drops(), 0);
     assert_eq!((dp.conns.v6.len(), dp.conns.v4.len()), (1, 0));
     assert_eq!(dp.conns.dests().counts(3), (1, 0));
+}
+
+/// An IPv6 ACK segment [C]:40000 → [V]:80 with `data` bytes of data (checksum filled), as
+/// Ethernet + IPv6 with the extension headers `ext` (hex, first one named by `next`) in front
+/// of TCP.
+fn ack6(data: usize, next: u8, ext: &str) -> Vec<u8> {
+    let (c, v) = (ip6("2001:db8:c::10"), ip6("2001:db8:f::1"));
+    let mut tcp = vec![0u8; 20 + data];
+    let mut t = TcpPacket::new_unchecked(&mut tcp[..]);
+    t.set_src_port(40000);
+    t.set_dst_port(80);
+    t.set_seq_number(1001);
+    t.set_header_len(20);
+    t.set_flags(ACK);
+    t.set_window_len(64240);
+    t.fill_checksum(c, v);
+    let ext = hex(ext);
+    let mut ip = vec![0u8; 40];
+    let mut h = Ipv6Packet::new_unchecked(&mut ip[..]);
+    h.set_version_tc_flow(0, 0);
+    h.set_payload_len((ext.len() + tcp.len()) as u16);
+    h.set_next_header(if ext.is_empty() { 6 } else { next }.into());
+    h.set_hop_limit(64);
+    h.set_src_addr(c);
+    h.set_dst_addr(v);
+    [hex("020000000001 0200000000fe 86dd"), ip, ext, tcp].concat()
+}
+
+/// `ack6(data)` cut into IPv6 fragments of `size` bytes of datagram each (the last shorter),
+/// Fragment header ID `id` (RFC 8200 §4.5).
+fn fragments6(data: usize, size: usize, id: u32) -> Vec<Vec<u8>> {
+    let whole = ack6(data, 6, "");
+    let (head, datagram) = whole.split_at(14 + 40);
+    datagram
+        .chunks(size)
+        .enumerate()
+        .map(|(k, part)| {
+            let offset = (k * size) as u16;
+            let more = u16::from((k + 1) * size < datagram.len());
+            let mut f = head.to_vec();
+            f[14 + 4..14 + 6].copy_from_slice(&((8 + part.len()) as u16).to_be_bytes());
+            f[14 + 6] = 44;
+            f.extend_from_slice(&[6, 0]);
+            f.extend_from_slice(&(offset | more).to_be_bytes());
+            f.extend_from_slice(&id.to_be_bytes());
+            f.extend_from_slice(part);
+            f
+        })
+        .collect()
+}
+
+/// IPv6 fragments of a datagram to [V]:80 follow their first to R1, in order and out of
+/// order (a later fragment waits for its first), rewritten so the segment R1 puts together
+/// checks out; a later fragment whose first never comes times out; a packet behind a
+/// Hop-by-Hop header is NATed with the header kept.
+#[test]
+fn ipv6_fragments_and_extension_headers_through_nat() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    let (a, b, lone) = (
+        fragments6(2000, 1232, 7),
+        fragments6(2000, 1232, 8),
+        fragments6(2000, 1232, 9),
+    );
+    let hop_by_hop = ack6(100, 0, "0600 0104 00000000");
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    for f in [&a[0], &a[1], &b[1], &b[0], &lone[1], &hop_by_hop] {
+        dp.ports[0].push_rx(f);
+    }
+    let (out, counters) = run_until(lab, 7);
+    let r1 = ip6("2001:db8:a::11");
+    // The held fragment leaves when its first has come, maybe after later packets.
+    let (frags, whole): (Vec<_>, Vec<_>) = out[1][1..].iter().partition(|f| f[14 + 6] == 44);
+    let seen: Vec<(u32, u16)> = frags
+        .iter()
+        .map(|f| {
+            let ip = Ipv6Packet::new_checked(&f[14..]).unwrap();
+            assert_eq!((ip.dst_addr(), ip.hop_limit()), (r1, 63));
+            let fh = &ip.payload()[..8];
+            let id = u32::from_be_bytes(fh[4..8].try_into().unwrap());
+            (id, u16::from_be_bytes([fh[2], fh[3]]) & !7)
+        })
+        .collect();
+    assert_eq!(seen, [(7, 0), (7, 1232), (8, 0), (8, 1232)]);
+    let segment = [&frags[0][14 + 48..], &frags[1][14 + 48..]].concat();
+    let tcp = TcpPacket::new_checked(&segment[..]).unwrap();
+    assert_eq!((tcp.dst_port(), tcp.payload().len()), (8080, 2000));
+    assert!(tcp.verify_checksum(ip6("2001:db8:c::10"), r1));
+    assert_eq!(whole.len(), 1);
+    let hbh = Ipv6Packet::new_checked(&whole[0][14..]).unwrap();
+    assert_eq!(
+        (hbh.dst_addr(), hbh.payload()[..8].to_vec()),
+        (r1, hex("0600 0104 00000000"))
+    );
+    let tcp = TcpPacket::new_checked(&hbh.payload()[8..]).unwrap();
+    assert!(tcp.dst_port() == 8080 && tcp.verify_checksum(ip6("2001:db8:c::10"), r1));
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::FragmentTimeout), 1);
+    assert_eq!(s.total_drops(), 1);
+    assert_eq!(dp.conns.v6.len(), 1);
 }
 
 /// Neighbour Discovery through the loop: a solicitation for the VIP is

@@ -8,21 +8,28 @@
   frames.py make-frags DIR        DIR/rx0.pcap (client side) and an empty DIR/rx1.pcap:
                                   fragmented UDP datagrams to a NAT service, in order,
                                   out of order, duplicated, overlapping, a lone first
-                                  and a lone later fragment
+                                  and a lone later fragment; then the same in IPv6
+                                  (but overlapping, which RFC 5722 forbids) and one
+                                  whole IPv6 datagram behind a Hop-by-Hop header
   frames.py decode IN.pcap        one JSON object per frame rvsd sent
-  frames.py frags IN.pcap         per IP ID, the fragment offsets rvsd sent and whether
-                                  they reassemble (scapy's defragment) into a UDP
-                                  datagram to R1:53 whose checksum verifies
+  frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
+                                  offsets rvsd sent and whether they reassemble
+                                  (scapy's defragment, defragment6) into a UDP datagram
+                                  to R1:53 whose checksum verifies
 
 The decoder is the outside judge: it parses with scapy and recomputes
 checksums, so a frame rvsd got wrong shows up as a mismatch here.
 """
 import json
+import logging
 import sys
 
 import os
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, defragment, fragment, rdpcap, wrpcap
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       Raw, defragment, defragment6, fragment, fragment6, rdpcap, wrpcap)
+
+logging.getLogger("scapy").setLevel(logging.ERROR)
 
 RVS_MAC = "02:00:00:00:00:01"   # not rvsd's real MAC: net_pcap makes its own
 CLIENT_MAC = "02:00:00:00:00:fe"
@@ -97,8 +104,32 @@ def make_frags(directory):
                + [overlapping[0], overlap, overlapping[2]]
                + [lone_first[0]]
                + [lone_later[1]])
-    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside + frags6())
     wrpcap(os.path.join(directory, "rx1.pcap"), [])
+
+
+# The §7.0 addresses in IPv6.
+C6, V6, R1_6 = "2001:db8:c::10", "2001:db8:f::1", "2001:db8:a::11"
+
+
+def frags6():
+    """IPv6 datagrams 11 (in order), 12 (out of order), 13 (duplicated), 15 (lone first),
+    16 (lone later), in fragments of at most 1280 bytes; and a whole one behind Hop-by-Hop."""
+    def frags(ident):
+        d = (IPv6(src=C6, dst=V6) / IPv6ExtHdrFragment(id=ident)
+             / UDP(sport=41000 + ident, dport=53) / Raw(bytes(range(256)) * 12))
+        return [Ether(dst=OUT_MAC, src=C_MAC) / f for f in fragment6(d, 1280)]
+
+    in_order, out_of_order, duplicated, lone_first, lone_later = (
+        frags(i) for i in (11, 12, 13, 15, 16))
+    hop_by_hop = (Ether(dst=OUT_MAC, src=C_MAC) / IPv6(src=C6, dst=V6) / IPv6ExtHdrHopByHop()
+                  / UDP(sport=41017, dport=53) / Raw(b"behind hop-by-hop"))
+    return (in_order
+            + [out_of_order[2], out_of_order[0], out_of_order[1]]
+            + [duplicated[0], duplicated[1], duplicated[1], duplicated[2]]
+            + [lone_first[0]]
+            + [lone_later[1]]
+            + [hop_by_hop])
 
 
 def frags(path):
@@ -118,6 +149,32 @@ def frags(path):
                           "dst": sorted({p.dst for p in parts}),
                           "ip_csum_ok": all(checksum_ok(p, IP) for p in parts),
                           "reassembled_ok": ok}))
+    frags_v6(rdpcap(path))
+
+
+def frags_v6(packets):
+    by_id = {}
+    for p in packets:
+        if IPv6ExtHdrFragment in p:
+            by_id.setdefault(p[IPv6ExtHdrFragment].id, []).append(p[IPv6])
+        elif UDP in p and IPv6 in p:
+            u = p[UDP]
+            ok = p[IPv6].dst == R1_6 and u.dport == 53 and checksum_ok(p, UDP)
+            print(json.dumps({"whole": True, "v6": True, "dst": [p[IPv6].dst], "hop_by_hop":
+                              IPv6ExtHdrHopByHop in p, "payload": bytes(u.payload).decode(),
+                              "reassembled_ok": ok, "ip_csum_ok": True}))
+    for ident, parts in sorted(by_id.items()):
+        unique = sorted({bytes(p): p for p in parts}.values(),
+                        key=lambda p: p[IPv6ExtHdrFragment].offset)
+        # defragment6 leaves the upper layer undissected.
+        whole = IPv6(bytes(defragment6([p.copy() for p in unique])))
+        ok = (UDP in whole and IPv6ExtHdrFragment not in whole and whole.dst == R1_6
+              and whole[UDP].dport == 53 and checksum_ok(whole, UDP))
+        print(json.dumps({"id": ident, "v6": True,
+                          "offsets": [p[IPv6ExtHdrFragment].offset * 8 for p in parts],
+                          "dst": sorted({p.dst for p in parts}), "ip_csum_ok": True,
+                          "hop_limit": sorted({p.hlim for p in parts}),
+                          "reassembled_ok": bool(ok)}))
 
 
 def checksum_ok(pkt, layer):

@@ -193,20 +193,25 @@ pub fn text(b: &[u8]) -> String {
 pub const EAL_TEST_ARGS: &str =
     r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;
 
-/// rvsd on two net_pcap ports as the director of ipvs-forwarding §7.0 for NAT tests: the
-/// client side (203.0.113.1/24, client 203.0.113.10 known) reads DIR/rx0.pcap and writes
-/// DIR/tx0.pcap, the real-server side (10.0.0.1/24, R1 10.0.0.11 known) rx1/tx1; `services`
-/// are the ipvsadm lines it starts with.
+/// rvsd on two net_pcap ports as the director of ipvs-forwarding §7.0 for NAT tests, in both
+/// families: the client side (203.0.113.1/24 and 2001:db8:c::1/64, client 203.0.113.10 and
+/// 2001:db8:c::10 known) reads DIR/rx0.pcap and writes DIR/tx0.pcap, the real-server side
+/// (10.0.0.1/24 and 2001:db8:a::1/64, R1 10.0.0.11 and 2001:db8:a::11 known) rx1/tx1;
+/// `services` are the ipvsadm lines it starts with.
 pub fn pcap_nat_config(dir: &TempDir, services: &[&str]) -> String {
     let p = |n: &str| dir.path(n).display().to_string();
     let services = serde_json::to_string(services).unwrap();
     format!(
         r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047, "conn_table_size": 4096,
             "ports": [
-              {{"device": "net_pcap0,rx_pcap={},tx_pcap={}", "addresses": ["203.0.113.1/24"],
-                "neighbours": [{{"ip": "203.0.113.10", "mac": "02:00:00:00:00:fe"}}]}},
-              {{"device": "net_pcap1,rx_pcap={},tx_pcap={}", "addresses": ["10.0.0.1/24"],
-                "neighbours": [{{"ip": "10.0.0.11", "mac": "02:00:00:00:00:11"}}]}}],
+              {{"device": "net_pcap0,rx_pcap={},tx_pcap={}",
+                "addresses": ["203.0.113.1/24", "2001:db8:c::1/64"],
+                "neighbours": [{{"ip": "203.0.113.10", "mac": "02:00:00:00:00:fe"}},
+                               {{"ip": "2001:db8:c::10", "mac": "02:00:00:00:00:fe"}}]}},
+              {{"device": "net_pcap1,rx_pcap={},tx_pcap={}",
+                "addresses": ["10.0.0.1/24", "2001:db8:a::1/64"],
+                "neighbours": [{{"ip": "10.0.0.11", "mac": "02:00:00:00:00:11"}},
+                               {{"ip": "2001:db8:a::11", "mac": "02:00:00:00:00:11"}}]}}],
             "services": {services}}}"#,
         p("rx0.pcap"),
         p("tx0.pcap"),

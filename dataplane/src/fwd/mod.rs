@@ -327,11 +327,14 @@ impl Forward for Ipv6Addr {
     }
 
     fn is_icmp_error(ip_packet: &[u8]) -> bool {
-        Ipv6Packet::new_checked(ip_packet).is_ok_and(|ip| {
-            ip.next_header() == IpProtocol::Icmpv6
-                && ip
-                    .payload()
-                    .first()
+        let Ok(ip) = Ipv6Packet::new_checked(ip_packet) else {
+            return false;
+        };
+        ip.chain().is_ok_and(|c| {
+            c.protocol == IpProtocol::Icmpv6
+                && c.fragment.is_none_or(|f| f.offset == 0)
+                && ip_packet
+                    .get(c.l4)
                     .is_some_and(|&t| Icmpv6Message::from(t).is_error())
         })
     }

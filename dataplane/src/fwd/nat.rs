@@ -8,8 +8,8 @@
 //! over 32 or 128 address bits), which equals the kernel's full recomputation for a valid
 //! header. The TCP checksum is not verified first: a bad one stays bad, as in IPVS. The TTL
 //! (hop limit) is not touched: `Forward::transmit` decrements it first; nor are the IPv6
-//! traffic class, flow label and payload length. IPv6 extension headers before the TCP/UDP
-//! header are not walked yet: such a packet is `ipv6_extension_header`.
+//! traffic class, flow label and payload length; IPv6 extension headers are stepped over
+//! and kept.
 //!
 //! * [`dnat`] — request direction (client → real server): destination V:vport → R:dport.
 //! * [`snat`] — reply direction (real server → client): source R:dport → V:vport.
@@ -76,20 +76,20 @@ impl NatHeader for Ipv4Addr {
 }
 
 impl NatHeader for Ipv6Addr {
-    /// TCP or UDP must follow the fixed header: a non-first fragment (which has no L4 header)
-    /// starts with a Fragment header, so it is refused here too.
+    /// The TCP or UDP header lies behind the extension headers ([`Ipv6Packet::chain`]),
+    /// which stay as they are; so does a Fragment header.
     fn parse(ip_packet: &[u8]) -> Result<Layout<Self>, DropReason> {
         let ip = Ipv6Packet::new_checked(ip_packet)?;
-        let protocol = ip.next_header();
-        if ipv6::is_extension_header(protocol) {
-            return Err(DropReason::Ipv6ExtensionHeader);
-        }
+        let chain = ip.chain()?;
         Ok(Layout {
-            protocol,
-            l4: ipv6::HEADER_LEN..ipv6::HEADER_LEN + usize::from(ip.payload_len()),
+            protocol: chain.protocol,
+            l4: chain.l4..ipv6::HEADER_LEN + usize::from(ip.payload_len()),
             src: ip.src_addr(),
             dst: ip.dst_addr(),
-            fragment: None,
+            fragment: chain
+                .fragment
+                .filter(ipv6::FragmentHeader::is_fragment)
+                .map(|f| f.offset == 0),
         })
     }
 
@@ -345,20 +345,91 @@ mod test {
         );
     }
 
-    #[test]
-    fn ipv6_extension_headers_and_other_protocols() {
+    /// `SYN6` with `headers` (hex) between the fixed header and TCP, `next` naming the first.
+    fn syn6_behind(next: u8, headers: &str) -> Vec<u8> {
         let mut p = hex(SYN6);
-        for (next, want) in [
-            (0, DropReason::Ipv6ExtensionHeader),
-            (44, DropReason::Ipv6ExtensionHeader),
-            (60, DropReason::Ipv6ExtensionHeader),
-            (58, DropReason::UnsupportedProtocol),
+        let ext = hex(headers);
+        p.splice(40..40, ext.iter().copied());
+        p[4..6].copy_from_slice(&((ext.len() + 24) as u16).to_be_bytes());
+        p[6] = next;
+        p
+    }
+
+    #[test]
+    fn ipv6_extension_headers_are_stepped_over_and_kept() {
+        // Hop-by-Hop (PadN) then Destination Options (PadN), then TCP.
+        let headers = "3c00 0104 00000000 0600 0104 00000000";
+        let mut p = syn6_behind(0, headers);
+        dnat(&mut p, r1_v6(), 8080).unwrap();
+        decrement_hop_limit(&mut p).unwrap();
+        // Vector 7.16's result, the headers still in their place.
+        assert_eq!(p, {
+            let mut want = hex(SYN6_NAT);
+            want.splice(40..40, hex(headers));
+            want[4..6].copy_from_slice(&40u16.to_be_bytes());
+            want[6] = 0;
+            want
+        });
+    }
+
+    #[test]
+    fn ipv6_refusals_write_nothing() {
+        for (next, headers, want) in [
+            (43, "0600 0001 00000000", DropReason::Ipv6ExtensionHeader),
+            (60, "06ff 0104 00000000", DropReason::Ipv6ExtensionTruncated),
+            (58, "", DropReason::UnsupportedProtocol),
         ] {
-            p[6] = next;
+            let mut p = syn6_behind(next, headers);
             let before = p.clone();
-            assert_eq!(dnat(&mut p, r1_v6(), 8080), Err(want), "{next}");
+            assert_eq!(dnat(&mut p, r1_v6(), 8080), Err(want), "{headers}");
             assert_eq!(p, before);
         }
+    }
+
+    fn ip_src(p: &[u8]) -> Ipv6Addr {
+        Ipv6Packet::new_unchecked(p).src_addr()
+    }
+
+    fn ip_dst(p: &[u8]) -> Ipv6Addr {
+        Ipv6Packet::new_unchecked(p).dst_addr()
+    }
+
+    #[test]
+    fn ipv6_fragments_are_rewritten_so_the_datagram_checksum_holds() {
+        // UDP 40001 → 53 with 16 bytes of data, sent as 8 + 8 + 8 bytes of datagram.
+        let data = b"0123456789abcdef";
+        let mut whole = hex(&SYN6[..SYN6.len() - 48].replace(" 0018 06 ", " 0018 11 "));
+        whole.extend_from_slice(&hex("9c41003500180000"));
+        whole.extend_from_slice(data);
+        let (c, v) = (ip_src(&whole), ip_dst(&whole));
+        UdpPacket::new_unchecked(&mut whole[40..]).fill_checksum(c, v);
+        let datagram = whole[40..].to_vec();
+        let frags: Vec<Vec<u8>> = (0..3)
+            .map(|k| {
+                let mut f = whole[..40].to_vec();
+                f[4..6].copy_from_slice(&16u16.to_be_bytes());
+                f[6] = 44;
+                let more = u16::from(k < 2);
+                f.extend_from_slice(&[17, 0]);
+                f.extend_from_slice(&((k as u16 * 8) | more).to_be_bytes());
+                f.extend_from_slice(&7u32.to_be_bytes());
+                f.extend_from_slice(&datagram[k * 8..k * 8 + 8]);
+                f
+            })
+            .collect();
+        let mut out = Vec::new();
+        for mut f in frags {
+            dnat(&mut f, r1_v6(), 5353).unwrap();
+            assert_eq!(Ipv6Packet::new_checked(&f[..]).unwrap().dst_addr(), r1_v6());
+            out.extend_from_slice(&f[48..]);
+        }
+        let mut rebuilt = whole[..40].to_vec();
+        rebuilt[24..40].copy_from_slice(&r1_v6().octets());
+        rebuilt.extend_from_slice(&out);
+        let ip = Ipv6Packet::new_checked(&rebuilt[..]).unwrap();
+        let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+        assert_eq!((udp.dst_port(), udp.payload()), (5353, &data[..]));
+        assert!(udp.verify_checksum(ip.src_addr(), r1_v6()));
     }
 
     #[test]

@@ -59,7 +59,8 @@ pub fn translate(
 
 /// [`translate`] for ICMPv6 (§4.2, §4.4 for IPv6): the same fields, no header checksums to
 /// fix, and the ICMPv6 checksum recomputed over the pseudo-header with the new addresses.
-/// The quoted packet must have TCP or UDP right behind its fixed header.
+/// Outer extension headers are stepped over; the quoted packet must have TCP or UDP right
+/// behind its fixed header (as `related` only follows such quotes).
 pub fn translate_v6(
     ip_packet: &mut [u8],
     toward: Toward,
@@ -67,9 +68,10 @@ pub fn translate_v6(
     port: u16,
 ) -> Result<(), DropReason> {
     let mut outer = Ipv6Packet::new_checked(ip_packet)?;
+    let at = outer.chain()?.l4 - ipv6::HEADER_LEN;
     let quoted_ok = outer
         .payload()
-        .get(ICMPV6_HEADER_LEN..)
+        .get(at + ICMPV6_HEADER_LEN..)
         .is_some_and(|q| q.len() >= ipv6::HEADER_LEN + 4 && q[0] >> 4 == 6);
     if !quoted_ok {
         return Err(DropReason::IcmpQuoteInvalid);
@@ -79,7 +81,7 @@ pub fn translate_v6(
         Toward::Client => outer.set_src_addr(addr),
     }
     let (src, dst) = (outer.src_addr(), outer.dst_addr());
-    let message = outer.payload_mut();
+    let message = &mut outer.payload_mut()[at..];
     let quoted = &mut message[ICMPV6_HEADER_LEN..];
     let mut q = Ipv6Packet::new_unchecked(&mut quoted[..ipv6::HEADER_LEN]);
     match toward {

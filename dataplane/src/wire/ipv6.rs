@@ -24,14 +24,47 @@ mod field {
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = field::END;
 
-/// Whether `next_header` is an IPv6 extension header (IANA "IPv6 Extension Header Types",
-/// RFC 8200 §4): Hop-by-Hop, Routing, Fragment, ESP, AH, Destination Options, Mobility, HIP,
-/// Shim6 and the two experimental values. A TCP or UDP header lies behind them, if at all.
-pub fn is_extension_header(next_header: IpProtocol) -> bool {
-    matches!(
-        u8::from(next_header),
-        0 | 43 | 44 | 50 | 51 | 60 | 135 | 139 | 140 | 253 | 254
-    )
+/// Next Header values of the extension headers [`Ipv6Packet::chain`] walks (RFC 8200 §4).
+mod ext {
+    pub const HOP_BY_HOP: u8 = 0;
+    pub const ROUTING: u8 = 43;
+    pub const FRAGMENT: u8 = 44;
+    pub const DESTINATION: u8 = 60;
+}
+
+/// Length of the Fragment header (RFC 8200 §4.5).
+pub const FRAGMENT_HEADER_LEN: usize = 8;
+
+/// More extension headers than this in one packet is not traffic but an attack on the
+/// parser (RFC 8200 §4.1 recommends at most one of each, Destination Options twice).
+const MAX_EXTENSION_HEADERS: usize = 6;
+
+/// What lies behind the extension headers of a packet ([`Ipv6Packet::chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chain {
+    /// The upper-layer protocol: the Next Header that is not an extension header walked.
+    pub protocol: IpProtocol,
+    /// Offset of the upper-layer header from the start of the IPv6 header.
+    pub l4: usize,
+    /// The Fragment header, if the packet has one.
+    pub fragment: Option<FragmentHeader>,
+}
+
+/// The fields of a Fragment header (RFC 8200 §4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FragmentHeader {
+    /// Offset of this fragment's data in the datagram, in bytes.
+    pub offset: u16,
+    /// More fragments follow.
+    pub more: bool,
+    pub id: u32,
+}
+
+impl FragmentHeader {
+    /// An "atomic fragment" (offset 0, no more) is a whole datagram (RFC 6946 §4).
+    pub fn is_fragment(&self) -> bool {
+        self.offset != 0 || self.more
+    }
 }
 
 /// The link-local all-nodes group ff02::1 (RFC 4291 §2.7.1).
@@ -127,6 +160,81 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     pub fn payload(&self) -> &[u8] {
         &self.buffer.as_ref()[HEADER_LEN..HEADER_LEN + usize::from(self.payload_len())]
     }
+
+    /// Walks the extension headers a node forwarding to a destination steps over —
+    /// Hop-by-Hop (first only), Destination Options, Routing with no segment left, Fragment —
+    /// to the upper-layer header (RFC 8200 §4). Behind a non-first fragment's header lie no
+    /// further headers, only data. Any other Next Header (TCP, UDP, ICMPv6, ESP, AH, ...) ends
+    /// the walk as the protocol.
+    ///
+    /// Errors: a header that does not fit the payload (`ipv6_extension_truncated`); a Routing
+    /// header with segments left (the packet is not yet at its destination), a Hop-by-Hop
+    /// header after the first, or more than a handful of headers (`ipv6_extension_header`).
+    pub fn chain(&self) -> Result<Chain, DropReason> {
+        let payload = self.payload();
+        let mut chain = Chain {
+            protocol: self.next_header(),
+            l4: HEADER_LEN,
+            fragment: None,
+        };
+        for n in 0..=MAX_EXTENSION_HEADERS {
+            let at = chain.l4 - HEADER_LEN;
+            let len = match u8::from(chain.protocol) {
+                ext::HOP_BY_HOP if n > 0 => return Err(DropReason::Ipv6ExtensionHeader),
+                ext::HOP_BY_HOP | ext::DESTINATION => options_len(payload, at)?,
+                ext::ROUTING => routing_len(payload, at)?,
+                ext::FRAGMENT => {
+                    let f = fragment_header(payload, at)?;
+                    chain.fragment = Some(f);
+                    FRAGMENT_HEADER_LEN
+                }
+                _ => return Ok(chain),
+            };
+            if n == MAX_EXTENSION_HEADERS {
+                break;
+            }
+            chain.protocol = payload[at].into();
+            chain.l4 += len;
+            if chain.fragment.is_some_and(|f| f.offset != 0) {
+                return Ok(chain);
+            }
+        }
+        Err(DropReason::Ipv6ExtensionHeader)
+    }
+}
+
+/// The length of the Hop-by-Hop or Destination Options header at `at` (8 + 8 × Hdr Ext Len).
+fn options_len(payload: &[u8], at: usize) -> Result<usize, DropReason> {
+    let h = payload
+        .get(at..at + 2)
+        .ok_or(DropReason::Ipv6ExtensionTruncated)?;
+    let len = 8 + 8 * usize::from(h[1]);
+    if at + len > payload.len() {
+        return Err(DropReason::Ipv6ExtensionTruncated);
+    }
+    Ok(len)
+}
+
+/// The length of the Routing header at `at`, which must have no segment left.
+fn routing_len(payload: &[u8], at: usize) -> Result<usize, DropReason> {
+    let len = options_len(payload, at)?;
+    // Segments Left is byte 3 of the header; options_len saw at least 8 bytes.
+    match payload[at + 3] {
+        0 => Ok(len),
+        _ => Err(DropReason::Ipv6ExtensionHeader),
+    }
+}
+
+fn fragment_header(payload: &[u8], at: usize) -> Result<FragmentHeader, DropReason> {
+    let h = payload
+        .get(at..at + FRAGMENT_HEADER_LEN)
+        .ok_or(DropReason::Ipv6ExtensionTruncated)?;
+    let offset_flags = get_u16(h, 2);
+    Ok(FragmentHeader {
+        offset: offset_flags & !7,
+        more: offset_flags & 1 != 0,
+        id: get_u32(h, 4),
+    })
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
@@ -219,19 +327,103 @@ mod test {
         );
     }
 
+    /// `PKT`'s header with next header `next`, then `headers` (hex) and the payload `deadbeef`.
+    fn with_headers(next: u8, headers: &str) -> Vec<u8> {
+        let mut p = hex(PKT);
+        let ext = hex(headers);
+        p.splice(HEADER_LEN..HEADER_LEN, ext.iter().copied());
+        p[4..6].copy_from_slice(&((ext.len() + 4) as u16).to_be_bytes());
+        p[6] = next;
+        p
+    }
+
+    fn chain(p: &[u8]) -> Result<Chain, DropReason> {
+        Ipv6Packet::new_checked(p)?.chain()
+    }
+
+    const HOP_BY_HOP_PADN: &str = "3c00 0104 00000000";
+    const DEST_OPTS_16: &str = "2b01 010c 000000000000000000000000";
+    const ROUTING_DONE: &str = "2c00 0400 00000000";
+    const FRAGMENT_FIRST: &str = "1100 0001 12345678";
+
     #[test]
-    fn extension_headers() {
-        for n in [0, 43, 44, 50, 51, 60, 135, 139, 140, 253, 254] {
-            assert!(is_extension_header(n.into()), "{n}");
-        }
-        for p in [
-            IpProtocol::Tcp,
-            IpProtocol::Udp,
-            IpProtocol::Icmpv6,
-            59.into(),
-            4.into(),
+    fn chain_steps_over_options_routing_and_fragment_headers() {
+        let all = [HOP_BY_HOP_PADN, DEST_OPTS_16, ROUTING_DONE, FRAGMENT_FIRST].concat();
+        assert_eq!(
+            chain(&with_headers(0, &all)),
+            Ok(Chain {
+                protocol: IpProtocol::Udp,
+                l4: HEADER_LEN + 40,
+                fragment: Some(FragmentHeader {
+                    offset: 0,
+                    more: true,
+                    id: 0x1234_5678
+                }),
+            })
+        );
+        let plain = chain(&hex(PKT)).unwrap();
+        assert_eq!(
+            (plain.protocol, plain.l4, plain.fragment),
+            (IpProtocol::Udp, HEADER_LEN, None)
+        );
+    }
+
+    #[test]
+    fn behind_a_later_fragment_header_lies_data() {
+        // Offset 1480 (185 × 8), more fragments; the "next header" 0 is not walked.
+        let p = with_headers(44, "0000 05c9 00000001");
+        let c = chain(&p).unwrap();
+        assert_eq!((c.protocol, c.l4), (IpProtocol::from(0), HEADER_LEN + 8));
+        let f = c.fragment.unwrap();
+        assert_eq!(
+            (f.offset, f.more, f.id, f.is_fragment()),
+            (1480, true, 1, true)
+        );
+        let atomic = chain(&with_headers(44, "1100 0000 00000002")).unwrap();
+        assert!(!atomic.fragment.unwrap().is_fragment());
+    }
+
+    #[test]
+    fn chain_refusals() {
+        for (next, headers, why) in [
+            // Segments left 1: not at its destination yet.
+            (43, "1100 0001 00000000", DropReason::Ipv6ExtensionHeader),
+            // Hop-by-Hop after the first header.
+            (
+                60,
+                "0000 0104 00000000 1100 0104 00000000",
+                DropReason::Ipv6ExtensionHeader,
+            ),
+            // Hdr Ext Len 1 promises 16 bytes, 8 + 4 are there.
+            (60, "1101 0104 00000000", DropReason::Ipv6ExtensionTruncated),
+            (44, "1100 00", DropReason::Ipv6ExtensionTruncated),
         ] {
-            assert!(!is_extension_header(p), "{p:?}");
+            assert_eq!(chain(&with_headers(next, headers)), Err(why), "{headers}");
+        }
+        let seven = "3c00 0104 00000000 ".repeat(7);
+        assert_eq!(
+            chain(&with_headers(60, &seven)),
+            Err(DropReason::Ipv6ExtensionHeader)
+        );
+        let six = format!("{}1100 0104 00000000", "3c00 0104 00000000 ".repeat(5));
+        assert_eq!(
+            chain(&with_headers(60, &six)).map(|c| c.protocol),
+            Ok(IpProtocol::Udp)
+        );
+    }
+
+    proptest::proptest! {
+        /// Any bytes behind the fixed header: the walk ends, inside the payload.
+        #[test]
+        fn chain_never_leaves_the_payload(next: u8, bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+            let mut p = hex(PKT);
+            p.truncate(HEADER_LEN);
+            p.extend_from_slice(&bytes);
+            p[4..6].copy_from_slice(&(bytes.len() as u16).to_be_bytes());
+            p[6] = next;
+            if let Ok(c) = chain(&p) {
+                proptest::prop_assert!(c.l4 <= p.len());
+            }
         }
     }
 
