@@ -69,8 +69,10 @@ impl Publisher {
         let dests = s
             .dests
             .iter()
-            // Mixed families (TUN only in IPVS) need the tunnel's configuration and routing.
-            .filter(|d| d.spec.addr.is_ipv4() == key.addr.is_ipv4())
+            // IPVS mixes families for tunnels only (the model refuses others).
+            .filter(|d| {
+                d.spec.addr.is_ipv4() == key.addr.is_ipv4() || d.spec.method == Method::Tunnel
+            })
             .map(|d| Dest {
                 params: DestParams {
                     addr: d.spec.addr,

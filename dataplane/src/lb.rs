@@ -11,7 +11,7 @@ use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
 use crate::frag::{FragKey, Way};
-use crate::fwd::{Forward, IcmpError, Rewrite, Target};
+use crate::fwd::{Forward, IcmpError, Rewrite, Server, Target};
 use crate::port::{Frame, PortIo};
 use crate::service::{Service, Snapshot};
 use crate::shared::{Dataplane, Tables};
@@ -111,23 +111,27 @@ fn inbound<P: PortIo, A: Forward>(
     // follows it; the next one schedules anew.
     let _ = table.update(&hit, Dir::Input, tcp_flags, ctx.now);
     remember_first(ctx, p, &hit, Way::In);
-    match in_target(snap, &hit.conn, p) {
-        Ok(to) => A::transmit(dp, ctx, frame, p.l3, &to),
-        Err(reason) => Verdict::Drop(reason),
-    }
+    to_server(dp, ctx, snap, frame, p, &hit.conn)
 }
 
-/// Where a packet of the client on connection `c` goes (to its real server, by its method).
-fn in_target<A: Forward>(
+/// Sends a packet of the client on connection `c` to its real server, by its method.
+fn to_server<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
     snap: &Snapshot,
-    c: &Conn<A>,
+    frame: &mut P::Frame,
     p: &IpPacket<A>,
-) -> Result<Target<A>, DropReason> {
-    Ok(Target {
-        dst: c.daddr,
-        rewrite: Rewrite::request(c.fwd, c.daddr, c.dport, snap.dest(c.dest))?,
-        icmp_from: p.key.daddr,
-    })
+    c: &Conn<A>,
+) -> Verdict {
+    let params = snap.dest(c.dest);
+    let to = Server::of_conn(c, params).and_then(|server| {
+        let rewrite = Rewrite::request(c.fwd, c.daddr, c.dport, params)?;
+        Ok((server, rewrite))
+    });
+    match to {
+        Ok((server, rewrite)) => server.send(dp, ctx, frame, p.l3, (rewrite, p.key.daddr)),
+        Err(reason) => Verdict::Drop(reason),
+    }
 }
 
 /// Where a NAT reply on connection `c` goes (to the client, from the VIP).
@@ -175,13 +179,9 @@ fn later_fragment<P: PortIo, A: Forward>(
     let Some((hit, way)) = A::frags(&mut ctx.frags).find(&datagram(p, f.id), ctx.now) else {
         return Verdict::Hold;
     };
-    let to = match way {
-        Way::In => in_target(snap, &hit.conn, p),
-        Way::Out => Ok(out_target(dp, in_port, &hit.conn)),
-    };
-    match to {
-        Ok(to) => A::transmit(dp, ctx, frame, p.l3, &to),
-        Err(reason) => Verdict::Drop(reason),
+    match way {
+        Way::In => to_server(dp, ctx, snap, frame, p, &hit.conn),
+        Way::Out => A::transmit(dp, ctx, frame, p.l3, &out_target(dp, in_port, &hit.conn)),
     }
 }
 
@@ -226,8 +226,13 @@ fn new_conn<P: PortIo, A: Forward>(
         .map(|i| svc.info[i].slot)
         .ok_or(DropReason::NoDestination)?;
     let d: &DestParams = snap.dest(slot).ok_or(DropReason::NoDestination)?;
-    let daddr = A::from_ip(d.addr).ok_or(DropReason::NoDestination)?;
-    A::reachable(dp, d.method, daddr)?;
+    let server = Server::<A>::of(d.method, d.addr)?;
+    server.reachable(dp, d.method)?;
+    let daddr = match server {
+        Server::Same(a) => a,
+        // Its address stays in the snapshot's parameters for the slot (`server`).
+        Server::Other(_) => A::from_bits(0),
+    };
     let conn = Conn {
         proto: p.key.proto,
         caddr: p.key.saddr,

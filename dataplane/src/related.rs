@@ -31,7 +31,7 @@ use crate::conn::Conn;
 use crate::ctx::Ctx;
 use crate::dest::{Method, TunKind, Tunnel};
 use crate::flow::FlowKey;
-use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Target};
+use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Server, Target};
 use crate::port::{Frame, PortIo};
 use crate::service::Snapshot;
 use crate::shared::Dataplane;
@@ -151,46 +151,42 @@ pub fn forward<P: PortIo, A: Related>(
         Err(reason) => return Verdict::Drop(reason),
     };
     let table = A::table(&dp.conns);
-    let to = if snap.is_vip(p.key.daddr) {
-        table
-            .lookup_in(&quoted.reversed())
-            .map(|hit| to_server(frame.data(), snap, p, &hit.conn))
+    if snap.is_vip(p.key.daddr) {
+        match table.lookup_in(&quoted.reversed()) {
+            Some(hit) => to_server(dp, ctx, snap, frame, p, &hit.conn),
+            None => Verdict::Drop(DropReason::IcmpUnrelated),
+        }
     } else {
-        table
-            .lookup_out(&quoted.reversed())
-            .map(|hit| Ok(to_client(dp, in_port, &hit.conn)))
-    };
-    match to {
-        Some(Ok(to)) => A::transmit(dp, ctx, frame, p.l3, &to),
-        Some(Err(reason)) => Verdict::Drop(reason),
-        None => Verdict::Drop(DropReason::IcmpUnrelated),
+        match table.lookup_out(&quoted.reversed()) {
+            Some(hit) => A::transmit(dp, ctx, frame, p.l3, &to_client(dp, in_port, &hit.conn)),
+            None => Verdict::Drop(DropReason::IcmpUnrelated),
+        }
     }
 }
 
-/// §4.2: to the real server of `c`. A NAT error is checked first, being addressed to us.
-fn to_server<A: Related>(
-    frame: &[u8],
+/// §4.2: to the real server of `c` (through its tunnel, of either family, for TUN). A NAT
+/// error is checked first, being addressed to us.
+fn to_server<P: PortIo, A: Related>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
     snap: &Snapshot,
+    frame: &mut P::Frame,
     p: &IpPacket<A>,
     c: &Conn<A>,
-) -> Result<Target<A>, DropReason> {
+) -> Verdict {
+    let params = snap.dest(c.dest);
     let rewrite = match c.fwd {
-        Method::Masq => {
-            if !A::checksum_ok(frame, p) {
-                return Err(DropReason::IcmpBadChecksum);
-            }
-            Rewrite::IcmpToServer {
-                addr: c.daddr,
-                port: c.dport,
-            }
-        }
-        m => Rewrite::request(m, c.daddr, c.dport, snap.dest(c.dest))?,
+        Method::Masq if !A::checksum_ok(frame.data(), p) => Err(DropReason::IcmpBadChecksum),
+        Method::Masq => Ok(Rewrite::IcmpToServer {
+            addr: c.daddr,
+            port: c.dport,
+        }),
+        m => Rewrite::request(m, c.daddr, c.dport, params),
     };
-    Ok(Target {
-        dst: c.daddr,
-        rewrite,
-        icmp_from: p.key.daddr,
-    })
+    match rewrite.and_then(|r| Ok((Server::of_conn(c, params)?, r))) {
+        Ok((server, rewrite)) => server.send(dp, ctx, frame, p.l3, (rewrite, p.key.daddr)),
+        Err(reason) => Verdict::Drop(reason),
+    }
 }
 
 /// §4.4: to the client of `c`, translated back to the VIP for NAT.

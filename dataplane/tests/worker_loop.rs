@@ -1072,3 +1072,132 @@ fn ipv6_packet_too_big_from_a_nat_server_reaches_the_client_translated() {
         "quoted port back to the VIP's"
     );
 }
+
+/// A director with both families on both ports (client side 198.18.0.1/24 and
+/// 2001:db8:c::1/64, server side 10.0.0.1/24 and 2001:db8:b::1/64; neighbours known) and
+/// one service `key` with the TUN (IPIP) real server `server` on the server side.
+fn mixed_lab(key: ServiceKey, server: IpAddr) -> Plane {
+    let (mut dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[],
+        )
+        .unwrap(),
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    let v6 = Net::new(
+        vec![
+            vec![(ip6("2001:db8:c::1"), 64)],
+            vec![(ip6("2001:db8:b::1"), 64)],
+        ],
+        &[],
+    )
+    .unwrap();
+    v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
+    v6.neigh.learn(ip6("2001:db8:b::31"), [2, 0, 0, 0, 0, 0x31]);
+    dp.v4.neigh.learn(C, CLIENT);
+    dp.v4
+        .neigh
+        .learn(Ipv4Addr::new(10, 0, 0, 31), [2, 0, 0, 0, 0, 0x31]);
+    dp.set_v6(v6);
+    let tunnel = Tunnel {
+        kind: TunKind::Ipip,
+        port: 0,
+        csum: TunCsum::None,
+    };
+    let d = Dest {
+        params: DestParams {
+            addr: server,
+            port: key.port,
+            method: Method::Tunnel,
+            tunnel,
+        },
+        weight: 1,
+        slot: 6,
+    };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(key, rr, vec![d], 1)], &[]));
+    (Arc::new(dp), owners.pop().unwrap())
+}
+
+/// IPv4 service, IPv6 TUN real server (IPv4-in-IPv6, §3.3, §3.3.2): S0 leaves in an IPv6
+/// header (next header 4, hop limit = inner TTL after the decrement, from the server-side
+/// address); a DF segment too big for the tunnel (1500 − 40) draws Frag Needed 1460 from V;
+/// one without DF would need IPv6 fragments, which rvs does not make: dropped and counted.
+#[test]
+fn ipv4_service_through_an_ipv6_tunnel() {
+    let lab = mixed_lab(V80, ip6("2001:db8:b::31").into());
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[0].push_rx(&segment(64, 0, true, ACK, 1460));
+    dp.ports[0].push_rx(&segment(64, 0, false, ACK, 1460));
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(out[1].len(), 1);
+    let f = &out[1][0];
+    assert_eq!(
+        (&f[..6], &f[12..14]),
+        (&[2, 0, 0, 0, 0, 0x31][..], &[0x86, 0xdd][..])
+    );
+    let outer = Ipv6Packet::new_checked(&f[14..]).unwrap();
+    assert_eq!(
+        (
+            outer.src_addr(),
+            outer.dst_addr(),
+            u8::from(outer.next_header()),
+            outer.hop_limit()
+        ),
+        (ip6("2001:db8:b::1"), ip6("2001:db8:b::31"), 4, 63)
+    );
+    assert_eq!(outer.payload(), &hex(S0_TTL63)[..]);
+    let err = Ipv4Packet::new_checked(&out[0][0][14..]).unwrap();
+    let icmp = IcmpPacket::new_checked(err.payload()).unwrap();
+    assert_eq!((err.src_addr(), err.dst_addr()), (V, C));
+    assert_eq!((icmp.msg_code(), icmp.next_hop_mtu()), (4, 1460));
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::MtuExceeded), 1);
+    assert_eq!(s.drop_count(DropReason::TunNeedsIpv6Fragments), 1);
+    assert_eq!(dp.conns.v4.len(), 1);
+    assert_eq!(dp.conns.dests().counts(6), (1, 0));
+}
+
+/// IPv6 service, IPv4 TUN real server (IPv6-in-IPv4, §3.3.1): the SYN of §7.16 leaves in an
+/// IPv4 header with protocol 41, DF clear, TTL = its hop limit after the decrement.
+#[test]
+fn ipv6_service_through_an_ipv4_tunnel() {
+    let key = ServiceKey {
+        proto: 6,
+        addr: ip6("2001:db8:f::1").into(),
+        port: 80,
+    };
+    let lab = mixed_lab(key, Ipv4Addr::new(10, 0, 0, 31).into());
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    let (out, counters) = run_until(lab, 1);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let f = &out[1][0];
+    assert_eq!(&f[12..14], &[0x08, 0x00]);
+    let outer = Ipv4Packet::new_checked(&f[14..]).unwrap();
+    assert!(outer.verify_checksum());
+    assert_eq!(
+        (
+            outer.src_addr(),
+            outer.dst_addr(),
+            u8::from(outer.protocol())
+        ),
+        (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 31), 41)
+    );
+    assert_eq!((outer.ttl(), outer.dont_frag()), (63, false));
+    let inner = Ipv6Packet::new_checked(outer.payload()).unwrap();
+    assert_eq!(
+        (inner.dst_addr(), inner.hop_limit()),
+        (ip6("2001:db8:f::1"), 63)
+    );
+    assert_eq!(dp.conns.v6.len(), 1);
+}

@@ -110,7 +110,8 @@ pub struct Conn<A> {
     /// Virtual service address and port (`vaddr:vport`).
     pub vaddr: A,
     pub vport: u16,
-    /// Real server address and port (`daddr:dport`).
+    /// Real server address and port (`daddr:dport`); for a TUN real server of the other
+    /// family the unspecified address (its address is its slot's, `fwd::Server::of_conn`).
     pub daddr: A,
     pub dport: u16,
     /// Forwarding method, chosen when the connection is created (`ip_vs_bind_xmit`).

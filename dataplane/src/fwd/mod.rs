@@ -38,8 +38,10 @@ pub use ttl::{decrement_hop_limit, decrement_ttl};
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::conn::Conn;
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method, Tunnel};
+use crate::flow::Addr;
 use crate::port::{Frame, PortIo};
 use crate::route::NextHop;
 use crate::shared::{Dataplane, Tables};
@@ -96,11 +98,13 @@ impl<A: Copy> Rewrite<A> {
     }
 }
 
-/// Where a packet goes and how.
+/// Where a packet of family `A` goes and how; `O` is the family it leaves in, the packet's
+/// own but for a TUN real server of the other family (§3.3: the outer header is the real
+/// server's family).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target<A> {
+pub struct Target<A, O = A> {
     /// The address routed to: the real server for requests, the client for NAT replies.
-    pub dst: A,
+    pub dst: O,
     pub rewrite: Rewrite<A>,
     /// The source of ICMP errors about the packet: the VIP it was sent to for requests
     /// (§3.0), the box's address on the real servers' side for replies (the host's
@@ -108,9 +112,80 @@ pub struct Target<A> {
     pub icmp_from: A,
 }
 
+/// A connection's real server: of the packet's family, or, through a tunnel only, of the
+/// other one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server<A: Forward> {
+    Same(A),
+    Other(A::Other),
+}
+
+impl<A: Forward> Server<A> {
+    /// The real server at `addr` (any family) for a connection forwarded by `method`: a
+    /// server of the other family is only reached by TUN (IPVS allows mixed families for
+    /// tunnels only, §3.3).
+    pub fn of(method: Method, addr: std::net::IpAddr) -> Result<Server<A>, DropReason> {
+        match (A::from_ip(addr), A::Other::from_ip(addr)) {
+            (Some(a), _) => Ok(Server::Same(a)),
+            (None, Some(o)) if method == Method::Tunnel => Ok(Server::Other(o)),
+            _ => Err(DropReason::NoDestination),
+        }
+    }
+
+    /// Connection `c`'s real server: its `daddr`, or for a tunnel of the other family the
+    /// address its parameters `params` give.
+    pub fn of_conn(c: &Conn<A>, params: Option<&DestParams>) -> Result<Server<A>, DropReason> {
+        match params {
+            Some(d) if c.fwd == Method::Tunnel => Server::of(c.fwd, d.addr),
+            _ => Ok(Server::Same(c.daddr)),
+        }
+    }
+
+    /// Sends the packet at `l3` of `frame` to this server with `rewrite` (which, for a
+    /// server of the other family, can only be the tunnel).
+    pub fn send<P: PortIo>(
+        self,
+        dp: &Dataplane<P>,
+        ctx: &mut Ctx,
+        frame: &mut P::Frame,
+        l3: usize,
+        (rewrite, icmp_from): (Rewrite<A>, A),
+    ) -> Verdict {
+        match self {
+            Server::Same(dst) => {
+                let to = Target {
+                    dst,
+                    rewrite,
+                    icmp_from,
+                };
+                A::transmit(dp, ctx, frame, l3, &to)
+            }
+            Server::Other(dst) => {
+                let to = Target {
+                    dst,
+                    rewrite,
+                    icmp_from,
+                };
+                A::transmit(dp, ctx, frame, l3, &to)
+            }
+        }
+    }
+
+    /// Whether packets can be sent to it by `method` at all ([`Forward::reachable`]).
+    pub fn reachable<P: PortIo>(self, dp: &Dataplane<P>, method: Method) -> Result<(), DropReason> {
+        match self {
+            Server::Same(a) => A::reachable(dp, method, a),
+            Server::Other(o) => A::Other::reachable(dp, method, o),
+        }
+    }
+}
+
 /// What an IP family brings to the forwarding steps (its TTL, MTU rule, ICMP errors and
 /// neighbour protocol); the steps themselves are written once, as the provided methods.
 pub trait Forward: Tables + NatHeader + Outer {
+    /// The other IP family (a tunnel's outer header may be of it).
+    type Other: Forward;
+
     /// TTL / hop limit −1 (§3.0 step 3); an error when it would reach 0.
     fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason>;
 
@@ -143,13 +218,15 @@ pub trait Forward: Tables + NatHeader + Outer {
     /// Asks for the MAC of next hop `ip` on `port` (ARP, Neighbor Solicitation).
     fn solicit(ctx: &mut Ctx, port: usize, ip: Self);
 
-    /// Sends the packet at `l3` of `frame` to `to` (the module doc lists the steps).
-    fn transmit<P: PortIo>(
+    /// Sends the packet at `l3` of `frame` to `to`, leaving in family `O` (the module doc
+    /// lists the steps): route and link are `O`'s, TTL, MTU rule and ICMP errors the
+    /// packet's own.
+    fn transmit<P: PortIo, O: Forward>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
         frame: &mut P::Frame,
         l3: usize,
-        to: &Target<Self>,
+        to: &Target<Self, O>,
     ) -> Verdict {
         let hop = match route(dp, to) {
             Ok(hop) => hop,
@@ -160,7 +237,7 @@ pub trait Forward: Tables + NatHeader + Outer {
         }
         let route_mtu = dp.mtu[hop.port];
         let mtu = match to.rewrite {
-            Rewrite::Tunnel(t) => tun::mtu::<Self>(&t, route_mtu),
+            Rewrite::Tunnel(t) => tun::mtu::<O>(&t, route_mtu),
             _ => Some(route_mtu),
         };
         let Some(mtu) = mtu else {
@@ -168,6 +245,10 @@ pub trait Forward: Tables + NatHeader + Outer {
         };
         let fragment = match Self::size(&frame.data()[l3..], mtu) {
             Ok(Size::Fits) => false,
+            // The director fragments IPv4 only (`fwd::fragment`).
+            Ok(Size::Fragment) if O::HEADER_LEN != Ipv4Addr::HEADER_LEN => {
+                return Verdict::Drop(DropReason::TunNeedsIpv6Fragments);
+            }
             Ok(Size::Fragment) => true,
             Ok(Size::TooBig(mtu)) => {
                 let err = IcmpError::FragNeeded { mtu };
@@ -256,6 +337,8 @@ pub trait Forward: Tables + NatHeader + Outer {
 }
 
 impl Forward for Ipv4Addr {
+    type Other = Ipv6Addr;
+
     fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason> {
         decrement_ttl(ip_packet)
     }
@@ -305,6 +388,8 @@ impl Forward for Ipv4Addr {
 }
 
 impl Forward for Ipv6Addr {
+    type Other = Ipv4Addr;
+
     fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason> {
         decrement_hop_limit(ip_packet)
     }
@@ -364,11 +449,11 @@ impl Forward for Ipv6Addr {
 }
 
 /// The route step: the next hop towards `to.dst`; for DR it must be the real server.
-fn route<P: PortIo, A: Forward>(
+fn route<P: PortIo, A: Forward, O: Forward>(
     dp: &Dataplane<P>,
-    to: &Target<A>,
-) -> Result<NextHop<A>, DropReason> {
-    let hop = A::net(dp)
+    to: &Target<A, O>,
+) -> Result<NextHop<O>, DropReason> {
+    let hop = O::net(dp)
         .routes
         .lookup(to.dst)
         .ok_or(DropReason::NoRoute)?;
@@ -379,12 +464,12 @@ fn route<P: PortIo, A: Forward>(
 }
 
 /// The method's rewrite of the packet at `l3`, leaving through `hop`.
-fn rewrite<F: Frame, A: Forward>(
+fn rewrite<F: Frame, A: Forward, O: Forward>(
     ctx: &mut Ctx,
     frame: &mut F,
     l3: usize,
-    to: &Target<A>,
-    hop: &NextHop<A>,
+    to: &Target<A, O>,
+    hop: &NextHop<O>,
 ) -> Result<(), DropReason> {
     match to.rewrite {
         Rewrite::Dnat { addr, port } => dnat(&mut frame.data_mut()[l3..], addr, port),
