@@ -360,6 +360,31 @@ fn ipv6_nat_end_to_end() {
         list.contains("  -> [2001:db8:2::11]:80          Masq    1"),
         "{list}"
     );
+    // -Lnc: every connection, in ipvsadm's columns, to the VIP and one of the servers.
+    let conns = lab.adm("-Lnc");
+    let mut lines = conns.lines();
+    assert_eq!(lines.next(), Some("IPVS connection entries"));
+    assert_eq!(
+        lines.next(),
+        Some("pro expire state       source             virtual            destination")
+    );
+    let entries: Vec<&str> = lines.collect();
+    assert!(entries.len() >= 30, "{conns}");
+    for e in &entries {
+        let f: Vec<&str> = e.split_whitespace().collect();
+        assert_eq!((f[0], f[4]), ("TCP", vip), "{e}");
+        assert!(f[3].starts_with("[2001:db8:1::"), "{e}");
+        assert!(
+            ["1", "2", "3"]
+                .iter()
+                .any(|k| f[5] == format!("[2001:db8:2::1{k}]:80")),
+            "{e}"
+        );
+        let (mm, ss) = f[1].split_once(':').unwrap();
+        assert!(mm.len() == 2 && ss.len() == 2 && ss < "60", "{e}");
+        assert_eq!(&e[..4], "TCP ", "{e}");
+        assert_eq!(&e[9..11], "  ", "expiry padded to 6: {e}");
+    }
     println!("IPv6 NAT: spread {s:?}, wrk {requests} requests in 2 s");
 }
 

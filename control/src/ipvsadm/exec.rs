@@ -200,6 +200,8 @@ fn try_help(argv0: &str) -> Failure {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::ipvsadm::command::Protocol;
+    use crate::ipvsadm::live::ConnEntry;
     use crate::ipvsadm::names::test::DebianNames;
     use crate::ipvsadm::transcripts::{steps, Idle, KERNEL_PES, KERNEL_SCHEDULERS};
 
@@ -364,6 +366,92 @@ mod test {
             "  -> 10.0.1.1:80                         0        0        0        0        0\n",
         );
         assert_eq!(out.stdout, expected);
+    }
+
+    /// The connection entries of ipvsadm-spec §10 T21 that rvs keeps (TCP and UDP
+    /// connections and templates; an IPv6 one among them), in table order.
+    struct T21Entries;
+
+    impl LiveCounters for T21Entries {
+        fn conns(&self, _slot: u32) -> (u32, u32) {
+            (0, 0)
+        }
+        fn table_size(&self) -> u32 {
+            4096
+        }
+        fn for_each_connection(&self, f: &mut dyn FnMut(&ConnEntry)) {
+            let a = |s: &str, port| (s.parse().unwrap(), port);
+            let tcp = |expires, state, client, dest| ConnEntry {
+                protocol: Protocol::Tcp,
+                expires,
+                state,
+                client,
+                virtual_service: a("10.0.0.1", 80),
+                dest,
+            };
+            let r = a("192.168.1.10", 80);
+            for e in [
+                tcp(899, "ESTABLISHED", a("10.0.0.5", 54321), r),
+                tcp(65, "FIN_WAIT", a("10.0.0.5", 54322), r),
+                ConnEntry {
+                    protocol: Protocol::Udp,
+                    expires: 299,
+                    state: "UDP",
+                    client: a("127.0.0.1", 8080),
+                    virtual_service: a("10.0.0.1", 53),
+                    dest: a("127.0.0.1", 53),
+                },
+                tcp(359, "NONE", a("10.0.0.5", 0), r),
+                ConnEntry {
+                    virtual_service: a("2001:db8::1", 443),
+                    ..tcp(
+                        59,
+                        "SYN_RECV",
+                        a("2001:db8::5", 54321),
+                        a("2001:db8::a", 443),
+                    )
+                },
+                tcp(299, "ASSURED", a("10.0.0.6", 0), r),
+            ] {
+                f(&e);
+            }
+        }
+    }
+
+    #[test]
+    fn connection_entries_as_t21_lists_them() {
+        let out = execute_with(
+            &DebianNames,
+            "ipvsadm",
+            &words("-L -c -n"),
+            &mut kernel_model(),
+            &T21Entries,
+        );
+        let want = concat!(
+            "IPVS connection entries\n",
+            "pro expire state       source             virtual            destination\n",
+            "TCP 14:59  ESTABLISHED 10.0.0.5:54321     10.0.0.1:80        192.168.1.10:80\n",
+            "TCP 01:05  FIN_WAIT    10.0.0.5:54322     10.0.0.1:80        192.168.1.10:80\n",
+            "UDP 04:59  UDP         127.0.0.1:8080     10.0.0.1:53        127.0.0.1:53\n",
+            "TCP 05:59  NONE        10.0.0.5:0         10.0.0.1:80        192.168.1.10:80\n",
+            "TCP 00:59  SYN_RECV    [2001:db8::5]:54321 [2001:db8::1]:443  [2001:db8::a]:443\n",
+            "TCP 04:59  ASSURED     10.0.0.6:0         10.0.0.1:80        192.168.1.10:80\n",
+        );
+        assert_eq!((out.code, out.stdout.as_str()), (0, want));
+        let named = execute_with(
+            &DebianNames,
+            "ipvsadm",
+            &words("-L -c"),
+            &mut kernel_model(),
+            &T21Entries,
+        );
+        assert!(
+            named.stdout.contains(
+                "UDP 04:59  UDP         localhost:8080     10.0.0.1:domain    localhost:domain\n"
+            ),
+            "{}",
+            named.stdout
+        );
     }
 
     /// ipvsadm-spec §10 T17's first input, restored atomically by rvs.

@@ -8,7 +8,7 @@ use super::command::{
     TunnelCsum, TunnelType,
 };
 use super::error::{message, Errno, Failure, Op, EXIT_LIST};
-use super::live::{Counters, LiveCounters};
+use super::live::{ConnEntry, Counters, LiveCounters};
 use super::names::Names;
 use super::sort::{cmp_dests, cmp_services, msort};
 use crate::model::{Dest, Service, State};
@@ -42,6 +42,23 @@ impl View<'_> {
             IpAddr::V4(_) => cut59(format!("{host}:{port}")),
             IpAddr::V6(_) => cut59(format!("[{host}]:{port}")),
         }
+    }
+
+    /// One `-L -c` line: `%-3s %-6s %-11s %-18s %-18s %s`, the expiry as `MM:SS` with the
+    /// minutes never capped (ipvsadm-spec §7.9).
+    fn connection_line(&self, out: &mut String, c: &ConnEntry) {
+        let p = Some(c.protocol);
+        let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
+        let _ = writeln!(
+            out,
+            "{:<3} {:<6} {:<11} {:<18} {:<18} {}",
+            c.protocol.list_name(),
+            expire,
+            c.state,
+            self.addrport(c.client.0, c.client.1, p),
+            self.addrport(c.virtual_service.0, c.virtual_service.1, p),
+            self.addrport(c.dest.0, c.dest.1, p),
+        );
     }
 
     /// The service field S of listings: `TCP  addr:port` (IPv4 cut to 33) or `FWM  mark`.
@@ -350,7 +367,8 @@ pub fn list(
             lister.service(&mut out, svc);
         }
         ListWhat::Connections { persistent_conn } => {
-            out.push_str(connections_title(persistent_conn))
+            out.push_str(connections_title(persistent_conn));
+            live.for_each_connection(&mut |c| lister.view.connection_line(&mut out, c));
         }
         ListWhat::Timeout => out.push_str(&timeout_line(state.timeouts)),
         // rvs runs no sync daemon: nothing to list, exit 0 (ipvsadm-spec §7.8).
@@ -359,7 +377,7 @@ pub fn list(
     Ok(out)
 }
 
-/// `-L -c` title; rvs has no connection entries to show here yet (ipvsadm-spec §7.9).
+/// `-L -c` title (ipvsadm-spec §7.9).
 fn connections_title(persistent_conn: bool) -> &'static str {
     match persistent_conn {
         false => concat!(

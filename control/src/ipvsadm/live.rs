@@ -1,9 +1,28 @@
-//! What listings read from the data plane: live per-real-server counters.
+//! What listings read from the data plane: live per-real-server counters and the
+//! connection entries.
+
+use std::net::IpAddr;
+
+use super::command::Protocol;
 
 /// Five counters of `--stats` (conns, inpkts, outpkts, inbytes, outbytes) or of `--rate`
 /// (cps, inpps, outpps, inbps, outbps) (ipvsadm-spec §7.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters(pub [u64; 5]);
+
+/// One connection entry of `-L -c` (ipvsadm-spec §7.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnEntry {
+    pub protocol: Protocol,
+    /// Whole seconds until it expires.
+    pub expires: u32,
+    /// As the kernel names it: `ESTABLISHED`, `UDP`, ...
+    pub state: &'static str,
+    pub client: (IpAddr, u16),
+    pub virtual_service: (IpAddr, u16),
+    /// The real server (its family may differ from the others' for a tunnel).
+    pub dest: (IpAddr, u16),
+}
 
 /// Live values, addressed by a real server's slot (see `model::SlotAllocator`).
 pub trait LiveCounters {
@@ -23,4 +42,6 @@ pub trait LiveCounters {
     fn persistent_conns(&self, _slot: u32) -> u32 {
         0
     }
+    /// Calls `f` with every connection entry, in the data plane's order; none by default.
+    fn for_each_connection(&self, _f: &mut dyn FnMut(&ConnEntry)) {}
 }

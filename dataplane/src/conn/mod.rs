@@ -85,7 +85,9 @@ pub use entry::{Packed, Words};
 pub use state::{Dir, TcpState, Timeouts};
 pub use table::{ConnOwner, ConnTable};
 
-use crate::dest::Method;
+use std::net::IpAddr;
+
+use crate::dest::{DestParams, Method};
 use crate::flow::{Addr, FlowKey};
 
 /// Default table capacity.
@@ -121,6 +123,15 @@ pub struct Conn<A> {
 }
 
 impl<A: Addr> Conn<A> {
+    /// The real server's address: `daddr`, but for a tunnel the address of its slot's
+    /// parameters `params`, which may be of the other family (`fwd::Server`).
+    pub fn server_addr(&self, params: Option<&DestParams>) -> IpAddr {
+        match params {
+            Some(d) if self.fwd == Method::Tunnel => d.addr,
+            _ => self.daddr.into(),
+        }
+    }
+
     /// Source address and port of this connection's replies as the director sees them:
     /// the real server for NAT, the VIP otherwise (`ip_vs_conn_out_get`, §2.1).
     pub fn reply_src(&self) -> (A, u16) {

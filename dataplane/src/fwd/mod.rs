@@ -135,10 +135,7 @@ impl<A: Forward> Server<A> {
     /// Connection `c`'s real server: its `daddr`, or for a tunnel of the other family the
     /// address its parameters `params` give.
     pub fn of_conn(c: &Conn<A>, params: Option<&DestParams>) -> Result<Server<A>, DropReason> {
-        match params {
-            Some(d) if c.fwd == Method::Tunnel => Server::of(c.fwd, d.addr),
-            _ => Ok(Server::Same(c.daddr)),
-        }
+        Server::of(c.fwd, c.server_addr(params))
     }
 
     /// Sends the packet at `l3` of `frame` to this server with `rewrite` (which, for a
