@@ -8,22 +8,27 @@
 # receives in /tmp/rvs-tun/rsK.pcap (kept after stop, removed by the next
 # start).
 #
-# usage: scripts/tunservers.sh start N ipip|gre|gue [GUE_PORT]  endpoints and nginx
-#        scripts/tunservers.sh endpoints N ipip|gre|gue [GUE_PORT]  (re)start the endpoints only
+# With OUTER 6 (ipip only; topology up-direct-dual) the tunnels arrive over
+# IPv6 and the tun device carries both VIPs.
+#
+# usage: scripts/tunservers.sh start N ipip|gre|gue [GUE_PORT [OUTER]]  endpoints and nginx
+#        scripts/tunservers.sh endpoints N ipip|gre|gue [GUE_PORT [OUTER]]  (re)start the endpoints only
 #        scripts/tunservers.sh stop-endpoints | stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=/tmp/rvs-tun
-VIP=10.0.1.100
+VIP=10.0.1.100 VIP6=2001:db8:1::100
 
 endpoints() {
-    local n=$1 type=$2 port=${3:-6080}
+    local n=$1 type=$2 port=${3:-6080} outer=${4:-4}
+    local vips=(--vip $VIP)
+    [ "$outer" = 6 ] && vips+=(--vip $VIP6)
     stop_endpoints
     rm -rf $DIR
     mkdir -p $DIR
     for i in $(seq 1 "$n"); do
         ip netns exec rvs-rs$i /usr/bin/python3 tests/py/tun_endpoint.py \
-            --type "$type" --port "$port" --vip $VIP --pcap $DIR/rs$i.pcap \
+            --type "$type" --port "$port" --outer "$outer" "${vips[@]}" --pcap $DIR/rs$i.pcap \
             >$DIR/rs$i.log 2>&1 &
         echo $! >$DIR/rs$i.pid
     done
@@ -68,16 +73,16 @@ running() {
     return 1
 }
 
-usage() { echo "usage: $0 start|endpoints N ipip|gre|gue [GUE_PORT] | stop-endpoints | stop" >&2; exit 2; }
+usage() { echo "usage: $0 start|endpoints N ipip|gre|gue [GUE_PORT [OUTER]] | stop-endpoints | stop" >&2; exit 2; }
 
 case "${1:-}" in
     start)
         [ $# -ge 3 ] || usage
-        endpoints "$2" "$3" "${4:-6080}"
+        endpoints "$2" "$3" "${4:-6080}" "${5:-4}"
         scripts/webservers.sh start "$2" ;;
     endpoints)
         [ $# -ge 3 ] || usage
-        endpoints "$2" "$3" "${4:-6080}" ;;
+        endpoints "$2" "$3" "${4:-6080}" "${5:-4}" ;;
     stop-endpoints) stop_endpoints ;;
     stop) stop_endpoints; scripts/webservers.sh stop ;;
     *) usage ;;

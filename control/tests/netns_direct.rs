@@ -171,6 +171,8 @@ enum Servers {
     NatBehindRouter,
     /// DR over IPv4 and IPv6 (netns.sh up-direct-dual): nginx only.
     DrDual,
+    /// TUN over IPv6 (netns.sh up-direct-dual): nginx plus tun_endpoint.py --outer 6.
+    TunOverIpv6,
     /// [`Servers::NatBehindRouter`] with IPv6 as well (netns.sh up-pmtu-dual).
     NatBehindRouterDual,
 }
@@ -198,7 +200,7 @@ impl Lab {
         let topology = match servers {
             Servers::NatBehindRouter => "up-pmtu",
             Servers::NatBehindRouterDual => "up-pmtu-dual",
-            Servers::DrDual => "up-direct-dual",
+            Servers::DrDual | Servers::TunOverIpv6 => "up-direct-dual",
             _ => "up-direct",
         };
         script("scripts/netns.sh", &[topology, &n.to_string()]);
@@ -210,6 +212,10 @@ impl Lab {
             Servers::Tun(kind) => script(
                 "scripts/tunservers.sh",
                 &["start", &n.to_string(), kind, &GUE_PORT.to_string()],
+            ),
+            Servers::TunOverIpv6 => script(
+                "scripts/tunservers.sh",
+                &["start", &n.to_string(), "ipip", &GUE_PORT.to_string(), "6"],
             ),
         }
         let dir = TempDir::new(tag);
@@ -225,7 +231,7 @@ impl Lab {
             _ => "",
         };
         let (v6_out, v6_in) = match servers {
-            Servers::DrDual | Servers::NatBehindRouterDual => {
+            Servers::DrDual | Servers::TunOverIpv6 | Servers::NatBehindRouterDual => {
                 (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#)
             }
             _ => ("", ""),
@@ -312,7 +318,7 @@ impl Drop for Lab {
         }
         match self.servers {
             Servers::Dr | Servers::DrDual => script("scripts/webservers.sh", &["stop"]),
-            Servers::Tun(_) => script("scripts/tunservers.sh", &["stop"]),
+            Servers::Tun(_) | Servers::TunOverIpv6 => script("scripts/tunservers.sh", &["stop"]),
             Servers::NatBehindRouter | Servers::NatBehindRouterDual => {}
         }
         script("scripts/netns.sh", &["down"]);
@@ -866,6 +872,78 @@ fn dr_over_ipv6_spreads_and_gets_every_answer() {
         "{list}"
     );
     println!("DR over IPv6: spread {s:?}, wrk {requests} requests in 2 s");
+}
+
+/// TUN over IPv6 end to end (§3.3, §3.3.2): an IPv6 service whose real servers are IPv6
+/// tunnel endpoints (IPv6 in IPv6) and an IPv4 service with the same servers (IPv4 in
+/// IPv6, families mixed as IPVS allows for tunnels). curl spreads evenly over both; every
+/// outer packet the endpoints received is checked: IPv6 from rvsd's inside address to the
+/// server, next header 41 or 4, traffic class by the ECN rule, flow label 0, hop limit =
+/// the inner's after its decrement, payload = the inner packet (destination the VIP).
+#[test]
+fn tun_over_ipv6_end_to_end() {
+    let lab = Lab::up("direct-tun6", 3, Servers::TunOverIpv6);
+    let (vip6, vip4) = ("[2001:db8:1::100]:80", VIP);
+    lab.adm(&format!("-A -t {vip6} -s rr"));
+    lab.adm(&format!("-A -t {vip4} -s rr"));
+    for k in 1..=3 {
+        for vip in [vip6, vip4] {
+            lab.adm(&format!("-a -t {vip} -r [2001:db8:2::1{k}]:80 -i -w 1"));
+        }
+        let ns = format!("rvs-rs{k}");
+        let ok = in_ns(&ns, &["ping", "-6", "-c", "1", "-W", "2", "2001:db8:2::1"]);
+        assert!(ok.status.success(), "{ns} cannot reach rvsd over IPv6");
+    }
+    let s6 = common::netns::spread(vip6, 9);
+    assert_even(&s6, 3, 3);
+    let s4 = common::netns::spread(vip4, 9);
+    assert_even(&s4, 3, 3);
+    let list = lab.adm("-Ln");
+    assert!(
+        list.contains("  -> [2001:db8:2::11]:80          Tunnel  1"),
+        "{list}"
+    );
+    let mut seen = (0, 0);
+    for (k, recs) in lab.tun_records() {
+        assert!(
+            recs.len() >= 2 * 3 * 4,
+            "rs{k}: only {} packets",
+            recs.len()
+        );
+        for rec in &recs {
+            let (o, i) = (&rec["outer"], &rec["inner"]);
+            assert!(i.is_object(), "no inner packet: {rec}");
+            assert_eq!(u(o, &["version"]), 6, "{rec}");
+            assert_eq!(st(o, &["src"]), "2001:db8:2::1", "{rec}");
+            assert_eq!(st(o, &["dst"]), format!("2001:db8:2::1{k}"), "{rec}");
+            assert_eq!(
+                (u(o, &["flow"]), u(o, &["len"])),
+                (0, 40 + u(i, &["len"])),
+                "{rec}"
+            );
+            assert_eq!(u(o, &["ttl"]), u(i, &["ttl"]), "hop limit = inner's: {rec}");
+            assert_eq!(u(i, &["ttl"]), 63, "inner decremented: {rec}");
+            assert_eq!(u(o, &["tos"]), outer_tos(u(i, &["tos"])), "{rec}");
+            assert!(yes(i, &["tcp", "csum_ok"]), "inner TCP checksum: {rec}");
+            match u(o, &["proto"]) {
+                41 => {
+                    assert_eq!(st(i, &["dst"]), "2001:db8:1::100", "{rec}");
+                    seen.0 += 1;
+                }
+                4 => {
+                    assert_eq!(st(i, &["dst"]), VIP_IP, "{rec}");
+                    assert!(yes(i, &["ip_csum_ok"]), "{rec}");
+                    seen.1 += 1;
+                }
+                p => panic!("next header {p}: {rec}"),
+            }
+        }
+    }
+    assert!(
+        seen.0 >= 9 * 4 && seen.1 >= 9 * 4,
+        "6in6, 4in6 packets: {seen:?}"
+    );
+    println!("TUN over IPv6: spread {s6:?} (6in6), {s4:?} (4in6), outer packets {seen:?}");
 }
 
 /// §4.4 for IPv6 end to end: behind the router with MTU 1400 the real server

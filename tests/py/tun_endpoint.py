@@ -5,7 +5,7 @@ The test kernel has no ipip, gre or fou module, so this process plays the
 real server's tunnel driver:
 
   tun_endpoint.py --type ipip|gre|gue [--port 6080] --vip 10.0.1.100 \
-                  --pcap FILE [--dev tunl-rvs]
+                  [--vip 2001:db8:1::100] --pcap FILE [--dev tunl-rvs] [--outer 6]
 
 It creates a tun device (IFF_TUN | IFF_NO_PI) carrying the VIP, turns
 rp_filter off (the inner packets come from the client but arrive on the tun
@@ -23,6 +23,13 @@ the VIP straight to the client. Every outer packet received (whole, from
 its IPv4 header on, decapsulated or not) is appended to --pcap
 (LINKTYPE_IPV4, 228), flushed at once, so that a test can judge the
 encapsulation with scapy.
+
+With --outer 6 (ipip only) the outer header is IPv6, as IPVS sends to an
+IPv6 real server: next header 41 (IPv6 inside) or 4 (IPv4 inside). Raw
+IPv6 sockets for both take the inner packets (and keep the kernel, which
+has no ip6_tunnel here, from answering Parameter Problem); the outer
+packets are recorded whole from a packet socket on --link (LINKTYPE_IPV6,
+229).
 
 One line on stderr at start (after everything is ready) and one at exit
 (SIGTERM or SIGINT) with the counters.
@@ -42,12 +49,14 @@ TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
 LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+ETH_P_IPV6 = 0x86DD
 
 
 class Pcap:
-    def __init__(self, path):
+    def __init__(self, path, linktype=LINKTYPE_IPV4):
         self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, LINKTYPE_IPV4))
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
         self.f.flush()
 
     def write(self, pkt):
@@ -165,11 +174,15 @@ def sysctl(path, value):
         pass
 
 
-def open_tun(name, vip):
+def open_tun(name, vips):
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH22x", name.encode(), IFF_TUN | IFF_NO_PI))
     sh("ip", "link", "set", "dev", name, "mtu", "1500", "up")
-    sh("ip", "addr", "add", vip + "/32", "dev", name)
+    for vip in vips:
+        if ":" in vip:
+            sh("ip", "addr", "add", vip + "/128", "dev", name, "nodad")
+        else:
+            sh("ip", "addr", "add", vip + "/32", "dev", name)
     for conf in ("all", "default", name):
         sysctl(conf + "/rp_filter", "0")
     return fd
@@ -179,10 +192,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--type", required=True, choices=["ipip", "gre", "gue"])
     ap.add_argument("--port", type=int, default=6080, help="GUE UDP port")
-    ap.add_argument("--vip", required=True)
+    ap.add_argument("--vip", required=True, action="append")
     ap.add_argument("--pcap", required=True)
     ap.add_argument("--dev", default="tunl-rvs")
+    ap.add_argument("--outer", type=int, default=4, choices=[4, 6])
+    ap.add_argument("--link", default="eth0", help="where IPv6 outer packets arrive")
     a = ap.parse_args()
+    if a.outer == 6 and a.type != "ipip":
+        ap.error("--outer 6 takes --type ipip")
 
     def stop(signum, _frame):
         raise SystemExit(0)
@@ -191,8 +208,32 @@ def main():
     signal.signal(signal.SIGINT, stop)
 
     stats = {"outer": 0, "inner": 0, "bad": 0, "bad_csum": 0}
-    pcap = Pcap(a.pcap)
+    pcap = Pcap(a.pcap, LINKTYPE_IPV6 if a.outer == 6 else LINKTYPE_IPV4)
     tun = open_tun(a.dev, a.vip)
+    try:
+        (serve_ipv6 if a.outer == 6 else serve_ipv4)(a, pcap, tun, stats)
+    finally:
+        pcap.close()
+        os.close(tun)
+        print(
+            "tun_endpoint: stop: %d outer packets, %d inner written, %d malformed, %d bad checksum"
+            % (stats["outer"], stats["inner"], stats["bad"], stats["bad_csum"]),
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def write_inner(tun, inner, stats):
+    try:
+        os.write(tun, inner)
+        stats["inner"] += 1
+    except OSError:
+        stats["bad"] += 1
+
+
+def serve_ipv4(a, pcap, tun, stats):
+    """IPv4 outer: raw sockets for IPIP and GRE take whole outer packets; GUE comes
+    decapsulated from a UDP socket and whole from a raw UDP one."""
     udp = None
     if a.type == "ipip":
         raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
@@ -207,43 +248,59 @@ def main():
     where = "udp/%d" % a.port if a.type == "gue" else "ip proto %d" % (4 if a.type == "ipip" else 47)
     print(
         "tun_endpoint: %s on %s -> %s (%s), pcap %s, pid %d"
-        % (a.type, where, a.dev, a.vip, a.pcap, os.getpid()),
+        % (a.type, where, a.dev, ", ".join(a.vip), a.pcap, os.getpid()),
         file=sys.stderr,
         flush=True,
     )
     socks = [raw] + ([udp] if udp else [])
-    try:
-        while True:
-            ready, _, _ = select.select(socks, [], [])
-            for s in ready:
-                data = s.recv(65535)
-                if s is raw:
-                    if a.type == "gue":
-                        p = ip_payload(data)
-                        if p is None or len(p) < 8 or struct.unpack("!H", p[2:4])[0] != a.port:
-                            continue  # some other UDP packet
+    while True:
+        ready, _, _ = select.select(socks, [], [])
+        for s in ready:
+            data = s.recv(65535)
+            if s is raw:
+                if a.type == "gue":
+                    p = ip_payload(data)
+                    if p is None or len(p) < 8 or struct.unpack("!H", p[2:4])[0] != a.port:
+                        continue  # some other UDP packet
+                stats["outer"] += 1
+                pcap.write(data)
+                if a.type == "gue":
+                    continue  # decapsulated from the UDP socket
+                inner = (decap_ipip if a.type == "ipip" else decap_gre)(data, stats)
+            else:
+                inner = decap_gue(data, stats)
+            if inner is not None:
+                write_inner(tun, inner, stats)
+
+
+def serve_ipv6(a, pcap, tun, stats):
+    """IPv6 outer: inner packets from raw IPv6 sockets (the kernel strips the outer
+    header), outer packets recorded from the link."""
+    inner_socks = [socket.socket(socket.AF_INET6, socket.SOCK_RAW, p) for p in (41, 4)]
+    link = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
+    link.bind((a.link, ETH_P_IPV6))
+    for s in inner_socks + [link]:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    print(
+        "tun_endpoint: ipip over IPv6 (next header 41, 4) -> %s (%s), pcap %s, pid %d"
+        % (a.dev, ", ".join(a.vip), a.pcap, os.getpid()),
+        file=sys.stderr,
+        flush=True,
+    )
+    while True:
+        ready, _, _ = select.select(inner_socks + [link], [], [])
+        for s in ready:
+            data, addr = s.recvfrom(65535)
+            if s is link:
+                # Tunnel packets received (not sent: packet type 4): next header 41 or 4
+                # right after the fixed header.
+                if addr[2] != socket.PACKET_OUTGOING and len(data) >= 40 and data[6] in (41, 4):
                     stats["outer"] += 1
                     pcap.write(data)
-                    if a.type == "gue":
-                        continue  # decapsulated from the UDP socket
-                    inner = (decap_ipip if a.type == "ipip" else decap_gre)(data, stats)
-                else:
-                    inner = decap_gue(data, stats)
-                if inner is not None:
-                    try:
-                        os.write(tun, inner)
-                        stats["inner"] += 1
-                    except OSError:
-                        stats["bad"] += 1
-    finally:
-        pcap.close()
-        os.close(tun)
-        print(
-            "tun_endpoint: stop: %d outer packets, %d inner written, %d malformed, %d bad checksum"
-            % (stats["outer"], stats["inner"], stats["bad"], stats["bad_csum"]),
-            file=sys.stderr,
-            flush=True,
-        )
+            elif inner_ok(data, 41 if s is inner_socks[0] else 4):
+                write_inner(tun, data, stats)
+            else:
+                stats["bad"] += 1
 
 
 if __name__ == "__main__":

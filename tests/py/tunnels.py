@@ -6,7 +6,8 @@ scapy as the outside judge.
                                          to real server RS (TYPE: ipip, gre,
                                          gre-csum, gue, gue-csum; GUE port 6080)
   tunnels.py decode-tun PCAP             one JSON object per outer packet of a
-                                         tun_endpoint.py capture (LINKTYPE_IPV4)
+                                         tun_endpoint.py capture (LINKTYPE_IPV4, or
+                                         LINKTYPE_IPV6 for --outer 6)
   tunnels.py decode-eth PCAP             one JSON object per IPv4 frame of an
                                          Ethernet capture (tcpdump -w)
   tunnels.py get URL [TOS]               HTTP GET with IP_TOS set; prints the body
@@ -93,17 +94,56 @@ def ipv4(b):
     return d, payload
 
 
+def ipv6(b):
+    """Decodes an IPv6 fixed header and a TCP header right behind it; the TCP
+    checksum is verified by scapy (rebuilt with the field cleared)."""
+    from scapy.all import IPv6, TCP
+
+    plen = struct.unpack("!H", b[4:6])[0]
+    ip = IPv6(b[:40 + plen])
+    d = {
+        "version": b[0] >> 4,
+        "tos": ip.tc,
+        "flow": ip.fl,
+        "len": 40 + plen,
+        "caplen": len(b),
+        "proto": ip.nh,
+        "ttl": ip.hlim,
+        "src": ip.src,
+        "dst": ip.dst,
+    }
+    if TCP in ip:
+        clone = IPv6(bytes(ip))
+        del clone[TCP].chksum
+        d["tcp"] = {
+            "sport": ip[TCP].sport,
+            "dport": ip[TCP].dport,
+            "csum_ok": IPv6(bytes(clone))[TCP].chksum == ip[TCP].chksum,
+        }
+    return d, b[40:40 + plen]
+
+
+def decode_inner(inner):
+    if inner and inner[0] >> 4 == 4 and len(inner) >= 20:
+        return ipv4(inner)[0]
+    if inner and inner[0] >> 4 == 6 and len(inner) >= 40:
+        return ipv6(inner)[0]
+    return None
+
+
 def decode_tun(path):
     """Per outer packet: the outer header, the encapsulation (GRE or UDP +
     GUE) and the inner packet, every checksum recomputed."""
     from scapy.utils import RawPcapReader
 
-    for raw, _meta in RawPcapReader(path):
+    reader = RawPcapReader(path)
+    outer_of = ipv6 if reader.linktype == 229 else ipv4
+    for raw, _meta in reader:
         b = bytes(raw)
-        outer, payload = ipv4(b)
+        outer, payload = outer_of(b)
         rec = {"outer": outer}
         inner = None
-        if outer["proto"] == 4:
+        if outer["proto"] in (4, 41):
             inner = payload
         elif outer["proto"] == 47 and len(payload) >= 4:
             flags, ptype = struct.unpack("!HH", payload[:4])
@@ -124,8 +164,7 @@ def decode_tun(path):
             rec["udp"] = {"sport": sport, "dport": dport, "len": ulen, "csum": ucsum, "csum_ok": ok}
             rec["gue"] = {"header": payload[8:12].hex(), "hlen": hlen}
             inner = payload[8 + hlen:]
-        if inner and inner[0] >> 4 == 4 and len(inner) >= 20:
-            rec["inner"], _ = ipv4(inner)
+        rec["inner"] = decode_inner(inner)
         print(json.dumps(rec))
 
 
