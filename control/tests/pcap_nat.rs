@@ -136,3 +136,73 @@ fn nat_rewrites_tcp_and_udp_both_ways() {
         );
     }
 }
+
+/// The same in IPv6: vector §7.16's SYN leaves for [R1]:8080 with hop limit 63 and TCP
+/// checksum 0x7fb8 (the real kernel's, oracle 6.12 and 6.1), data and UDP follow, the
+/// replies return from the VIP; `-Ln` and `-Lnc` list them in IPv6 as ipvsadm does.
+#[test]
+fn nat_rewrites_ipv6_both_ways() {
+    let dir = TempDir::new("pcap-nat6");
+    py("frames.py", &["make-nat6", dir.0.to_str().unwrap()]);
+    let cfg = pcap_nat_config(
+        &dir,
+        &[
+            "-A -t [2001:db8:f::1]:80 -s rr",
+            "-a -t [2001:db8:f::1]:80 -r [2001:db8:a::11]:8080 -m",
+            "-A -u [2001:db8:f::1]:53 -s rr",
+            "-a -u [2001:db8:f::1]:53 -r [2001:db8:a::11]:53 -m",
+        ],
+    );
+    let d = Rvsd::start(&dir, &cfg, None);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut out0, mut out1) = (Vec::new(), Vec::new());
+    while (out0.len() < 2 || out1.len() < 3) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        out0 = decode(&dir.path("tx0.pcap"));
+        out1 = decode(&dir.path("tx1.pcap"));
+    }
+    let list = text(&d.adm(&["-Ln"]).stdout);
+    let conns = text(&d.adm(&["-Lnc"]).stdout);
+    let (code, stdout, stderr) = d.stop();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    let (c, v, r1) = ("2001:db8:c::10", "2001:db8:f::1", "2001:db8:a::11");
+    assert_eq!(out1.len(), 3, "to the real server: {out1:?}");
+    check_l4(&out1[0], "tcp", (c, 40000), (r1, 8080), "");
+    assert_eq!(
+        (&out1[0]["flags"], &out1[0]["l4_csum"]),
+        (&"S".into(), &0x7fb8.into())
+    );
+    check_l4(
+        &out1[1],
+        "tcp",
+        (c, 40000),
+        (r1, 8080),
+        "GET / HTTP/1.0\r\n\r\n",
+    );
+    check_l4(&out1[2], "udp", (c, 40001), (r1, 53), "abcd");
+    assert_eq!(out0.len(), 2, "to the client: {out0:?}");
+    check_l4(&out0[0], "tcp", (v, 80), (c, 40000), "");
+    check_l4(&out0[1], "udp", (v, 53), (c, 40001), "dcba");
+
+    assert!(
+        list.contains("TCP  [2001:db8:f::1]:80 rr\n  -> [2001:db8:a::11]:8080        Masq    1      1          0         \n"),
+        "{list}"
+    );
+    let entries: Vec<&str> = conns.lines().skip(2).collect();
+    let want = [
+        "TCP 14:59  ESTABLISHED [2001:db8:c::10]:40000 [2001:db8:f::1]:80 [2001:db8:a::11]:8080",
+        "UDP 04:59  UDP         [2001:db8:c::10]:40001 [2001:db8:f::1]:53 [2001:db8:a::11]:53",
+    ];
+    for w in want {
+        // The expiry may have ticked by a second or two.
+        let (head, tail) = (&w[..4], &w[10..]);
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.starts_with(head) && e.ends_with(tail)),
+            "{w:?} not in\n{conns}"
+        );
+    }
+    assert_eq!(entries.len(), 2, "{conns}");
+}

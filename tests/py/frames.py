@@ -11,6 +11,7 @@
                                   and a lone later fragment; then the same in IPv6
                                   (but overlapping, which RFC 5722 forbids) and one
                                   whole IPv6 datagram behind a Hop-by-Hop header
+  frames.py make-nat6 DIR         the same flows in IPv6 (vector §7.16's SYN first)
   frames.py decode IN.pcap        one JSON object per frame rvsd sent
   frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
                                   offsets rvsd sent and whether they reassemble
@@ -81,6 +82,30 @@ def make_nat(directory):
         / TCP(sport=8080, dport=40000, flags="SA", seq=5000, ack=1001, window=65160,
               options=[("MSS", 1460)]),
         Ether(dst=IN_MAC, src=R1_MAC) / IP(src=R1, dst=C) / UDP(sport=53, dport=40001)
+        / Raw(b"dcba"),
+    ]
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx1.pcap"), inside)
+
+
+def make_nat6(directory):
+    """The flows of make-nat in IPv6: vector §7.16's SYN byte for byte, then data, the
+    real server's SYN-ACK and a UDP exchange."""
+    syn = bytes.fromhex("60000000001806402001 0db8000c00000000000000000010 20010db8000f"
+                        "00000000000000000001 9c400050000003e8000000006002fd209f030000020405a0"
+                        .replace(" ", ""))
+    outside = [
+        Ether(dst=OUT_MAC, src=C_MAC) / IPv6(syn),
+        Ether(dst=OUT_MAC, src=C_MAC) / IPv6(src=C6, dst=V6)
+        / TCP(sport=40000, dport=80, flags="A", seq=1001, ack=5001) / Raw(b"GET / HTTP/1.0\r\n\r\n"),
+        Ether(dst=OUT_MAC, src=C_MAC) / IPv6(src=C6, dst=V6) / UDP(sport=40001, dport=53)
+        / Raw(b"abcd"),
+    ]
+    inside = [
+        Ether(dst=IN_MAC, src=R1_MAC) / IPv6(src=R1_6, dst=C6)
+        / TCP(sport=8080, dport=40000, flags="SA", seq=5000, ack=1001, window=65160,
+              options=[("MSS", 1440)]),
+        Ether(dst=IN_MAC, src=R1_MAC) / IPv6(src=R1_6, dst=C6) / UDP(sport=53, dport=40001)
         / Raw(b"dcba"),
     ]
     wrpcap(os.path.join(directory, "rx0.pcap"), outside)
@@ -196,11 +221,16 @@ def decode(path):
             d.update(kind="arp", op=a.op, hwsrc=a.hwsrc, psrc=a.psrc, hwdst=a.hwdst, pdst=a.pdst)
         elif TCP in p or UDP in p:
             l4 = TCP if TCP in p else UDP
-            d.update(kind=l4.__name__.lower(), src=p[IP].src, dst=p[IP].dst,
-                     sport=p[l4].sport, dport=p[l4].dport, ttl=p[IP].ttl, id=p[IP].id,
+            v6 = IPv6 in p
+            ip = p[IPv6] if v6 else p[IP]
+            d.update(kind=l4.__name__.lower(), src=ip.src, dst=ip.dst,
+                     sport=p[l4].sport, dport=p[l4].dport,
+                     ttl=ip.hlim if v6 else ip.ttl, id=None if v6 else ip.id,
                      flags=str(p[TCP].flags) if l4 is TCP else "",
                      payload=bytes(p[l4].payload).decode("latin1"),
-                     ip_csum_ok=checksum_ok(p, IP), l4_csum_ok=checksum_ok(p, l4))
+                     l4_csum=p[l4].chksum,
+                     # IPv6 has no header checksum.
+                     ip_csum_ok=v6 or checksum_ok(p, IP), l4_csum_ok=checksum_ok(p, l4))
         elif ICMP in p:
             d.update(kind="icmp", type=p[ICMP].type, code=p[ICMP].code, id=p[ICMP].id,
                      seq=p[ICMP].seq, src=p[IP].src, dst=p[IP].dst, ttl=p[IP].ttl,
@@ -212,5 +242,6 @@ def decode(path):
 
 
 if __name__ == "__main__":
-    {"make-local": make_local, "make-nat": make_nat, "make-frags": make_frags, "decode": decode,
+    {"make-local": make_local, "make-nat": make_nat, "make-nat6": make_nat6,
+     "make-frags": make_frags, "decode": decode,
      "frags": frags}[sys.argv[1]](sys.argv[2])
