@@ -35,7 +35,7 @@ impl Publisher {
             .services
             .iter()
             .filter_map(|s| {
-                let svc = self.service(s)?;
+                let svc = self.service(s, counters)?;
                 versions.insert(svc.key, (content_hash(&svc), svc.version));
                 Some(svc)
             })
@@ -57,7 +57,7 @@ impl Publisher {
         Snapshot::new(services, &trashed)
     }
 
-    fn service(&mut self, s: &ModelService) -> Option<Service> {
+    fn service(&mut self, s: &ModelService, counters: &DestTable) -> Option<Service> {
         let Some(key) = key(&s.spec.key) else {
             log::warn!(
                 "service {:?} is kept but not forwarded (TCP/UDP only)",
@@ -71,18 +71,23 @@ impl Publisher {
             .iter()
             // Mixed families (TUN only in IPVS) need the tunnel's configuration and routing.
             .filter(|d| d.spec.addr.is_ipv4() == key.addr.is_ipv4())
-            .map(|d| Dest {
-                params: DestParams {
-                    addr: d.spec.addr,
-                    port: d.spec.port,
-                    method: method(d.spec.method),
-                    tunnel: tunnel(&d.spec.tunnel),
-                },
-                weight: d.spec.weight,
-                slot: d.slot,
+            .map(|d| {
+                // -x/-y: the data plane sets and clears OVERLOAD (ipvs-schedulers §3).
+                counters.set_thresholds(d.slot, d.spec.u_threshold, d.spec.l_threshold);
+                Dest {
+                    params: DestParams {
+                        addr: d.spec.addr,
+                        port: d.spec.port,
+                        method: method(d.spec.method),
+                        tunnel: tunnel(&d.spec.tunnel),
+                    },
+                    weight: d.spec.weight,
+                    last_weight: d.last_weight,
+                    slot: d.slot,
+                }
             })
             .collect();
-        let mut svc = Service::new(key, sched, dests, 0);
+        let mut svc = Service::new(key, sched, dests, 0).with_flags(s.spec.flags);
         let hash = content_hash(&svc);
         svc.version = match self.versions.get(&key) {
             Some(&(h, v)) if h == hash => v,
@@ -134,12 +139,12 @@ fn tunnel(t: &Tunnel) -> dest::Tunnel {
     }
 }
 
-/// What the scheduler's cursor depends on: the scheduler and the dests.
+/// What the scheduler's cursor depends on: the scheduler, its flags and the dests.
 fn content_hash(s: &Service) -> u64 {
     let mut h = DefaultHasher::new();
-    s.sched.name().hash(&mut h);
+    (s.sched.name(), s.flags).hash(&mut h);
     for d in &s.dests {
-        (d.params, d.weight, d.slot).hash(&mut h);
+        (d.params, d.weight, d.last_weight, d.slot).hash(&mut h);
     }
     h.finish()
 }
@@ -195,6 +200,7 @@ mod test {
                     tunnel: dest::Tunnel::default(),
                 },
                 weight: 3,
+                last_weight: 3,
                 slot: 0
             }]
         );
