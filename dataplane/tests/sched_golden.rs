@@ -1,8 +1,12 @@
-//! The hashing schedulers against the real kernel: the services of
-//! `golden/sched/hashing.cmd`, run on Linux 6.12 IPVS in the oracle VM, fed the same
-//! clients; `golden/sched/hashing.golden` is what `ipvsadm -Lnc` showed there (client,
-//! virtual service, real server). rvs must pick the same real server for every client, and
-//! no server for the clients the kernel left without one (ipvs-schedulers §2.7–§2.9).
+//! Schedulers against the real kernel (Linux 6.12 IPVS in the oracle VM).
+//!
+//! Hashing: the services of `golden/sched/hashing.cmd`, fed the same clients;
+//! `golden/sched/hashing.golden` is what `ipvsadm -Lnc` showed there (client, virtual
+//! service, real server). rvs must pick the same real server for every client, and no server
+//! for the clients the kernel left without one (ipvs-schedulers §2.7–§2.9).
+//!
+//! Load: `golden/sched/least.cmd`, twelve sequential connections through wlc, sed and nq
+//! services; `least.golden` is the real server that answered each (§2.4–§2.6).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -13,6 +17,7 @@ use dataplane::sched::{by_name, flags};
 use dataplane::service::{Dest, Service, ServiceKey};
 
 const GOLDEN: &str = include_str!("golden/sched/hashing.golden");
+const LEAST: &str = include_str!("golden/sched/least.golden");
 
 /// One service of hashing.cmd: weights (and weights after the command file's `-e`) in add
 /// order rs1, rs2, rs3, and how many clients in/syn.py sent.
@@ -169,4 +174,39 @@ fn hashing_schedulers_pick_what_linux_picks() {
     }
     // Every kernel entry was one of the clients above; one client of sh :83 had none.
     assert_eq!(checked, kernel.len() + 1);
+}
+
+/// least.cmd: rs1, rs2, rs3 added with weights 3, 2, 1; each connection is closed (inactive)
+/// before the next is scheduled.
+#[test]
+fn least_load_schedulers_follow_linux_over_sequential_connections() {
+    let vip: IpAddr = V4.parse().unwrap();
+    for sched in ["wlc", "sed", "nq"] {
+        let c = Case {
+            vip: V4,
+            port: 80,
+            sched,
+            flags: 0,
+            added: [3, 2, 1],
+            edited: [3, 2, 1],
+            clients: 12,
+        };
+        let svc = service(&c);
+        let counters = DestTable::new(4);
+        let mut cursor = svc.sched.init_state(&svc.info);
+        let got: Vec<String> = (0..c.clients)
+            .map(|k| {
+                let to = SocketAddr::new(vip, 80);
+                let i = svc.pick(&mut cursor, &counters, &flow(client(vip, k), to), 0);
+                let slot = svc.dests[i.unwrap()].slot;
+                counters.conn_created(slot);
+                format!("{sched} {} rs{slot}", k + 1)
+            })
+            .collect();
+        let want: Vec<&str> = LEAST
+            .lines()
+            .filter(|l| l.starts_with(&format!("{sched} ")))
+            .collect();
+        assert_eq!(got, want);
+    }
 }
