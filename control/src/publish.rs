@@ -218,6 +218,29 @@ mod test {
     }
 
     #[test]
+    fn default_scheduler_flags_and_thresholds_reach_the_data_plane() {
+        let mut m = Model::new(4096);
+        let mut p = Publisher::default();
+        let counters = DestTable::new(16);
+        run(&mut m, "-A -t 10.0.0.10:80");
+        run(&mut m, "-A -t 10.0.0.11:80 -s sh -b sh-port,sh-fallback");
+        run(&mut m, "-a -t 10.0.0.11:80 -r 10.0.2.11 -g -x 2 -y 1");
+        let s = p.snapshot(m.state(), &counters);
+        let (_, wlc) = s.find(6, v4([10, 0, 0, 10]), 80).unwrap();
+        assert_eq!(wlc.sched.name(), "wlc", "ipvsadm's default scheduler");
+        let (_, sh) = s.find(6, v4([10, 0, 0, 11]), 80).unwrap();
+        assert_eq!(sh.flags, 0x18);
+        assert!(matches!(sh.data, dataplane::sched::SchedData::Table(_)));
+        // -x 2: the second connection sets OVERLOAD; -e raising -x clears it (§3).
+        counters.conn_created(0);
+        counters.conn_created(0);
+        assert!(counters.overloaded(0));
+        run(&mut m, "-e -t 10.0.0.11:80 -r 10.0.2.11 -g -x 5");
+        p.snapshot(m.state(), &counters);
+        assert!(!counters.overloaded(0));
+    }
+
+    #[test]
     fn tunnel_parameters_are_published_and_a_busy_deleted_server_stays() {
         let mut m = Model::new(4096);
         let mut p = Publisher::default();
