@@ -27,7 +27,7 @@ pub const EXPIRATION_MS: u64 = 24 * 3600 * 1000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry<V> {
     addr: IpAddr,
-    pub lastuse: u64,
+    lastuse: u64,
     pub value: V,
 }
 

@@ -20,14 +20,6 @@ impl Table {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// The dest index in entry `i`.
     pub fn get(&self, i: usize) -> Option<usize> {
         Some(self.slots[i])
@@ -61,8 +53,9 @@ impl Table {
         if !fallback {
             return None;
         }
-        (0..self.len())
-            .map(|k| self.get(probe((k + first) % self.len())))
+        let size = self.slots.len();
+        (0..size)
+            .map(|k| self.get(probe((k + first) % size)))
             .take_while(Option::is_some)
             .flatten()
             .find(|&d| p.eligible(d))
