@@ -73,6 +73,7 @@ fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
                     tunnel: Tunnel::default(),
                 },
                 weight: 1,
+                last_weight: 1,
                 slot: u32::from(i),
             }
         })

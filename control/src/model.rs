@@ -13,11 +13,6 @@ use crate::ipvsadm::command::{
 };
 use crate::ipvsadm::error::{Errno, Failure, Op};
 
-/// Schedulers rvs has; the kernel answers ENOENT for any other name (ipvsadm-spec §6.3).
-/// `none` is accepted as kernels 6.1/6.12 do: it never picks a real server.
-/// ipvsadm's default `wlc` fails until it is listed here.
-pub const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "none"];
-
 /// Persistence engines rvs has (none yet: `--pe sip` answers ENOENT).
 pub const PERSISTENCE_ENGINES: &[&str] = &[];
 
@@ -73,6 +68,8 @@ impl SlotAllocator for SequentialSlots {
 pub struct Dest {
     pub spec: DestSpec,
     pub slot: u32,
+    /// The weight it was added with, then its last non-zero weight (ipvs-schedulers §1.4).
+    pub last_weight: u32,
 }
 
 /// A virtual service and its real servers, newest first.
@@ -113,13 +110,7 @@ pub struct Model {
     state: State,
     table_size: u32,
     slots: Box<dyn SlotAllocator + Send>,
-    engines: Engines,
-}
-
-/// The scheduler and persistence-engine names the "kernel" knows.
-#[derive(Clone, Copy, Debug)]
-struct Engines {
-    schedulers: &'static [&'static str],
+    /// The persistence-engine names the "kernel" knows.
     pes: &'static [&'static str],
 }
 
@@ -138,22 +129,15 @@ impl Model {
             },
             table_size,
             slots,
-            engines: Engines {
-                schedulers: SCHEDULERS,
-                pes: PERSISTENCE_ENGINES,
-            },
+            pes: PERSISTENCE_ENGINES,
         }
     }
 
-    /// The same model with other scheduler and persistence-engine names accepted. For tests
-    /// that replay the oracle's transcripts, whose kernel has every IPVS scheduler; rvs itself
-    /// offers [`SCHEDULERS`] and [`PERSISTENCE_ENGINES`].
-    pub fn with_engines(
-        mut self,
-        schedulers: &'static [&'static str],
-        pes: &'static [&'static str],
-    ) -> Model {
-        self.engines = Engines { schedulers, pes };
+    /// The same model with other persistence-engine names accepted. For tests that replay
+    /// the oracle's transcripts, whose kernel has the `sip` engine; rvs itself offers
+    /// [`PERSISTENCE_ENGINES`].
+    pub fn with_pes(mut self, pes: &'static [&'static str]) -> Model {
+        self.pes = pes;
         self
     }
 
@@ -187,7 +171,7 @@ impl Model {
         let mut tx = Transaction {
             state: self.state.clone(),
             slots: &mut *self.slots,
-            engines: self.engines,
+            pes: self.pes,
             taken: Vec::new(),
             freed: Vec::new(),
         };
@@ -212,7 +196,7 @@ impl Model {
 pub struct Transaction<'a> {
     state: State,
     slots: &'a mut dyn SlotAllocator,
-    engines: Engines,
+    pes: &'static [&'static str],
     taken: Vec<u32>,
     freed: Vec<u32>,
 }
@@ -262,13 +246,14 @@ impl Transaction<'_> {
         self.state.index(key).ok_or(kernel(op, Errno::Esrch))
     }
 
-    /// Scheduler, then persistence engine (ipvsadm-spec §6.3).
+    /// Scheduler (one of the data plane's, `dataplane::sched::SCHEDULERS`), then persistence
+    /// engine (ipvsadm-spec §6.3).
     fn check_engines(&self, spec: &ServiceSpec, op: Op) -> Result<(), Failure> {
-        if !self.engines.schedulers.contains(&spec.scheduler.as_str()) {
+        if dataplane::sched::by_name(&spec.scheduler).is_none() {
             return Err(kernel(op, Errno::Enoent));
         }
         match &spec.pe {
-            Some(pe) if !self.engines.pes.contains(&pe.as_str()) => Err(kernel(op, Errno::Enoent)),
+            Some(pe) if !self.pes.contains(&pe.as_str()) => Err(kernel(op, Errno::Enoent)),
             _ => Ok(()),
         }
     }
@@ -348,6 +333,7 @@ impl Transaction<'_> {
         let dest = Dest {
             spec: dest.clone(),
             slot,
+            last_weight: dest.weight,
         };
         // IPVS list order: the newest real server first (rvs decision for --nosort).
         self.state.services[i].dests.insert(0, dest);
@@ -362,7 +348,11 @@ impl Transaction<'_> {
         let j = svc
             .dest_index(dest.addr, dest.port)
             .ok_or(kernel(Op::UpdateDest, Errno::Enoent))?;
-        self.state.services[i].dests[j].spec = dest.clone();
+        let d = &mut self.state.services[i].dests[j];
+        d.spec = dest.clone();
+        if dest.weight != 0 {
+            d.last_weight = dest.weight;
+        }
         Ok(())
     }
 
@@ -428,6 +418,23 @@ mod test {
     }
 
     #[test]
+    fn last_weight_is_the_last_non_zero_weight() {
+        // ipvs-schedulers §1.4: set on add (even 0) and by edits to a non-zero weight.
+        let mut m = Model::new(4096);
+        let last = |m: &Model| m.state().services[0].dests[0].last_weight;
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s mh")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -g -w 0"))
+            .unwrap();
+        assert_eq!(last(&m), 0);
+        m.apply(&cmd("-e -t 10.0.0.1:80 -r 10.0.1.1 -g -w 3"))
+            .unwrap();
+        assert_eq!(last(&m), 3);
+        m.apply(&cmd("-e -t 10.0.0.1:80 -r 10.0.1.1 -g -w 0"))
+            .unwrap();
+        assert_eq!(last(&m), 3);
+    }
+
+    #[test]
     fn failed_commands_change_nothing() {
         let mut m = Model::new(4096);
         m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
@@ -435,7 +442,7 @@ mod test {
         let before = m.state().clone();
         for line in [
             "-A -t 10.0.0.1:80 -s rr",
-            "-A -t 10.0.0.2:80",
+            "-A -t 10.0.0.2:80 -s nosuch",
             "-E -t 10.0.0.1:80 -s nosuch",
             "-a -t 10.0.0.1:80 -r 10.0.1.1 -m",
             "-a -t 10.0.0.1:80 -r 10.0.1.5 -m -y 10",

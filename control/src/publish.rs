@@ -35,7 +35,7 @@ impl Publisher {
             .services
             .iter()
             .filter_map(|s| {
-                let svc = self.service(s)?;
+                let svc = self.service(s, counters)?;
                 versions.insert(svc.key, (content_hash(&svc), svc.version));
                 Some(svc)
             })
@@ -57,7 +57,7 @@ impl Publisher {
         Snapshot::new(services, &trashed)
     }
 
-    fn service(&mut self, s: &ModelService) -> Option<Service> {
+    fn service(&mut self, s: &ModelService, counters: &DestTable) -> Option<Service> {
         let Some(key) = key(&s.spec.key) else {
             log::warn!(
                 "service {:?} is kept but not forwarded (TCP/UDP only)",
@@ -73,18 +73,23 @@ impl Publisher {
             .filter(|d| {
                 d.spec.addr.is_ipv4() == key.addr.is_ipv4() || d.spec.method == Method::Tunnel
             })
-            .map(|d| Dest {
-                params: DestParams {
-                    addr: d.spec.addr,
-                    port: d.spec.port,
-                    method: method(d.spec.method),
-                    tunnel: tunnel(&d.spec.tunnel),
-                },
-                weight: d.spec.weight,
-                slot: d.slot,
+            .map(|d| {
+                // -x/-y: the data plane sets and clears OVERLOAD (ipvs-schedulers §3).
+                counters.set_thresholds(d.slot, d.spec.u_threshold, d.spec.l_threshold);
+                Dest {
+                    params: DestParams {
+                        addr: d.spec.addr,
+                        port: d.spec.port,
+                        method: method(d.spec.method),
+                        tunnel: tunnel(&d.spec.tunnel),
+                    },
+                    weight: d.spec.weight,
+                    last_weight: d.last_weight,
+                    slot: d.slot,
+                }
             })
             .collect();
-        let mut svc = Service::new(key, sched, dests, 0);
+        let mut svc = Service::new(key, sched, dests, 0).with_flags(s.spec.flags);
         let hash = content_hash(&svc);
         svc.version = match self.versions.get(&key) {
             Some(&(h, v)) if h == hash => v,
@@ -136,12 +141,12 @@ fn tunnel(t: &Tunnel) -> dest::Tunnel {
     }
 }
 
-/// What the scheduler's cursor depends on: the scheduler and the dests.
+/// What the scheduler's cursor depends on: the scheduler, its flags and the dests.
 fn content_hash(s: &Service) -> u64 {
     let mut h = DefaultHasher::new();
-    s.sched.name().hash(&mut h);
+    (s.sched.name(), s.flags).hash(&mut h);
     for d in &s.dests {
-        (d.params, d.weight, d.slot).hash(&mut h);
+        (d.params, d.weight, d.last_weight, d.slot).hash(&mut h);
     }
     h.finish()
 }
@@ -197,6 +202,7 @@ mod test {
                     tunnel: dest::Tunnel::default(),
                 },
                 weight: 3,
+                last_weight: 3,
                 slot: 0
             }]
         );
@@ -211,6 +217,29 @@ mod test {
             s2.find(17, v4([10, 0, 1, 100]), 53).unwrap().1.version,
             udp_version
         );
+    }
+
+    #[test]
+    fn default_scheduler_flags_and_thresholds_reach_the_data_plane() {
+        let mut m = Model::new(4096);
+        let mut p = Publisher::default();
+        let counters = DestTable::new(16);
+        run(&mut m, "-A -t 10.0.0.10:80");
+        run(&mut m, "-A -t 10.0.0.11:80 -s sh -b sh-port,sh-fallback");
+        run(&mut m, "-a -t 10.0.0.11:80 -r 10.0.2.11 -g -x 2 -y 1");
+        let s = p.snapshot(m.state(), &counters);
+        let (_, wlc) = s.find(6, v4([10, 0, 0, 10]), 80).unwrap();
+        assert_eq!(wlc.sched.name(), "wlc", "ipvsadm's default scheduler");
+        let (_, sh) = s.find(6, v4([10, 0, 0, 11]), 80).unwrap();
+        assert_eq!(sh.flags, 0x18);
+        assert!(matches!(sh.data, dataplane::sched::SchedData::Table(_)));
+        // -x 2: the second connection sets OVERLOAD; -e raising -x clears it (§3).
+        counters.conn_created(0);
+        counters.conn_created(0);
+        assert!(counters.overloaded(0));
+        run(&mut m, "-e -t 10.0.0.11:80 -r 10.0.2.11 -g -x 5");
+        p.snapshot(m.state(), &counters);
+        assert!(!counters.overloaded(0));
     }
 
     #[test]

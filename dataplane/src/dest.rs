@@ -13,13 +13,18 @@
 //!   counted twice or not at all, and
 //! * a scheduler reads a consistent `(active, inactive)` pair with one load.
 //!
+//! Each slot also holds the destination's connection thresholds (`-x`/`-y`) and the OVERLOAD
+//! flag they drive (ipvs-schedulers §3), in the same cache line as the counters: the flag
+//! changes only where a counter does (a connection bound or unbound), so it costs no extra
+//! line, and every scheduler reads it next to the counters.
+//!
 //! Slots are handed out and taken back only by the control thread, through a
 //! [`SlotAllocator`] it owns. A deleted destination goes to IPVS's "trash" (ipvs-schedulers
 //! §8): its connections keep counting on it until they expire, so its slot may be reused only
 //! once [`DestTable::reclaimable`] says both counters are back to zero.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use crossbeam::utils::CachePadded;
 
@@ -108,17 +113,29 @@ const ACTIVE_ONE: u64 = 1 << 32;
 /// inactive − 1, active + 1 (valid while inactive ≥ 1, which the state machine guarantees).
 const TO_ACTIVE: u64 = ACTIVE_ONE - 1;
 
-/// Fixed-capacity table of `(active, inactive)` counters, indexed by destination slot.
+/// One destination's live state.
+#[derive(Default)]
+struct Slot {
+    /// `active << 32 | inactive`.
+    conns: AtomicU64,
+    /// `u_threshold << 32 | l_threshold`, set by the control thread.
+    thresholds: AtomicU64,
+    /// `IP_VS_DEST_F_OVERLOAD`.
+    overload: AtomicBool,
+}
+
+/// Fixed-capacity table of `(active, inactive)` counters and OVERLOAD flags, indexed by
+/// destination slot.
 pub struct DestTable {
     // Padded: workers on different cores bump counters of different servers.
-    slots: Box<[CachePadded<AtomicU64>]>,
+    slots: Box<[CachePadded<Slot>]>,
 }
 
 impl DestTable {
     /// Allocates `capacity` zeroed slots in one go.
     pub fn new(capacity: usize) -> Self {
         let slots = (0..capacity)
-            .map(|_| CachePadded::new(AtomicU64::new(0)))
+            .map(|_| CachePadded::new(Slot::default()))
             .collect();
         DestTable { slots }
     }
@@ -129,8 +146,7 @@ impl DestTable {
 
     /// `(active, inactive)` of `slot`, read together (for lc and `ipvsadm -Ln`).
     pub fn counts(&self, slot: u32) -> (u32, u32) {
-        let v = self.slots[slot as usize].load(Relaxed);
-        ((v >> 32) as u32, v as u32)
+        split(self.slots[slot as usize].conns.load(Relaxed))
     }
 
     /// `active * 256 + inactive`, IPVS's `ip_vs_dest_conn_overhead` (ipvs-schedulers §0).
@@ -139,32 +155,87 @@ impl DestTable {
         u64::from(a) * 256 + u64::from(i)
     }
 
-    /// A new connection is bound: counted inactive (ipvs-schedulers §4, `ip_vs_bind_dest`).
+    /// A new connection is bound: counted inactive (ipvs-schedulers §4, `ip_vs_bind_dest`);
+    /// reaching the upper threshold sets OVERLOAD (§3).
     pub fn conn_created(&self, slot: u32) {
-        self.slots[slot as usize].fetch_add(1, Relaxed);
+        let s = &self.slots[slot as usize];
+        let (active, inactive) = split(s.conns.fetch_add(1, Relaxed) + 1);
+        let (upper, _) = split(s.thresholds.load(Relaxed));
+        if upper != 0 && total(active, inactive) >= u64::from(upper) && !s.overload.load(Relaxed) {
+            s.overload.store(true, Relaxed);
+        }
     }
 
     /// The connection went from an inactive to an active state.
     pub fn conn_activated(&self, slot: u32) {
-        self.slots[slot as usize].fetch_add(TO_ACTIVE, Relaxed);
+        self.slots[slot as usize]
+            .conns
+            .fetch_add(TO_ACTIVE, Relaxed);
     }
 
     /// The connection went from an active to an inactive state.
     pub fn conn_deactivated(&self, slot: u32) {
-        self.slots[slot as usize].fetch_sub(TO_ACTIVE, Relaxed);
+        self.slots[slot as usize]
+            .conns
+            .fetch_sub(TO_ACTIVE, Relaxed);
     }
 
     /// The connection is gone (`ip_vs_unbind_dest`): it was counted active or inactive.
+    /// OVERLOAD clears below the lower threshold, or without one below 3/4 of the upper,
+    /// or at once without thresholds (§3).
     pub fn conn_removed(&self, slot: u32, was_active: bool) {
         let one = if was_active { ACTIVE_ONE } else { 1 };
-        self.slots[slot as usize].fetch_sub(one, Relaxed);
+        let s = &self.slots[slot as usize];
+        let (active, inactive) = split(s.conns.fetch_sub(one, Relaxed) - one);
+        if !s.overload.load(Relaxed) {
+            return;
+        }
+        let total = total(active, inactive);
+        let (upper, lower) = split(s.thresholds.load(Relaxed));
+        let clear = match (lower, upper) {
+            (0, 0) => true,
+            (0, u) => total * 4 < u64::from(u) * 3,
+            (l, _) => total < u64::from(l),
+        };
+        if clear {
+            s.overload.store(false, Relaxed);
+        }
+    }
+
+    /// Whether `slot` is OVERLOAD: schedulers skip it or find it unavailable (§1.5).
+    pub fn overloaded(&self, slot: u32) -> bool {
+        self.slots[slot as usize].overload.load(Relaxed)
+    }
+
+    /// The thresholds of `slot` (`-x upper`, `-y lower`; 0 = none), as `-a`/`-e` set them
+    /// (`__ip_vs_update_dest`): an upper threshold removed or raised clears OVERLOAD at
+    /// once; lowered, it takes effect at the next bind. Setting the same values again
+    /// changes nothing, so the control thread sets every dest's at each publish.
+    pub fn set_thresholds(&self, slot: u32, upper: u32, lower: u32) {
+        let s = &self.slots[slot as usize];
+        let (old_upper, _) = split(s.thresholds.load(Relaxed));
+        if upper == 0 || upper > old_upper {
+            s.overload.store(false, Relaxed);
+        }
+        s.thresholds
+            .store(u64::from(upper) << 32 | u64::from(lower), Relaxed);
     }
 
     /// True when no connection references `slot` any more, so a deleted destination may
     /// leave the trash and its slot be reused (ipvs-schedulers §8).
     pub fn reclaimable(&self, slot: u32) -> bool {
-        self.slots[slot as usize].load(Relaxed) == 0
+        self.slots[slot as usize].conns.load(Relaxed) == 0
     }
+}
+
+/// The two halves of a packed word: (high, low).
+fn split(v: u64) -> (u32, u32) {
+    ((v >> 32) as u32, v as u32)
+}
+
+/// `ip_vs_dest_totalconns`: templates do not count (§3).
+fn total(active: u32, inactive: u32) -> u64 {
+    u64::from(active) + u64::from(inactive)
 }
 
 /// Why a slot could not be released.
@@ -238,6 +309,52 @@ mod test {
         t.conn_removed(2, false);
         assert!(t.reclaimable(2));
         assert_eq!(t.counts(1), (0, 0));
+    }
+
+    #[test]
+    fn overload_follows_the_thresholds() {
+        // ipvs-schedulers §3: -x 3: OVERLOAD at the 3rd bind, cleared when total·4 < 9.
+        let t = DestTable::new(1);
+        t.set_thresholds(0, 3, 0);
+        t.conn_created(0);
+        t.conn_created(0);
+        assert!(!t.overloaded(0));
+        t.conn_created(0);
+        t.conn_activated(0);
+        assert!(t.overloaded(0), "active and inactive both count");
+        t.conn_removed(0, true);
+        assert_eq!(t.counts(0), (0, 2));
+        assert!(!t.overloaded(0), "total 2: 8 < 9");
+    }
+
+    #[test]
+    fn lower_threshold_and_edits() {
+        // §3: -x 2 -y 1: OVERLOAD at 2, still set at 1 (1 < 1 false), cleared at 0.
+        let t = DestTable::new(1);
+        t.set_thresholds(0, 2, 1);
+        t.conn_created(0);
+        t.conn_created(0);
+        t.conn_removed(0, false);
+        assert!(t.overloaded(0));
+        t.conn_removed(0, false);
+        assert!(!t.overloaded(0));
+        // -e raising -x from 2 to 10 on an overloaded dest clears it at once; the same
+        // value again or a lower one does not.
+        t.conn_created(0);
+        t.conn_created(0);
+        t.set_thresholds(0, 2, 1);
+        assert!(t.overloaded(0));
+        t.set_thresholds(0, 1, 0);
+        assert!(t.overloaded(0));
+        t.set_thresholds(0, 10, 0);
+        assert!(!t.overloaded(0));
+        // Lowered below the current total: set at the next bind only.
+        t.set_thresholds(0, 2, 0);
+        assert!(!t.overloaded(0));
+        t.conn_created(0);
+        assert!(t.overloaded(0));
+        t.set_thresholds(0, 0, 0);
+        assert!(!t.overloaded(0), "no upper threshold");
     }
 
     #[test]

@@ -129,6 +129,13 @@ impl Flow {
             Flow::V6(k) => k.daddr.into(),
         }
     }
+
+    pub fn sport(&self) -> u16 {
+        match self {
+            Flow::V4(k) => k.sport,
+            Flow::V6(k) => k.sport,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -221,8 +221,7 @@ fn new_conn<P: PortIo, A: Forward>(
     }
     let cursor = ctx.cursors.get(svc_index);
     let slot = svc
-        .sched
-        .pick(cursor, &svc.info, dp.conns.dests(), &A::erase(p.key))
+        .pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)
         .map(|i| svc.info[i].slot)
         .ok_or(DropReason::NoDestination)?;
     let d: &DestParams = snap.dest(slot).ok_or(DropReason::NoDestination)?;

@@ -7,9 +7,9 @@
 //! case (no reference-count traffic), and, unlike a hand-rolled epoch
 //! scheme, it needs no `unsafe` outside the DPDK layer.
 
-use crate::dest::DestParams;
-use crate::flow::Addr;
-use crate::sched::{DestInfo, Scheduler};
+use crate::dest::{DestParams, DestTable};
+use crate::flow::{Addr, Flow};
+use crate::sched::{DestInfo, Pick, SchedData, SchedState, Scheduler};
 use arc_swap::{ArcSwap, Guard};
 use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -28,6 +28,8 @@ pub struct ServiceKey {
 pub struct Dest {
     pub params: DestParams,
     pub weight: u32,
+    /// The last non-zero weight, or the weight it was added with (ipvs-schedulers §1.4).
+    pub last_weight: u32,
     /// Slot of its live counters in the [`crate::dest::DestTable`]; also the index of its
     /// parameters in the snapshot ([`Snapshot::dest`]).
     pub slot: u32,
@@ -37,10 +39,14 @@ pub struct Dest {
 pub struct Service {
     pub key: ServiceKey,
     pub sched: &'static dyn Scheduler,
+    /// Scheduler flags (`-b`, [`crate::sched::flags`]).
+    pub flags: u32,
     /// In IPVS list order (newest first).
     pub dests: Vec<Dest>,
     /// The scheduler's view of `dests`, same order.
     pub info: Vec<DestInfo>,
+    /// What the scheduler built for this list ([`Scheduler::build`]), shared by the workers.
+    pub data: SchedData,
     /// Identifies this service's scheduler-relevant content (scheduler and
     /// destination list); unique across snapshots. A worker keeps its
     /// scheduler cursor for a service only while the version stays.
@@ -54,20 +60,50 @@ impl Service {
         dests: Vec<Dest>,
         version: u64,
     ) -> Self {
-        let info = dests
+        let info: Vec<DestInfo> = dests
             .iter()
             .map(|d| DestInfo {
                 weight: d.weight,
+                last_weight: d.last_weight,
                 slot: d.slot,
+                addr: d.params.addr,
+                port: d.params.port,
             })
             .collect();
         Service {
             key,
             sched,
+            flags: 0,
+            data: sched.build(&info),
             dests,
             info,
             version,
         }
+    }
+
+    /// The same service with scheduler flags `flags` (`-b`).
+    pub fn with_flags(self, flags: u32) -> Self {
+        Service { flags, ..self }
+    }
+
+    /// The index in [`Service::dests`] of the real server for a new connection of `flow`,
+    /// with this worker's `cursor` for the service; `now` in milliseconds.
+    pub fn pick(
+        &self,
+        cursor: &mut SchedState,
+        counters: &DestTable,
+        flow: &Flow,
+        now: u64,
+    ) -> Option<usize> {
+        let p = Pick {
+            dests: &self.info,
+            data: &self.data,
+            flags: self.flags,
+            counters,
+            flow,
+            now,
+        };
+        self.sched.pick(cursor, &p)
     }
 }
 
@@ -217,6 +253,7 @@ mod test {
         let d = Dest {
             params: params([10, 0, 2, 11], Method::Masq),
             weight: 2,
+            last_weight: 2,
             slot: 7,
         };
         Service::new(key, crate::sched::by_name("rr").unwrap(), vec![d], 1)
@@ -245,7 +282,8 @@ mod test {
         assert!(s.find(17, v6, 80).is_none());
         assert!(s.is_vip(vip) && s.is_vip(v6));
         assert!(!s.is_vip(Ipv4Addr::new(10, 0, 1, 1)));
-        assert_eq!(s.services[0].info, vec![DestInfo { weight: 2, slot: 7 }]);
+        let info = s.services[0].info[0];
+        assert_eq!((info.weight, info.slot, info.port), (2, 7, 80));
     }
 
     #[test]

@@ -151,6 +151,7 @@ fn dest(addr: Ipv4Addr, port: u16, method: Method, tunnel: Tunnel, slot: u32) ->
             tunnel,
         },
         weight: 1,
+        last_weight: 1,
         slot,
     }
 }
@@ -819,6 +820,7 @@ fn v6_lab(known: bool) -> Plane {
             tunnel: Tunnel::default(),
         },
         weight: 1,
+        last_weight: 1,
         slot: 3,
     };
     let rr = dataplane::sched::by_name("rr").unwrap();
@@ -1119,6 +1121,7 @@ fn mixed_lab(key: ServiceKey, server: IpAddr) -> Plane {
             tunnel,
         },
         weight: 1,
+        last_weight: 1,
         slot: 6,
     };
     let rr = dataplane::sched::by_name("rr").unwrap();

@@ -87,13 +87,8 @@ impl ServiceKey {
     }
 }
 
-/// Scheduler flag bits (ipvsadm-spec §5.6).
-pub mod sched_flags {
-    pub const FLAG_1: u32 = 0x08;
-    pub const FLAG_2: u32 = 0x10;
-    pub const FLAG_3: u32 = 0x20;
-    pub const ALL: u32 = FLAG_1 | FLAG_2 | FLAG_3;
-}
+/// Scheduler flag bits (ipvsadm-spec §5.6), as the data plane's schedulers read them.
+pub use dataplane::sched::flags as sched_flags;
 
 /// Persistence timeout ipvsadm sends for `-p` without a value (ipvsadm-spec §5.4: 360, not 300).
 pub const DEFAULT_PERSISTENT_TIMEOUT: u32 = 360;

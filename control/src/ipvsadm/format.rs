@@ -106,23 +106,13 @@ impl View<'_> {
     }
 }
 
-/// Scheduler flag names as ipvsadm prints them: sh/mh have their own names and none for 0x20.
+/// Scheduler flag names as ipvsadm prints them: sh/mh have their own names
+/// ([`dataplane::sched::Scheduler::flag_names`]) and none for 0x20, the others `flag-N`.
 fn flag_names(scheduler: &str, flags: u32) -> String {
-    let names: &[(u32, &str)] = match scheduler {
-        "sh" => &[
-            (sched_flags::FLAG_1, "sh-fallback"),
-            (sched_flags::FLAG_2, "sh-port"),
-        ],
-        "mh" => &[
-            (sched_flags::FLAG_1, "mh-fallback"),
-            (sched_flags::FLAG_2, "mh-port"),
-        ],
-        _ => &[
-            (sched_flags::FLAG_1, "flag-1"),
-            (sched_flags::FLAG_2, "flag-2"),
-            (sched_flags::FLAG_3, "flag-3"),
-        ],
-    };
+    let names = dataplane::sched::by_name(scheduler)
+        .map(|s| s.flag_names())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(sched_flags::GENERIC_NAMES);
     let set: Vec<&str> = names
         .iter()
         .filter(|(b, _)| flags & b != 0)

@@ -3,6 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use dataplane::sched::SCHEDULERS;
+
 use super::command::{
     sched_flags, Command, DaemonSpec, DaemonState, DestKey, DestSpec, ListFormat, ListOpts,
     ListWhat, Method, Protocol, ServiceKey, ServiceSpec, Timeouts, Tunnel, TunnelCsum, TunnelType,
@@ -593,24 +595,23 @@ impl Draft {
     }
 }
 
-/// One `-b` item (ipvsadm-spec §5.6).
+/// One `-b` item (ipvsadm-spec §5.6): `flag-N` for any scheduler, or a name one scheduler
+/// gives its bit (sh-fallback, mh-port, ...: `Scheduler::flag_names`) with that scheduler.
 fn sched_flag(sched: &str, item: &str) -> Result<u32, Failure> {
-    let (bit, needs) = match item {
-        "flag-1" => (sched_flags::FLAG_1, None),
-        "flag-2" => (sched_flags::FLAG_2, None),
-        "flag-3" => (sched_flags::FLAG_3, None),
-        "sh-fallback" => (sched_flags::FLAG_1, Some("sh")),
-        "sh-port" => (sched_flags::FLAG_2, Some("sh")),
-        "mh-fallback" => (sched_flags::FLAG_1, Some("mh")),
-        "mh-port" => (sched_flags::FLAG_2, Some("mh")),
-        _ => return Err(Failure::usage(&format!("invalid scheduler flag `{item}'"))),
-    };
-    match needs {
-        Some(s) if s != sched => Err(Failure::usage(&format!(
-            "incompatible scheduler flag `{item}'"
-        ))),
-        _ => Ok(bit),
+    let bit = |names: &[(u32, &str)]| names.iter().find(|(_, n)| *n == item).map(|&(b, _)| b);
+    if let Some(b) = bit(sched_flags::GENERIC_NAMES) {
+        return Ok(b);
     }
+    let (b, owner) = SCHEDULERS
+        .iter()
+        .find_map(|s| Some((bit(s.flag_names())?, s.name())))
+        .ok_or_else(|| Failure::usage(&format!("invalid scheduler flag `{item}'")))?;
+    if owner != sched {
+        return Err(Failure::usage(&format!(
+            "incompatible scheduler flag `{item}'"
+        )));
+    }
+    Ok(b)
 }
 
 fn tunnel_type(v: &str) -> Result<TunnelType, Failure> {

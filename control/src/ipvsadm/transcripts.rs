@@ -1,18 +1,15 @@
 //! The transcripts of ipvsadm-spec §10, copied verbatim and checked byte for byte (stdout,
 //! stderr, exit status) through [`execute_with`] on one model per transcript.
 //!
-//! The oracle's kernel has every scheduler and the `sip` engine, so these run on a model that
-//! knows them too ([`Model::with_engines`]); what rvs itself offers is tested in `exec.rs`.
+//! The oracle's kernel has the `sip` engine, so these run on a model that knows it too
+//! ([`Model::with_pes`]); what rvs itself offers is tested in `exec.rs`.
 
 use super::exec::execute_with;
 use super::live::LiveCounters;
 use super::names::test::DebianNames;
 use crate::model::Model;
 
-/// Every scheduler and engine of the oracle's kernel (ipvsadm-spec §9 SCHEDULERS, PE_LIST).
-pub(crate) const KERNEL_SCHEDULERS: &[&str] = &[
-    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "none",
-];
+/// The persistence engines of the oracle's kernel (ipvsadm-spec §9 PE_LIST).
 pub(crate) const KERNEL_PES: &[&str] = &["sip"];
 
 /// No traffic: every counter is zero, the table has the kernel's default size.
@@ -80,7 +77,7 @@ pub(crate) fn check(text: &str) {
 
 /// [`check`] with given live counters.
 pub(crate) fn check_with(text: &str, live: &dyn LiveCounters) {
-    let mut model = Model::new(4096).with_engines(KERNEL_SCHEDULERS, KERNEL_PES);
+    let mut model = Model::new(4096).with_pes(KERNEL_PES);
     let all = steps(text);
     assert!(!all.is_empty());
     for step in all {

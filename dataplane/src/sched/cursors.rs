@@ -67,6 +67,7 @@ mod test {
                     tunnel: Tunnel::default(),
                 },
                 weight: 1,
+                last_weight: 1,
                 slot: i,
             })
             .collect();
@@ -84,8 +85,7 @@ mod test {
             daddr: [10, 0, 1, 100].into(),
             dport: 80,
         });
-        let svc = &s.services[0];
-        svc.sched.pick(c.get(0), &svc.info, table, &flow).unwrap()
+        s.services[0].pick(c.get(0), table, &flow, 0).unwrap()
     }
 
     #[test]

@@ -2,56 +2,43 @@
 //!
 //! Scans the whole list and picks the dest with the smallest overhead
 //! `active * 256 + inactive` (`ip_vs_dest_conn_overhead`; the kernel comment says `<< 5`,
-//! the code uses 256). Weight is only a switch: weight-0 dests are skipped. Ties go to the
-//! first dest in list order (strict `<`). No cursor.
+//! the code uses 256), skipping OVERLOAD and weight-0 dests. Weight is otherwise ignored:
+//! the shared scan of [`super::load`] with every weight 1. Ties go to the first dest in list
+//! order (strict `<`). No cursor.
 
-use super::{DestInfo, Flow, SchedState, Scheduler};
-use crate::dest::DestTable;
+use super::load::{self, Load};
+use super::{Pick, SchedState, Scheduler};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lc;
+
+/// Overhead, unweighted.
+struct Connections;
+
+impl Load for Connections {
+    fn cost(&self, p: &Pick, i: usize) -> u64 {
+        p.overhead(i)
+    }
+    fn weight(&self, _: &Pick, _: usize) -> u64 {
+        1
+    }
+}
 
 impl Scheduler for Lc {
     fn name(&self) -> &'static str {
         "lc"
     }
 
-    fn init_state(&self, _dests: &[DestInfo]) -> SchedState {
-        SchedState::Stateless
-    }
-
-    fn pick(
-        &self,
-        _state: &mut SchedState,
-        dests: &[DestInfo],
-        counters: &DestTable,
-        _flow: &Flow,
-    ) -> Option<usize> {
-        let mut least: Option<(usize, u64)> = None;
-        for (i, d) in dests.iter().enumerate().filter(|(_, d)| d.weight > 0) {
-            let doh = counters.overhead(d.slot);
-            if least.is_none_or(|(_, loh)| doh < loh) {
-                least = Some((i, doh));
-            }
-        }
-        least.map(|(i, _)| i)
+    fn pick(&self, _state: &mut SchedState, p: &Pick) -> Option<usize> {
+        load::least_of_service(&Connections, p)
     }
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::sched::test_util::{dests, picks};
-
-    fn set(t: &DestTable, slot: u32, active: u32, inactive: u32) {
-        for _ in 0..active {
-            t.conn_created(slot);
-            t.conn_activated(slot);
-        }
-        for _ in 0..inactive {
-            t.conn_created(slot);
-        }
-    }
+    use crate::dest::DestTable;
+    use crate::sched::test_util::{dests, flow, pick_for, picks, set};
 
     #[test]
     fn least_overhead_first_on_ties() {
@@ -89,12 +76,22 @@ mod test {
         let mut st = Lc.init_state(&d);
         let mut got = String::new();
         for _ in 0..6 {
-            let i = Lc
-                .pick(&mut st, &d, &t, &crate::sched::test_util::flow())
-                .unwrap();
+            let i = pick_for(&Lc, &mut st, &d, &t, 0, &flow()).unwrap();
             t.conn_created(d[i].slot);
             got.push(char::from(b'A' + i as u8));
         }
         assert_eq!(got, "ABCABC");
+    }
+
+    #[test]
+    fn skips_overloaded() {
+        // §3: an OVERLOAD dest is skipped even when it is the least loaded.
+        let t = DestTable::new(3);
+        t.set_thresholds(0, 1, 0);
+        set(&t, 0, 0, 1); // total 1 ≥ u_threshold 1: OVERLOAD
+        set(&t, 1, 1, 0);
+        let d = dests(&[1, 1]);
+        let mut st = Lc.init_state(&d);
+        assert_eq!(picks(&Lc, &mut st, &d, &t, "AB", 1), "B");
     }
 }

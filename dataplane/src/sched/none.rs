@@ -2,8 +2,7 @@
 //! and 6.12 accept `-s none`; a new connection to such a service gets no
 //! real server). Useful to hold a VIP while its real servers are prepared.
 
-use super::{DestInfo, Flow, SchedState, Scheduler};
-use crate::dest::DestTable;
+use super::{Pick, SchedState, Scheduler};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoneSched;
@@ -13,11 +12,7 @@ impl Scheduler for NoneSched {
         "none"
     }
 
-    fn init_state(&self, _dests: &[DestInfo]) -> SchedState {
-        SchedState::Stateless
-    }
-
-    fn pick(&self, _: &mut SchedState, _: &[DestInfo], _: &DestTable, _: &Flow) -> Option<usize> {
+    fn pick(&self, _: &mut SchedState, _: &Pick) -> Option<usize> {
         None
     }
 }
@@ -25,13 +20,14 @@ impl Scheduler for NoneSched {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::sched::test_util::{dests, flow};
+    use crate::dest::DestTable;
+    use crate::sched::test_util::{dests, flow, pick_for};
 
     #[test]
     fn never_picks() {
         let d = dests(&[1, 1]);
         let t = DestTable::new(4);
         let mut st = NoneSched.init_state(&d);
-        assert_eq!(NoneSched.pick(&mut st, &d, &t, &flow()), None);
+        assert_eq!(pick_for(&NoneSched, &mut st, &d, &t, 0, &flow()), None);
     }
 }

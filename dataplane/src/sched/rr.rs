@@ -2,7 +2,7 @@
 //!
 //! The cursor is a position in the destination list, initially the list head ("before the
 //! first dest"). A pick scans forward from the dest after the position to the end of the
-//! list and takes the first dest with weight > 0; if there is none and the position was not
+//! list and takes the first dest with weight > 0 and not OVERLOAD; if there is none and the position was not
 //! the head, it scans again from the first dest up to and including the positioned one (so
 //! the last pick can be repeated when it is the only eligible dest). The winner becomes the
 //! position; when nothing is eligible the position does not move.
@@ -12,8 +12,7 @@
 //! the position to its predecessor (or the head), so the next pick is the dest that
 //! followed it (`ip_vs_rr_del_dest`); edits change nothing.
 
-use super::{DestChange, DestInfo, Flow, SchedState, Scheduler};
-use crate::dest::DestTable;
+use super::{DestChange, DestInfo, Pick, SchedState, Scheduler};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rr;
@@ -22,10 +21,6 @@ pub struct Rr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RrState {
     pub pos: Option<usize>,
-}
-
-fn eligible(d: &DestInfo) -> bool {
-    d.weight > 0
 }
 
 impl Scheduler for Rr {
@@ -48,22 +43,16 @@ impl Scheduler for Rr {
         };
     }
 
-    fn pick(
-        &self,
-        state: &mut SchedState,
-        dests: &[DestInfo],
-        _counters: &DestTable,
-        _flow: &Flow,
-    ) -> Option<usize> {
+    fn pick(&self, state: &mut SchedState, p: &Pick) -> Option<usize> {
         let SchedState::Rr(st) = state else {
             return None;
         };
         // A position past the end (a stale cursor) counts as the head.
-        let pos = st.pos.filter(|&p| p < dests.len());
-        let after = pos.map_or(0, |p| p + 1);
-        let found = (after..dests.len())
-            .chain(pos.map_or(0..0, |p| 0..p + 1))
-            .find(|&i| eligible(&dests[i]))?;
+        let pos = st.pos.filter(|&i| i < p.dests.len());
+        let after = pos.map_or(0, |i| i + 1);
+        let found = (after..p.dests.len())
+            .chain(pos.map_or(0..0, |i| 0..i + 1))
+            .find(|&i| p.eligible(i))?;
         st.pos = Some(found);
         Some(found)
     }
@@ -72,7 +61,8 @@ impl Scheduler for Rr {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::sched::test_util::{dests, picks};
+    use crate::dest::DestTable;
+    use crate::sched::test_util::{dests, picks, set};
 
     fn setup(weights: &[u32]) -> (Vec<DestInfo>, SchedState, DestTable) {
         let d = dests(weights);
@@ -115,5 +105,29 @@ mod test {
         // The only eligible dest is picked again and again.
         let (d, mut st, t) = setup(&[0, 3, 0]);
         assert_eq!(picks(&Rr, &mut st, &d, &t, "ABC", 3), "BBB");
+    }
+
+    #[test]
+    fn overloaded_dests_are_skipped_until_cleared() {
+        // §3 measured: rr over A (-x 4) and B, connections never closing:
+        // A B A B A B A B B B; A's connections expiring to total 2 brings it back.
+        let t = DestTable::new(2);
+        t.set_thresholds(0, 4, 0);
+        let (d, mut st, _) = setup(&[1, 1]);
+        let mut got = String::new();
+        for _ in 0..10 {
+            let s = picks(&Rr, &mut st, &d, &t, "AB", 1);
+            set(&t, u32::from(s.as_bytes()[0] - b'A'), 0, 1);
+            got += &s;
+        }
+        assert_eq!(got, "ABABABABBB");
+        t.conn_removed(0, false);
+        assert_eq!(
+            picks(&Rr, &mut st, &d, &t, "AB", 1),
+            "B",
+            "total 3: 12 < 12 is false"
+        );
+        t.conn_removed(0, false);
+        assert_eq!(picks(&Rr, &mut st, &d, &t, "AB", 1), "A");
     }
 }

@@ -5,7 +5,8 @@
 //! none), and `mw`, the largest weight minus `di − 1` (so the last lap runs at `cw = 1` and a
 //! dest whose weight was lowered below `di` is still found).
 //!
-//! A pick scans forward from the dest after `cl` and takes the first dest with weight ≥ `cw`.
+//! A pick scans forward from the dest after `cl` and takes the first dest not OVERLOAD with
+//! weight ≥ `cw`.
 //! At the end of the list `cw` drops by `di`; below 1 it wraps to `mw` (a new cycle). So in
 //! one cycle (`cw = mw, mw − di, …, ≥ 1`) a dest of weight `w` is picked `w / di` times, heavy
 //! dests first. The scan gives up ("no destination available") once every dest has been
@@ -17,8 +18,7 @@
 //! (`(cw / di) * di + 1`) when `di > 1` (`ip_vs_wrr_dest_changed`). A service built dest by
 //! dest therefore starts with `cw = 1`: its first lap picks every dest once in list order.
 
-use super::{DestChange, DestInfo, Flow, SchedState, Scheduler};
-use crate::dest::DestTable;
+use super::{DestChange, DestInfo, Pick, SchedState, Scheduler};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wrr;
@@ -87,17 +87,11 @@ impl Scheduler for Wrr {
         }
     }
 
-    fn pick(
-        &self,
-        state: &mut SchedState,
-        dests: &[DestInfo],
-        _counters: &DestTable,
-        _flow: &Flow,
-    ) -> Option<usize> {
+    fn pick(&self, state: &mut SchedState, p: &Pick) -> Option<usize> {
         let SchedState::Wrr(m) = state else {
             return None;
         };
-        match schedule(m, dests) {
+        match schedule(m, p) {
             Ok(found) => {
                 m.cl = Some(found);
                 Some(found)
@@ -112,16 +106,16 @@ impl Scheduler for Wrr {
 
 /// `ip_vs_wrr_schedule` step by step. `Ok(i)`: picked `i`. `Err(at)`: nothing eligible,
 /// the mark stays at `at` (`None` = the head).
-fn schedule(m: &mut WrrState, dests: &[DestInfo]) -> Result<usize, Option<usize>> {
-    let mut dest = m.cl.filter(|&i| i < dests.len());
+fn schedule(m: &mut WrrState, p: &Pick) -> Result<usize, Option<usize>> {
+    let mut dest = m.cl.filter(|&i| i < p.dests.len());
     if m.mw == 0 {
         return Err(dest);
     }
     let last = dest;
     let (mut stop, mut last_pass, mut restarted) = (None, false, false);
     loop {
-        for (i, d) in dests.iter().enumerate().skip(dest.map_or(0, |p| p + 1)) {
-            if i64::from(d.weight) >= m.cw {
+        for (i, d) in p.dests.iter().enumerate().skip(dest.map_or(0, |i| i + 1)) {
+            if i64::from(d.weight) >= m.cw && !p.overloaded(i) {
                 return Ok(i);
             }
             if stop == Some(i) {
@@ -149,6 +143,7 @@ fn schedule(m: &mut WrrState, dests: &[DestInfo]) -> Result<usize, Option<usize>
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::dest::DestTable;
     use crate::sched::test_util::{dests, picks};
 
     /// A service created with `-A`, then filled with `-a` in the reverse of list order (each
@@ -157,7 +152,7 @@ mod test {
         let mut st = Wrr.init_state(&[]);
         let mut d = Vec::new();
         for &w in weights.iter().rev() {
-            d.insert(0, DestInfo { weight: w, slot: 0 });
+            d.insert(0, dests(&[w])[0]);
             Wrr.dests_changed(&mut st, DestChange::Added, &d);
         }
         (dests(weights), st)
@@ -165,7 +160,7 @@ mod test {
 
     fn seq(weights: &[u32], names: &str, n: usize) -> String {
         let (d, mut st) = built(weights);
-        picks(&Wrr, &mut st, &d, &DestTable::new(1), names, n)
+        picks(&Wrr, &mut st, &d, &DestTable::new(4), names, n)
     }
 
     #[test]
@@ -193,7 +188,7 @@ mod test {
     fn init_on_full_list_starts_at_cw_mw() {
         let d = dests(&[3, 2, 1]);
         let mut st = Wrr.init_state(&d);
-        let t = DestTable::new(1);
+        let t = DestTable::new(4);
         assert_eq!(picks(&Wrr, &mut st, &d, &t, "ABC", 12), "AABABCAABABC");
     }
 
@@ -205,7 +200,7 @@ mod test {
 
     #[test]
     fn weight_changes() {
-        let t = DestTable::new(1);
+        let t = DestTable::new(4);
         let (d, mut st) = built(&[3, 2, 1]);
         assert_eq!(picks(&Wrr, &mut st, &d, &t, "ABC", 4), "ABCA");
         let d = edit(&mut st, &[3, 2, 2], 2);
@@ -226,7 +221,7 @@ mod test {
     #[test]
     fn all_weights_zero_fail() {
         assert_eq!(seq(&[0, 0], "AB", 3), "---");
-        let t = DestTable::new(1);
+        let t = DestTable::new(4);
         let (_, mut st) = built(&[2, 1]);
         let d = edit(&mut st, &[0, 0], 0);
         assert_eq!(picks(&Wrr, &mut st, &d, &t, "AB", 2), "--");
