@@ -27,16 +27,23 @@ receiver that polls the two links in turn and takes at most N frames per poll th
 inputs in their order across links.
 
 compare decodes both frame lists with scapy, one header at a time, into named fields (eth.*,
-ip0.* outer IPv4, ip1.* inner IPv4, gre.*, udp.*, gue.*, tcp.*, icmp.* (outer, or inner in a
-tunnel), q.* the quoted headers: q.ip.* with q.ip.csum_ok, q.l4.* ports, q.tcp.*/q.udp.* with
-their checksum and, when the whole segment is quoted, its verdict; q.ip1.* an IPIP packet's
-inner header) and compares them in order. Every checksum is also recomputed (`*.csum_ok`) and
+ip0.* outer IPv4 or IPv6 (version, tc, fl, plen, nh, hlim, src, dst), frag.* an outer IPv6
+Fragment header, ip1.* inner IPv4 or IPv6 (plain 4/41, GRE, GUE), gre.*, udp.*, gue.*, tcp.*,
+icmp.* (outer, or inner in a tunnel), icmp6.* an ICMPv6 message (checksum recomputed with the
+IPv6 pseudo-header), q.* the quoted headers: q.ip.* / q.ip6.* with q.ip.csum_ok, q.l4.* ports,
+q.tcp.*/q.udp.* with their checksum and, when the whole segment is quoted, its verdict; q.ip1.*
+a tunnel packet's inner header) and compares them in order. Every checksum is also recomputed (`*.csum_ok`) and
 that verdict is compared with the golden one; the quote is compared byte for byte as well.
 Not compared:
   * eth.src (rvsd's own MAC differs) and Ethernet padding after the IPv4 total length;
   * the IPv4 ID of an ICMP error the director generated (and so its header checksum value). An
     ICMP error the director relayed keeps its sender's ID, which is compared: a golden ICMP
     frame is a relay when an input ICMP frame has the same IPv4 ID and a TTL one higher;
+  * the IPv6 flow label of an ICMPv6 error the director generated (Linux's automatic flow
+    label, a hash with a per-boot key); a relay (same flow label, hop limit one higher than an
+    input ICMPv6 frame's) keeps it, compared;
+  * the ID of an outer IPv6 Fragment header (a keyed hash): frames whose golden IDs are equal
+    (the fragments of one packet) must carry equal IDs;
   * the outer IPv4 ID of a tunnel packet with DF clear: must be non-zero, and frames whose golden
     IDs are equal (the fragments of one packet) must carry equal IDs;
   * the GUE UDP source port: must be in 32768..60999, and equal wherever the golden ones are
@@ -45,6 +52,9 @@ A case's "tolerate" list names differences rvs makes on purpose, each {"side", "
 "field", "kernel", "rvs", "why"}: when the golden field has the kernel's value, the rvs value is
 accepted there (and the value of the checksum covering that field; its verdict is still compared).
 Nothing else is tolerated: another value, frame, side or case still differs.
+A case's "deviation" list names frames the kernel sends and rvs does not, on purpose, each
+{"side", "kernel_frames" (1-based), "drop" (the rvsd drop reason that counts them instead),
+"packets", "why"}: compare leaves exactly those golden frames out (tests/golden/tun6/README.md).
 """
 import json
 import struct
@@ -554,7 +564,8 @@ def summary(frame):
     f = decode(frame)
     keys = ["eth.dst", "ip0.src", "ip0.dst", "ip0.tos", "ip0.len", "ip0.id", "ip0.flags.DF",
             "ip0.flags.MF", "ip0.frag", "ip0.ttl", "ip0.proto", "ip0.tc", "ip0.fl", "ip0.plen",
-            "ip0.nh", "ip0.hlim", "frag.nh", "frag.offset", "frag.m", "frag.id", "gre.flags_ver", "udp.sport",
+            "ip0.nh", "ip0.hlim", "frag.nh", "frag.offset", "frag.m", "frag.id", "gre.flags_ver",
+            "udp.sport",
             "udp.dport", "udp.len", "udp.chksum", "gue.proto", "ip1.tos", "ip1.len", "ip1.id",
             "ip1.flags.DF", "ip1.ttl", "ip1.chksum", "ip1.tc", "ip1.plen", "ip1.hlim",
             "icmp6.type", "icmp6.code", "icmp6.mtu", "icmp6.quote_len", "q.ip6.hlim", "q.ip6.plen",
@@ -707,6 +718,23 @@ def icmp_checks(check, label, want, i, in_icmp, tol):
               fixed(set_u16(w, l4 + 16, f["q.tcp.chksum"] ^ 0x0001)), want, False)
 
 
+def frag6_checks(check, label, want):
+    """Alterations of the IPv6 fragment IDs (outer Fragment header) in golden frames want."""
+    f6 = [i for i, w in enumerate(want) if "frag.id" in decode(w)]
+    if not f6:
+        return
+    fid = lambda b, d: b[:58] + struct.pack("!I", struct.unpack("!I", b[58:62])[0] ^ d) + b[62:]
+    check(label + " IPv6 fragment ids changed together (tolerated)",
+          [fid(w, 0x4242) if i in f6 else w for i, w in enumerate(want)], want, True)
+    if len(f6) >= 2:
+        alt = list(want)
+        alt[f6[-1]] = fid(alt[f6[-1]], 0x0101)
+        check(label + " IPv6 fragments with different ids", alt, want, False)
+    alt = list(want)
+    alt[f6[0]] = alt[f6[0]][:56] + bytes([alt[f6[0]][56] ^ 0x08]) + alt[f6[0]][57:]
+    check(label + " IPv6 fragment offset changed", alt, want, False)
+
+
 def selftest(path):
     """Each golden side against itself (ok), then alterations: tolerated ones must stay ok,
     the others must be caught. Prints one line per check; exit 0 if all behaved."""
@@ -730,6 +758,7 @@ def selftest(path):
             kernel = [bytes.fromhex(h) for h in c[SIDES[side]]]
             if len(kernel) != len(want):                # a deviation: the kernel's extra frames differ
                 check(label + " the kernel's frames (deviation)", kernel, want, False)
+                frag6_checks(check, label + " (kernel)", kernel)
             if not want:
                 check(label + " extra frame", [bytes.fromhex(c["input"][0])], want, False)
                 continue
@@ -764,15 +793,7 @@ def selftest(path):
                 alt = list(want)
                 alt[frag[-1]] = fix_ip_csum(set_u16(alt[frag[-1]], 18, ids[frag[-1]] ^ 0x0101), 14)
                 check(label + " fragments with different ids", alt, want, False)
-            f6 = [i for i, w in enumerate(want) if "frag.id" in decode(w)]
-            if f6:                                       # IPv6 fragments: the ID is a keyed hash
-                fid = lambda b, d: b[:58] + struct.pack("!I", struct.unpack("!I", b[58:62])[0] ^ d) + b[62:]
-                check(label + " IPv6 fragment ids changed together (tolerated)",
-                      [fid(w, 0x4242) if i in f6 else w for i, w in enumerate(want)], want, True)
-                if len(f6) >= 2:
-                    alt = list(want)
-                    alt[f6[-1]] = fid(alt[f6[-1]], 0x0101)
-                    check(label + " IPv6 fragments with different ids", alt, want, False)
+            frag6_checks(check, label, want)
             udp = 54 if v6 else 34                       # the outer UDP header
             if f0.get("gue.proto") is not None:
                 b = set_u16(w0, udp, 33333)
