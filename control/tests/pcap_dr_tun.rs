@@ -8,20 +8,8 @@
 //! checksum).
 
 mod common;
-use common::golden::{run_director, Golden};
+use common::golden::{empty_pcap, run_director, Golden, WIRING_V4};
 use common::*;
-use std::path::Path;
-
-/// An empty pcap (net_pcap needs a file to read on the inside port).
-fn empty_pcap(path: &Path) {
-    let mut h = Vec::new();
-    for v in [0xa1b2_c3d4u32, 0, 0, 0, 65535, 1] {
-        h.extend_from_slice(&v.to_le_bytes());
-    }
-    // Version 2.4: two u16s.
-    h[4..8].copy_from_slice(&[2, 0, 4, 0]);
-    std::fs::write(path, h).unwrap();
-}
 
 #[test]
 fn dr_and_tun_frames_match_the_real_kernel() {
@@ -30,13 +18,14 @@ fn dr_and_tun_frames_match_the_real_kernel() {
     golden.make_inputs(&dir.0, &[]);
     let empty = dir.path("empty.pcap");
     empty_pcap(&empty);
-    for (case, dest) in golden.runs() {
-        let rx = dir.path(&format!("{case}.rx.pcap")).display().to_string();
+    for run in golden.runs() {
+        let rx = dir.path(&format!("{}.rx.pcap", run.case));
+        let rx = rx.display().to_string();
         run_director(
             &dir,
             &golden,
-            &case,
-            &dest,
+            &WIRING_V4,
+            &run,
             (&rx, &empty.display().to_string()),
         );
     }

@@ -25,26 +25,19 @@
 //! as unknown EtherType.
 
 mod common;
-use common::golden::{run_director, Golden};
+use common::golden::{counter, run_director, Golden, WIRING_V4};
 use common::*;
 
 /// Frames per input slot: at least rvsd's receive burst (32), with margin.
 const SLOT: usize = 64;
-
-/// A counter from rvsd's final report (`  rx_packets 12`, `  drop unknown_ethertype 3`).
-fn counter(report: &str, name: &str) -> u64 {
-    report
-        .lines()
-        .find_map(|l| l.trim().strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0)
-}
 
 #[test]
 fn icmp_frames_match_the_real_kernel() {
     let golden = Golden::load("icmp");
     let dir = TempDir::new("pcap-icmp");
     golden.make_inputs(&dir.0, &["--slot", &SLOT.to_string()]);
-    for (case, dest) in golden.runs() {
+    for run in golden.runs() {
+        let case = &run.case;
         let rx = |link: &str| {
             dir.path(&format!("{case}.{link}.pcap"))
                 .display()
@@ -53,8 +46,8 @@ fn icmp_frames_match_the_real_kernel() {
         let (rx_out, rx_in) = (rx("rx"), rx("rx_inside"));
         let fed = common::golden::pcap_frames(rx_out.as_ref())
             + common::golden::pcap_frames(rx_in.as_ref());
-        let inputs = golden.case(&case)["input"].as_array().unwrap().len();
-        let report = run_director(&dir, &golden, &case, &dest, (&rx_out, &rx_in));
+        let inputs = golden.case(case)["input"].as_array().unwrap().len();
+        let report = run_director(&dir, &golden, &WIRING_V4, &run, (&rx_out, &rx_in));
         assert_eq!(
             counter(&report, "rx_packets"),
             fed as u64,

@@ -1,0 +1,51 @@
+//! rvsd on two net_pcap ports, wired as the real kernel was when it made the
+//! golden frames of `tests/golden/tun6/` (ipvs-forwarding §7.0 in both
+//! families): TUN over IPv6 and across families (§3.3, §3.3.2, §3.3.5,
+//! §7.17) — IPv6-in-IPv6, IPv4-in-IPv6 and IPv6-in-IPv4, plain, GUE and GRE,
+//! traffic class / TOS and ECN, hop limit / TTL 1, and packets too big for
+//! the tunnel. For every case the oracle ran, the same input frames go into
+//! rvsd with the same service and real server, and what rvsd sends on each
+//! link is compared field by field with what IPVS sent by
+//! `tests/py/golden_cmp.py` (which recomputes every checksum, ICMPv6's with
+//! the IPv6 pseudo-header included).
+//!
+//! A case's `deviation` (golden.json) names frames the kernel sends and rvsd
+//! does not, on purpose (tests/golden/tun6/README.md): golden_cmp.py leaves
+//! them out, and here rvsd must have counted each such packet under the
+//! deviation's drop reason instead.
+
+mod common;
+use common::golden::{counter, empty_pcap, run_director, Golden, WIRING_DUAL};
+use common::*;
+
+#[test]
+fn tun6_frames_match_the_real_kernel() {
+    let golden = Golden::load("tun6");
+    let dir = TempDir::new("pcap-tun6");
+    golden.make_inputs(&dir.0, &[]);
+    let empty = dir.path("empty.pcap");
+    empty_pcap(&empty);
+    for run in golden.runs() {
+        let rx = dir.path(&format!("{}.rx.pcap", run.case));
+        let rx = rx.display().to_string();
+        let report = run_director(
+            &dir,
+            &golden,
+            &WIRING_DUAL,
+            &run,
+            (&rx, &empty.display().to_string()),
+        );
+        let deviations = golden.case(&run.case)["deviation"].as_array().cloned();
+        for d in deviations.unwrap_or_default() {
+            let reason = d["drop"].as_str().unwrap();
+            assert_eq!(
+                counter(&report, &format!("drop {reason}")),
+                d["packets"].as_u64().unwrap(),
+                "{}: rvsd did not count the packets the kernel sends as {:?} under {reason}:\n{report}",
+                run.case,
+                d["kernel_frames"]
+            );
+        }
+    }
+    golden.assert_matches(&dir.0);
+}
