@@ -133,7 +133,7 @@ impl Control {
             self.dp.conns.v4.timeouts().set(t.tcp, t.tcp_fin, t.udp);
             let snap = self
                 .publisher
-                .snapshot(self.model.state(), self.dp.conns.dests());
+                .snapshot(&mut self.model, self.dp.conns.dests());
             self.warn_unreachable_dr(&snap);
             self.dp.services.publish(snap);
         }

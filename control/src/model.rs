@@ -6,6 +6,7 @@
 //! the copy replaces the model only when everything succeeded. A failed command, or a failed line
 //! of an atomic `-R`, changes nothing, and slots taken meanwhile go back to the allocator.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::ipvsadm::command::{
@@ -77,6 +78,25 @@ pub struct Dest {
 pub struct Service {
     pub spec: ServiceSpec,
     pub dests: Vec<Dest>,
+    /// Unique for the model's life: a service deleted and added again is another one.
+    pub id: u64,
+    /// What happened to `dests` and the scheduler since the publisher last looked
+    /// ([`Model::take_changes`]), in order.
+    pub changes: Vec<Change>,
+}
+
+/// One change of a service as the scheduler hooks see it (ipvs-schedulers §1.3); the
+/// publisher turns them into `dataplane::sched::history` events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// `-a`: the real server, inserted at the head.
+    Added(Dest),
+    /// `-d` of the real server at `index`.
+    Deleted { index: usize },
+    /// `-e` of the real server at `index`, which now reads `dest`.
+    Edited { index: usize, dest: Dest },
+    /// `-E` to another scheduler.
+    Rescheduled,
 }
 
 impl Service {
@@ -93,6 +113,8 @@ pub struct State {
     /// In creation order.
     pub services: Vec<Service>,
     pub timeouts: Timeouts,
+    /// The next service's [`Service::id`].
+    next_id: u64,
 }
 
 impl State {
@@ -126,6 +148,7 @@ impl Model {
             state: State {
                 services: Vec::new(),
                 timeouts: DEFAULT_TIMEOUTS,
+                next_id: 1,
             },
             table_size,
             slots,
@@ -156,6 +179,15 @@ impl Model {
     /// Connection-table capacity given at creation.
     pub fn table_size(&self) -> u32 {
         self.table_size
+    }
+
+    /// Each service's changes since the last call, by [`Service::id`].
+    pub fn take_changes(&mut self) -> HashMap<u64, Vec<Change>> {
+        self.state
+            .services
+            .iter_mut()
+            .map(|s| (s.id, std::mem::take(&mut s.changes)))
+            .collect()
     }
 
     /// Applies one command: all of it or, on failure, nothing.
@@ -270,7 +302,10 @@ impl Transaction<'_> {
         self.state.services.push(Service {
             spec: spec.clone(),
             dests: Vec::new(),
+            id: self.state.next_id,
+            changes: Vec::new(),
         });
+        self.state.next_id += 1;
         Ok(())
     }
 
@@ -278,7 +313,12 @@ impl Transaction<'_> {
     fn edit_service(&mut self, spec: &ServiceSpec) -> Result<(), Failure> {
         let i = self.service_index(&spec.key, Op::UpdateService)?;
         self.check_engines(spec, Op::UpdateService)?;
-        self.state.services[i].spec = spec.clone();
+        let svc = &mut self.state.services[i];
+        // The same scheduler keeps its state (ipvs-schedulers §1.3).
+        if svc.spec.scheduler != spec.scheduler {
+            svc.changes.push(Change::Rescheduled);
+        }
+        svc.spec = spec.clone();
         Ok(())
     }
 
@@ -336,7 +376,9 @@ impl Transaction<'_> {
             last_weight: dest.weight,
         };
         // IPVS list order: the newest real server first (rvs decision for --nosort).
-        self.state.services[i].dests.insert(0, dest);
+        let svc = &mut self.state.services[i];
+        svc.changes.push(Change::Added(dest.clone()));
+        svc.dests.insert(0, dest);
         Ok(())
     }
 
@@ -348,11 +390,14 @@ impl Transaction<'_> {
         let j = svc
             .dest_index(dest.addr, dest.port)
             .ok_or(kernel(Op::UpdateDest, Errno::Enoent))?;
-        let d = &mut self.state.services[i].dests[j];
+        let svc = &mut self.state.services[i];
+        let d = &mut svc.dests[j];
         d.spec = dest.clone();
         if dest.weight != 0 {
             d.last_weight = dest.weight;
         }
+        let dest = d.clone();
+        svc.changes.push(Change::Edited { index: j, dest });
         Ok(())
     }
 
@@ -362,7 +407,9 @@ impl Transaction<'_> {
         let j = self.state.services[i]
             .dest_index(dest.addr, dest.port)
             .ok_or(kernel(Op::DelDest, Errno::Enoent))?;
-        let removed = self.state.services[i].dests.remove(j);
+        let svc = &mut self.state.services[i];
+        let removed = svc.dests.remove(j);
+        svc.changes.push(Change::Deleted { index: j });
         self.freed.push(removed.slot);
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 use crate::dest::{DestParams, DestTable};
 use crate::flow::{Addr, Flow};
+use crate::sched::history::History;
 use crate::sched::{DestInfo, Pick, SchedData, SchedState, Scheduler};
 use arc_swap::{ArcSwap, Guard};
 use rustc_hash::FxHashMap;
@@ -47,19 +48,16 @@ pub struct Service {
     pub info: Vec<DestInfo>,
     /// What the scheduler built for this list ([`Scheduler::build`]), shared by the workers.
     pub data: SchedData,
-    /// Identifies this service's scheduler-relevant content (scheduler and
-    /// destination list); unique across snapshots. A worker keeps its
-    /// scheduler cursor for a service only while the version stays.
-    pub version: u64,
+    /// Identifies the service across snapshots, from its creation (`-A`) to its deletion: a
+    /// worker's cursor for it lives as long.
+    pub id: u64,
+    /// Its recent changes, for the workers' cursors to follow ([`History`]).
+    pub history: History,
 }
 
 impl Service {
-    pub fn new(
-        key: ServiceKey,
-        sched: &'static dyn Scheduler,
-        dests: Vec<Dest>,
-        version: u64,
-    ) -> Self {
+    /// Service `id`, initialised by `sched` on `dests` (generation 0 of its history).
+    pub fn new(key: ServiceKey, sched: &'static dyn Scheduler, dests: Vec<Dest>, id: u64) -> Self {
         let info: Vec<DestInfo> = dests
             .iter()
             .map(|d| DestInfo {
@@ -75,15 +73,21 @@ impl Service {
             sched,
             flags: 0,
             data: sched.build(&info),
+            history: History::new(sched, &info),
             dests,
             info,
-            version,
+            id,
         }
     }
 
     /// The same service with scheduler flags `flags` (`-b`).
     pub fn with_flags(self, flags: u32) -> Self {
         Service { flags, ..self }
+    }
+
+    /// The same service having gone through `history`.
+    pub fn with_history(self, history: History) -> Self {
+        Service { history, ..self }
     }
 
     /// The index in [`Service::dests`] of the real server for a new connection of `flow`,

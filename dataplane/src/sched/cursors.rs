@@ -1,8 +1,9 @@
-//! One worker's scheduler cursors, one per service of the snapshot it
-//! currently uses. When a new snapshot arrives, cursors of services whose
-//! version is unchanged carry over; the others start fresh
-//! (`init_service`). Rebuilding allocates, but only when the configuration
-//! changed, never per packet.
+//! One worker's scheduler cursors, one per service of the snapshot it currently uses.
+//! When a new snapshot arrives, a service's cursor carries over and replays the changes the
+//! service went through meanwhile (its [`crate::sched::history::History`]), as the kernel's
+//! hooks change its one scheduler state; a service new to the worker (or changed more than
+//! its history keeps) takes the history's fresh cursor. Refreshing allocates, but only when
+//! the configuration changed, never per packet.
 
 use super::SchedState;
 use crate::service::Snapshot;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 pub struct Cursors {
     /// The snapshot the cursors belong to (compared by address).
     seen: Option<Arc<Snapshot>>,
-    states: Vec<(u64, SchedState)>,
+    /// One per service of `seen`, same order.
+    states: Vec<SchedState>,
 }
 
 impl Cursors {
@@ -22,15 +24,26 @@ impl Cursors {
         if self.seen.as_ref().is_some_and(|s| Arc::ptr_eq(s, snap)) {
             return false;
         }
-        let mut old: HashMap<u64, SchedState> = self.states.drain(..).collect();
+        let old_snap = self.seen.take();
+        let old_services = old_snap.as_deref().map_or(&[][..], |s| &s.services[..]);
+        let mut old: HashMap<u64, (usize, SchedState)> = old_services
+            .iter()
+            .map(|s| s.id)
+            .zip(self.states.drain(..).enumerate())
+            .collect();
         self.states = snap
             .services
             .iter()
             .map(|s| {
-                let st = old
-                    .remove(&s.version)
-                    .unwrap_or_else(|| s.sched.init_state(&s.info));
-                (s.version, st)
+                old.remove(&s.id)
+                    .and_then(|(i, mut state)| {
+                        let was = &old_services[i];
+                        let from = was.history.generation;
+                        s.history
+                            .catch_up(s.sched, &mut state, from, &was.info)
+                            .then_some(state)
+                    })
+                    .unwrap_or_else(|| s.history.fresh.clone())
             })
             .collect();
         self.seen = Some(snap.clone());
@@ -39,7 +52,7 @@ impl Cursors {
 
     /// The cursor of service `i` of the current snapshot.
     pub fn get(&mut self, i: usize) -> &mut SchedState {
-        &mut self.states[i].1
+        &mut self.states[i]
     }
 }
 
@@ -52,7 +65,8 @@ mod test {
     use crate::sched::by_name;
     use crate::service::{Dest, Service, ServiceKey};
 
-    fn snap(version: u64, n: u32) -> Arc<Snapshot> {
+    /// Service `id` (rr over `n` real servers) at generation 0.
+    fn snap(id: u64, n: u32) -> Arc<Snapshot> {
         let key = ServiceKey {
             proto: 6,
             addr: [10, 0, 1, 100].into(),
@@ -72,7 +86,7 @@ mod test {
             })
             .collect();
         Arc::new(Snapshot::new(
-            vec![Service::new(key, by_name("rr").unwrap(), dests, version)],
+            vec![Service::new(key, by_name("rr").unwrap(), dests, id)],
             &[],
         ))
     }
@@ -89,17 +103,17 @@ mod test {
     }
 
     #[test]
-    fn cursors_survive_an_unrelated_snapshot_and_restart_on_a_new_version() {
+    fn cursors_survive_an_unrelated_snapshot_and_restart_with_a_new_service() {
         let table = DestTable::new(8);
         let mut c = Cursors::default();
         let s1 = snap(1, 3);
         c.refresh(&s1);
         let first = pick(&mut c, &s1, &table);
-        // Same version in a new snapshot: rr carries on where it was.
+        // The same service unchanged in a new snapshot: rr carries on where it was.
         let s2 = snap(1, 3);
-        c.refresh(&s2);
+        assert!(c.refresh(&s2));
         assert_ne!(pick(&mut c, &s2, &table), first);
-        // New version: a fresh cursor starts the sequence again.
+        // Another service (deleted and created again): a fresh cursor starts anew.
         let s3 = snap(2, 3);
         c.refresh(&s3);
         assert_eq!(pick(&mut c, &s3, &table), first);

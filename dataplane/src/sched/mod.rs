@@ -17,8 +17,9 @@
 //! The service's destinations are passed as a slice in IPVS list order (a newly added dest
 //! goes to the **head**, ipvs-schedulers §0). When the list changes, the worker tells the
 //! cursor with [`Scheduler::dests_changed`] (the kernel's add_dest/del_dest/upd_dest hooks,
-//! §1.3); that, [`Scheduler::build`] and [`Scheduler::init_state`] may allocate,
-//! [`Scheduler::pick`] never does.
+//! §1.3), replaying the changes the service's [`history::History`] carries; that,
+//! [`Scheduler::build`] and [`Scheduler::init_state`] may allocate, [`Scheduler::pick`]
+//! never does.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -59,6 +60,7 @@ pub mod cursors;
 pub mod dh;
 pub mod fo;
 pub mod hash;
+pub mod history;
 pub mod lblc;
 pub mod lblcr;
 pub mod lc;
