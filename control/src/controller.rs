@@ -46,6 +46,9 @@ impl LiveCounters for Live<'_> {
     fn table_size(&self) -> u32 {
         self.dp.conns.v4.capacity() as u32
     }
+    fn persistent_conns(&self, slot: u32) -> u32 {
+        self.dp.conns.dests().templates(slot)
+    }
     /// Both families' tables, IPv4 first, each in entry order.
     fn for_each_connection(&self, f: &mut dyn FnMut(&ConnEntry)) {
         let now = self.dp.now_ms();

@@ -9,8 +9,9 @@ use crate::model::{Change, Dest as ModelDest, Model, Service as ModelService};
 use dataplane::dest::{self, DestParams, DestTable, TunCsum, TunKind};
 use dataplane::sched::history::{Event, History};
 use dataplane::sched::{DestInfo, SchedState, Scheduler};
-use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Changes kept per service for workers to catch up on: far more than any worker misses
@@ -163,10 +164,23 @@ fn service(
             }
         })
         .collect();
+    let persistence = s
+        .spec
+        .persistent
+        .map(|timeout| Persistence::new(timeout, netmask(key.addr, s.spec.netmask)));
     let svc = Service::new(key, sched, dests, s.id)
         .with_flags(s.spec.flags)
-        .with_history(history);
+        .with_history(history)
+        .with_persistence(persistence);
     Some(svc)
+}
+
+/// `-M` over the family's bits: IPv4's mask as it is, IPv6's prefix length as a mask.
+fn netmask(family: IpAddr, netmask: u32) -> u128 {
+    match family {
+        IpAddr::V4(_) => u128::from(netmask),
+        IpAddr::V6(_) => u128::MAX.checked_shl(128 - netmask.min(128)).unwrap_or(0),
+    }
 }
 
 /// The scheduler's view of a model real server.

@@ -431,3 +431,67 @@ fn fragmented_udp_through_nat_end_to_end() {
     );
     assert_eq!(text(&out.stdout).trim(), "4000");
 }
+
+/// Persistence end to end (ipvs-schedulers §5): on an rr service with `-p`, nine curls from
+/// one client all land on one real server; two more client addresses each get their own
+/// (rr moves on only when a template is made); `-Lnc` lists one template per client
+/// (client port 0, state NONE, bound to its server) and `--persistent-conn` counts them.
+#[test]
+fn persistent_clients_stay_and_new_ones_spread() {
+    let lab = Lab::up("netns-persist", 3, true);
+    lab.service("rr -p 60", &[1, 1, 1]);
+    let first = spread(9);
+    assert_eq!(first.len(), 1, "one client, one server: {first:?}");
+    let mut servers: Vec<String> = first.keys().cloned().collect();
+    for extra in ["10.0.1.3", "10.0.1.4"] {
+        let ok = client(&["ip", "addr", "add", &format!("{extra}/24"), "dev", "c0"]);
+        assert!(ok.status.success(), "{}", text(&ok.stderr));
+        let mut got = std::collections::BTreeSet::new();
+        for _ in 0..3 {
+            let out = client(&[
+                "curl",
+                "-s",
+                "-m",
+                "5",
+                "--interface",
+                extra,
+                &format!("http://{VIP}/"),
+            ]);
+            assert!(
+                out.status.success(),
+                "curl from {extra}: {}",
+                text(&out.stderr)
+            );
+            got.insert(text(&out.stdout).trim().to_string());
+        }
+        assert_eq!(got.len(), 1, "{extra} moved between servers: {got:?}");
+        servers.extend(got);
+    }
+    servers.sort();
+    servers.dedup();
+    assert_eq!(
+        servers.len(),
+        3,
+        "three clients, three servers by rr: {servers:?}"
+    );
+
+    let conns = lab.adm("-Lnc");
+    let templates: Vec<&str> = conns.lines().filter(|l| l.contains(":0 ")).collect();
+    assert_eq!(templates.len(), 3, "{conns}");
+    for t in &templates {
+        let f: Vec<&str> = t.split_whitespace().collect();
+        assert_eq!((f[0], f[2], f[4]), ("TCP", "NONE", VIP), "{t}");
+        assert!(f[1].starts_with("00:"), "a 60 s template: {t}");
+        assert!(f[3].starts_with("10.0.1.") && f[3].ends_with(":0"), "{t}");
+    }
+    let list = lab.adm("-Ln --persistent-conn");
+    for k in 1..=3 {
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("  -> 10.0.2.1{k}:80")))
+            .unwrap_or_else(|| panic!("{list}"));
+        let persist: u32 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert_eq!(persist, 1, "one template on rs{k}: {list}");
+    }
+    println!("persistence: {first:?}, then one server per client address");
+}

@@ -13,6 +13,8 @@
 //!   counted twice or not at all, and
 //! * a scheduler reads a consistent `(active, inactive)` pair with one load.
 //!
+//! Persistence templates count apart (`persistconns`, ipvs-schedulers §4), in the same line.
+//!
 //! Each slot also holds the destination's connection thresholds (`-x`/`-y`) and the OVERLOAD
 //! flag they drive (ipvs-schedulers §3), in the same cache line as the counters: the flag
 //! changes only where a counter does (a connection bound or unbound), so it costs no extra
@@ -24,7 +26,7 @@
 //! once [`DestTable::reclaimable`] says both counters are back to zero.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crossbeam::utils::CachePadded;
 
@@ -122,6 +124,8 @@ struct Slot {
     thresholds: AtomicU64,
     /// `IP_VS_DEST_F_OVERLOAD`.
     overload: AtomicBool,
+    /// Persistence templates bound to it (`persistconns`, §4); never in the thresholds.
+    templates: AtomicU32,
 }
 
 /// Fixed-capacity table of `(active, inactive)` counters and OVERLOAD flags, indexed by
@@ -221,10 +225,26 @@ impl DestTable {
             .store(u64::from(upper) << 32 | u64::from(lower), Relaxed);
     }
 
-    /// True when no connection references `slot` any more, so a deleted destination may
-    /// leave the trash and its slot be reused (ipvs-schedulers §8).
+    /// A persistence template is bound to `slot` (`persistconns++`, §4).
+    pub fn template_created(&self, slot: u32) {
+        self.slots[slot as usize].templates.fetch_add(1, Relaxed);
+    }
+
+    /// A persistence template of `slot` expired.
+    pub fn template_removed(&self, slot: u32) {
+        self.slots[slot as usize].templates.fetch_sub(1, Relaxed);
+    }
+
+    /// Persistence templates bound to `slot` (the PersistConn column of `--persistent-conn`).
+    pub fn templates(&self, slot: u32) -> u32 {
+        self.slots[slot as usize].templates.load(Relaxed)
+    }
+
+    /// True when no connection or template references `slot` any more, so a deleted
+    /// destination may leave the trash and its slot be reused (ipvs-schedulers §8).
     pub fn reclaimable(&self, slot: u32) -> bool {
-        self.slots[slot as usize].conns.load(Relaxed) == 0
+        let s = &self.slots[slot as usize];
+        s.conns.load(Relaxed) == 0 && s.templates.load(Relaxed) == 0
     }
 }
 

@@ -10,8 +10,10 @@ use crate::conn::state::reuse_on_syn;
 use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
+use crate::flow::FlowKey;
 use crate::frag::{FragKey, Way};
 use crate::fwd::{Forward, IcmpError, Rewrite, Server, Target};
+use crate::persist;
 use crate::port::{Frame, PortIo};
 use crate::service::{Service, Snapshot};
 use crate::shared::{Dataplane, Tables};
@@ -208,6 +210,7 @@ fn outbound<P: PortIo, A: Forward>(
 /// Schedules a new connection and enters it in the table. Only a SYN
 /// opens a TCP connection (ipvs-forwarding §2.2, sloppy_tcp off). A real server the
 /// packet could not reach gets no connection (it would only count a blackholed client).
+/// A persistent service sends it where the client's template says ([`persist`]).
 fn new_conn<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
@@ -219,11 +222,32 @@ fn new_conn<P: PortIo, A: Forward>(
     if p.key.proto == PROTO_TCP && !is_syn(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
-    let cursor = ctx.cursors.get(svc_index);
-    let slot = svc
-        .pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)
-        .map(|i| svc.info[i].slot)
-        .ok_or(DropReason::NoDestination)?;
+    let schedule = |ctx: &mut Ctx| {
+        let cursor = ctx.cursors.get(svc_index);
+        svc.pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)
+            .map(|i| svc.info[i].slot)
+            .ok_or(DropReason::NoDestination)
+    };
+    let slot = match svc.persistence {
+        Some(per) => persist::slot(dp, ctx, snap, (svc, per), &p.key, schedule)?,
+        None => schedule(ctx)?,
+    };
+    let conn = bind(dp, snap, slot, svc.key.port, &p.key)?;
+    let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
+    settle(inserted, || A::table(&dp.conns).lookup_in(&p.key))
+}
+
+/// The connection of `key` bound to the real server in `slot`, if packets can reach it. The
+/// destination port is the server's when the client came to the service's own port
+/// (`service_port`) and the server has one; a port-0 service keeps the client's
+/// (ipvs-schedulers §5.3 step 3).
+pub(crate) fn bind<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    snap: &Snapshot,
+    slot: u32,
+    service_port: u16,
+    key: &FlowKey<A>,
+) -> Result<Conn<A>, DropReason> {
     let d: &DestParams = snap.dest(slot).ok_or(DropReason::NoDestination)?;
     let server = Server::<A>::of(d.method, d.addr)?;
     server.reachable(dp, d.method)?;
@@ -232,22 +256,32 @@ fn new_conn<P: PortIo, A: Forward>(
         // Its address stays in the snapshot's parameters for the slot (`server`).
         Server::Other(_) => A::from_bits(0),
     };
-    let conn = Conn {
-        proto: p.key.proto,
-        caddr: p.key.saddr,
-        cport: p.key.sport,
-        vaddr: p.key.daddr,
-        vport: p.key.dport,
+    let dport = match key.dport == service_port && d.port != 0 {
+        true => d.port,
+        false => key.dport,
+    };
+    Ok(Conn {
+        proto: key.proto,
+        caddr: key.saddr,
+        cport: key.sport,
+        vaddr: key.daddr,
+        vport: key.dport,
         daddr,
-        dport: d.port,
+        dport,
         fwd: d.method,
         dest: slot,
-    };
-    let table = A::table(&dp.conns);
-    match A::owner(&mut ctx.conns).insert(&conn, ctx.now) {
+    })
+}
+
+/// What an insert gave: the new entry, or, when another worker created the same key this
+/// instant, theirs (`theirs` finds it).
+pub(crate) fn settle<A>(
+    inserted: Result<ConnHit<A>, InsertError>,
+    theirs: impl FnOnce() -> Option<ConnHit<A>>,
+) -> Result<ConnHit<A>, DropReason> {
+    match inserted {
         Ok(h) => Ok(h),
         Err(InsertError::Full) => Err(DropReason::TableFull),
-        // Another worker created it this instant: use theirs.
-        Err(InsertError::Exists) => table.lookup_in(&p.key).ok_or(DropReason::TableFull),
+        Err(InsertError::Exists) => theirs().ok_or(DropReason::TableFull),
     }
 }

@@ -32,6 +32,7 @@ pub mod fwd;
 pub mod lb;
 pub mod nd;
 pub mod neigh;
+pub mod persist;
 pub mod port;
 pub mod process;
 pub mod related;

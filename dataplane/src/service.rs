@@ -36,6 +36,38 @@ pub struct Dest {
     pub slot: u32,
 }
 
+/// `-p` and `-M`: every new connection of one client network goes to the real server its
+/// template names while the template lives (ipvs-schedulers §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persistence {
+    /// Template lifetime after its last new connection (`-p`), in milliseconds.
+    pub timeout_ms: u32,
+    /// The client network mask (`-M`; IPv6 from the prefix length) over the family's bits,
+    /// as [`Addr::to_bits`] gives them.
+    pub netmask: u128,
+}
+
+impl Persistence {
+    /// Templates live at most this long: entry deadlines are 32-bit wrapping milliseconds,
+    /// a little over 24 days ahead (`-p` goes to 31 days).
+    pub const MAX_TIMEOUT_MS: u32 = i32::MAX as u32;
+
+    /// `-p timeout_s` with netmask `netmask`.
+    pub fn new(timeout_s: u32, netmask: u128) -> Persistence {
+        Persistence {
+            timeout_ms: timeout_s
+                .saturating_mul(1000)
+                .min(Persistence::MAX_TIMEOUT_MS),
+            netmask,
+        }
+    }
+
+    /// The client network of `client` (`snet`, §5.2).
+    pub fn network<A: Addr>(&self, client: A) -> A {
+        A::from_bits(client.to_bits() & self.netmask)
+    }
+}
+
 #[derive(Debug)]
 pub struct Service {
     pub key: ServiceKey,
@@ -53,6 +85,8 @@ pub struct Service {
     pub id: u64,
     /// Its recent changes, for the workers' cursors to follow ([`History`]).
     pub history: History,
+    /// `-p`: its persistence, if it has one.
+    pub persistence: Option<Persistence>,
 }
 
 impl Service {
@@ -74,9 +108,18 @@ impl Service {
             flags: 0,
             data: sched.build(&info),
             history: History::new(sched, &info),
+            persistence: None,
             dests,
             info,
             id,
+        }
+    }
+
+    /// The same service, persistent as `persistence` says.
+    pub fn with_persistence(self, persistence: Option<Persistence>) -> Self {
+        Service {
+            persistence,
+            ..self
         }
     }
 
@@ -123,6 +166,9 @@ pub struct Snapshot {
     index_v4: FxHashMap<u64, usize>,
     index_v6: FxHashMap<(u8, Ipv6Addr, u16), usize>,
     vips: Vec<IpAddr>,
+    /// Whether some service has port 0 (all ports, ipvs-schedulers §5.2): only then does a
+    /// missed lookup try port 0 too.
+    any_port: bool,
     /// Every real server a connection may still use, by slot: the services' and those
     /// deleted but still in the trash (ipvs-schedulers §8).
     dests: Vec<Option<DestParams>>,
@@ -173,6 +219,7 @@ impl Snapshot {
             dests[slot as usize] = Some(p);
         }
         Snapshot {
+            any_port: services.iter().any(|s| s.key.port == 0),
             services,
             keys_v4,
             index_v4,
@@ -182,9 +229,17 @@ impl Snapshot {
         }
     }
 
-    /// The service for packets to `addr:port` over `proto`, with its index.
+    /// The service for packets to `addr:port` over `proto`, with its index: the one on that
+    /// port, else one on port 0 (all ports), as `ip_vs_service_find` looks them up.
     #[inline]
     pub fn find<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
+        match self.find_port(proto, addr, port) {
+            None if self.any_port && port != 0 => self.find_port(proto, addr, 0),
+            found => found,
+        }
+    }
+
+    fn find_port<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
         // One arm survives monomorphisation.
         let i = match addr.into() {
             IpAddr::V4(a) => {
@@ -292,16 +347,30 @@ mod test {
 
     #[test]
     fn many_services_are_found_through_the_hash_index() {
-        let all: Vec<Service> = (0..100u16)
+        let all: Vec<Service> = (1..=100u16)
             .map(|p| svc(6 + (p % 2) as u8 * 11, v4([10, 0, 1, 100]), p))
             .collect();
         let s = Snapshot::new(all, &[]);
         let vip = Ipv4Addr::new(10, 0, 1, 100);
-        for p in 0..100u16 {
+        for p in 1..=100u16 {
             let proto = 6 + (p % 2) as u8 * 11;
-            assert_eq!(s.find(proto, vip, p).map(|(i, _)| i), Some(usize::from(p)));
+            assert_eq!(
+                s.find(proto, vip, p).map(|(i, _)| i),
+                Some(usize::from(p - 1))
+            );
             assert!(s.find(23 - proto, vip, p).is_none());
         }
+    }
+
+    /// A port-0 service takes the ports no service of their own takes (§5.2).
+    #[test]
+    fn a_port_0_service_takes_every_other_port() {
+        let vip = Ipv4Addr::new(10, 0, 1, 100);
+        let s = Snapshot::new(vec![svc(6, vip.into(), 0), svc(6, vip.into(), 443)], &[]);
+        assert_eq!(s.find(6, vip, 443).map(|(i, _)| i), Some(1));
+        assert_eq!(s.find(6, vip, 80).map(|(i, _)| i), Some(0));
+        assert_eq!(s.find(6, vip, 0).map(|(i, _)| i), Some(0));
+        assert!(s.find(17, vip, 80).is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use dataplane::dest::{DestParams, Method, TunCsum, TunKind, Tunnel};
 use dataplane::port::MemPort;
-use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::{Counters, DropReason};
 use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket};
@@ -1203,4 +1203,138 @@ fn ipv6_service_through_an_ipv4_tunnel() {
         (ip6("2001:db8:f::1"), 63)
     );
     assert_eq!(dp.conns.v6.len(), 1);
+}
+
+/// A SYN from `client:sport` to `vip:dport`, as a frame to rvsd's outside port.
+fn syn_from(client: Ipv4Addr, sport: u16, vip: Ipv4Addr, dport: u16) -> Vec<u8> {
+    let mut ip = vec![0u8; 40];
+    {
+        let mut tcp = TcpPacket::new_unchecked(&mut ip[20..]);
+        tcp.set_src_port(sport);
+        tcp.set_dst_port(dport);
+        tcp.set_seq_number(1000);
+        tcp.set_header_len(20);
+        tcp.set_flags(SYN);
+        tcp.set_window_len(64240);
+        tcp.fill_checksum(client, vip);
+    }
+    let mut h = Ipv4Packet::new_unchecked(&mut ip[..]);
+    h.set_version_ihl(20);
+    h.set_total_len(40);
+    h.set_ttl(64);
+    h.set_protocol(6.into());
+    h.set_src_addr(client);
+    h.set_dst_addr(vip);
+    h.fill_checksum();
+    [hex("020000000001 0200000000fe 0800"), ip].concat()
+}
+
+/// §5: a persistent rr service over three NAT real servers (slots 0, 1, 2 = 10.0.0.21..23,
+/// list order 23, 22, 21) on port `port` (0: all ports), clients masked with `netmask`.
+fn persistent_lab(port: u16, netmask: u32) -> Plane {
+    let (dp, mut owners) = Dataplane::new(
+        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
+        )
+        .unwrap(),
+        Mode::Balance,
+        SIZES,
+    )
+    .unwrap();
+    dp.v4.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
+    let dests = (0..3u8)
+        .rev()
+        .map(|k| {
+            let addr = Ipv4Addr::new(10, 0, 0, 21 + k);
+            dp.v4.neigh.learn(addr, [2, 0, 0, 0, 0, 0x21 + k]);
+            let port = if port == 0 { 0 } else { 8080 };
+            dest(addr, port, Method::Masq, Tunnel::default(), u32::from(k))
+        })
+        .collect();
+    let key = ServiceKey { port, ..V80 };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    let per = Persistence::new(300, u128::from(netmask));
+    let svc = Service::new(key, rr, dests, 1).with_persistence(Some(per));
+    dp.services.publish(Snapshot::new(vec![svc], &[]));
+    (Arc::new(dp), owners.pop().unwrap())
+}
+
+/// Where each frame sent to the real servers went: (server's last octet, destination port).
+fn landed(frames: &[Vec<u8>]) -> Vec<(u8, u16)> {
+    frames
+        .iter()
+        .map(|f| {
+            let ip = Ipv4Packet::new_checked(&f[14..]).unwrap();
+            let tcp = TcpPacket::new_checked(ip.payload()).unwrap();
+            (ip.dst_addr().octets()[3], tcp.dst_port())
+        })
+        .collect()
+}
+
+/// Persistence through the loop (ipvs-schedulers §5.2, §5.3): every connection of a client
+/// goes to the server its template names, whatever its source port, while rr moves on for
+/// other clients; one template per client, counted on its server, listed with client port 0.
+#[test]
+fn persistent_clients_stay_on_their_server() {
+    let lab = persistent_lab(80, 0xffff_ffff);
+    let dp = lab.0.clone();
+    let (a, b) = (
+        Ipv4Addr::new(203, 0, 113, 10),
+        Ipv4Addr::new(203, 0, 113, 77),
+    );
+    for (client, sport) in [(a, 40000), (a, 40001), (b, 40000), (a, 40002), (b, 40001)] {
+        dp.ports[0].push_rx(&syn_from(client, sport, V, 80));
+    }
+    let (out, counters) = run_until(lab, 5);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    // rr's first pick is the list head (.23), then .22; each client keeps its own.
+    let want = [(23, 8080), (23, 8080), (22, 8080), (23, 8080), (22, 8080)];
+    assert_eq!(landed(&out[1]), want);
+    let d = dp.conns.dests();
+    assert_eq!((d.templates(2), d.templates(1), d.templates(0)), (1, 1, 0));
+    let mut templates = Vec::new();
+    dp.conns.v4.for_each_live(0, |v| {
+        if v.template {
+            templates.push((v.conn.caddr, v.conn.cport, v.conn.vport, v.state_name));
+        }
+    });
+    templates.sort();
+    assert_eq!(templates, [(a, 0, 80, "NONE"), (b, 0, 80, "NONE")]);
+    assert_eq!(dp.conns.len(), 5 + 2);
+}
+
+/// `-M 255.255.255.0` puts two clients of one /24 on one template; a port-0 service sends
+/// every port of a client to one server and keeps the client's destination port (§5.2).
+#[test]
+fn masked_clients_share_a_template_and_port_0_services_take_every_port() {
+    let lab = persistent_lab(0, 0xffff_ff00);
+    let dp = lab.0.clone();
+    let (a, a2, b) = (
+        Ipv4Addr::new(203, 0, 113, 10),
+        Ipv4Addr::new(203, 0, 113, 77),
+        Ipv4Addr::new(198, 18, 7, 1),
+    );
+    for (client, dport) in [(a, 81), (a2, 82), (b, 83), (a, 443)] {
+        dp.ports[0].push_rx(&syn_from(client, 40000, V, dport));
+    }
+    let (out, counters) = run_until(lab, 4);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    assert_eq!(landed(&out[1]), [(23, 81), (23, 82), (22, 83), (23, 443)]);
+    let mut templates = Vec::new();
+    dp.conns.v4.for_each_live(0, |v| {
+        if v.template {
+            templates.push((v.conn.caddr, v.conn.vport, v.conn.dport));
+        }
+    });
+    templates.sort();
+    let a_net = Ipv4Addr::new(203, 0, 113, 0);
+    assert_eq!(
+        templates,
+        [(Ipv4Addr::new(198, 18, 7, 0), 0, 0), (a_net, 0, 0)]
+    );
 }

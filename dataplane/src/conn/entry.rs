@@ -17,10 +17,11 @@
 //! | 38     | NO_OUTPUT: DR/TUN entry that has not seen a reply (ipvs-forwarding §1.3) |
 //! | 39     | CONFIRMED: won the duplicate check at insert |
 //! | 40     | LOSER: lost the duplicate check; about to be withdrawn |
-//! | 41..64 | generation, bumped each time the entry is reclaimed |
+//! | 41     | TEMPLATE: a persistence template, not a connection (ipvs-schedulers §5) |
+//! | 42..64 | generation, bumped each time the entry is reclaimed |
 //!
-//! The generation has 23 bits: a reader would be fooled only if the same entry were reused
-//! exactly 2^23 times between its two loads of `ctl`.
+//! The generation has 22 bits: a reader would be fooled only if the same entry were reused
+//! exactly 2^22 times between its two loads of `ctl`.
 //!
 //! The key words change only while the entry is not LINKED, written by its owner alone.
 
@@ -36,9 +37,10 @@ pub(crate) const LINKED: u64 = 1 << 37;
 pub(crate) const NO_OUTPUT: u64 = 1 << 38;
 pub(crate) const CONFIRMED: u64 = 1 << 39;
 pub(crate) const LOSER: u64 = 1 << 40;
+pub(crate) const TEMPLATE: u64 = 1 << 41;
 const STATE_SHIFT: u32 = 32;
 const STATE_MASK: u64 = 0xf << STATE_SHIFT;
-const GEN_SHIFT: u32 = 41;
+const GEN_SHIFT: u32 = 42;
 const DEADLINE_MASK: u64 = 0xffff_ffff;
 
 pub(crate) fn gen(ctl: u64) -> u32 {

@@ -215,4 +215,6 @@ pub struct ConnView<A> {
     /// Milliseconds until expiry, 0 when already due.
     pub expires_ms: u32,
     pub no_output: bool,
+    /// A persistence template (client port 0), not a connection.
+    pub template: bool,
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crossbeam::utils::CachePadded;
 
-use super::entry::{self, Entry, Packed, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT};
+use super::entry::{self, Entry, Packed, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT, TEMPLATE};
 use super::index::{mix, Index};
 use super::state::{self, next_tcp_state, Dir, TcpState, Timeouts, PROTO_TCP};
 use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition};
@@ -142,10 +142,16 @@ impl<A: Packed> ConnTable<A> {
         key_hash(self.seed, &c.out_key())
     }
 
-    /// Reads entry `idx` if it is live, not withdrawn, and its key passes `is_key`.
-    fn hit(&self, idx: u32, is_key: impl Fn(&Conn<A>) -> bool) -> Option<ConnHit<A>> {
+    /// Reads entry `idx` if it is live, not withdrawn, a template exactly when `template`,
+    /// and its key passes `is_key`.
+    fn hit(
+        &self,
+        idx: u32,
+        template: bool,
+        is_key: impl Fn(&Conn<A>) -> bool,
+    ) -> Option<ConnHit<A>> {
         let (ctl, conn) = self.entries.get(idx as usize)?.read()?;
-        if ctl & LOSER != 0 || !is_key(&conn) {
+        if ctl & LOSER != 0 || (ctl & TEMPLATE != 0) != template || !is_key(&conn) {
             return None;
         }
         Some(ConnHit {
@@ -177,7 +183,14 @@ impl<A: Packed> ConnTable<A> {
     pub fn lookup_in(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
         let h = key_hash(self.seed, k);
         self.in_index
-            .find(h, |idx| self.hit(idx, |c| c.in_key() == *k))
+            .find(h, |idx| self.hit(idx, false, |c| c.in_key() == *k))
+    }
+
+    /// The persistence template of key `k`: `snet:0 → vaddr:vport` (ipvs-schedulers §5.2).
+    pub fn lookup_template(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
+        let h = key_hash(self.seed, k);
+        self.in_index
+            .find(h, |idx| self.hit(idx, true, |c| c.in_key() == *k))
     }
 
     /// The connection of a packet from a real server back to the client: `k` is
@@ -190,7 +203,7 @@ impl<A: Packed> ConnTable<A> {
     pub fn lookup_out(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
         let h = key_hash(self.seed, k);
         self.out_index
-            .find(h, |idx| self.hit(idx, |c| c.out_key() == *k))
+            .find(h, |idx| self.hit(idx, false, |c| c.out_key() == *k))
     }
 
     /// Applies one packet seen in direction `dir` (`Input` from the client, `Output` from the
@@ -255,6 +268,24 @@ impl<A: Packed> ConnTable<A> {
         }
     }
 
+    /// Restarts template `hit`'s timer: it now expires `timeout_ms` from `now` (a new
+    /// connection went through it, ipvs-schedulers §5.3 step 4). False if it is gone.
+    pub fn touch(&self, hit: &ConnHit<A>, now: u64, timeout_ms: u32) -> bool {
+        let e = &self.entries[hit.idx as usize];
+        let mut cur = e.ctl.load(Acquire);
+        loop {
+            if entry::gen(cur) != hit.gen || cur & LIVE == 0 {
+                return false;
+            }
+            let deadline = (now as u32).wrapping_add(timeout_ms);
+            let next = entry::with_state(cur, entry::state(cur), deadline);
+            match e.ctl.compare_exchange_weak(cur, next, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
     /// Expires the connection at once (`ip_vs_conn_expire_now`), e.g. for port reuse
     /// (§2.5: see [`state::reuse_on_syn`]): it is no longer found and its destination
     /// counters drop now; its owner reclaims the entry at its next scan. Any worker may call
@@ -282,8 +313,12 @@ impl<A: Packed> ConnTable<A> {
                 Err(actual) => cur = actual,
             }
         }
-        let was_active = state::is_active(conn.proto, entry::state(cur));
-        self.dests.conn_removed(conn.dest, was_active);
+        if cur & TEMPLATE != 0 {
+            self.dests.template_removed(conn.dest);
+        } else {
+            let was_active = state::is_active(conn.proto, entry::state(cur));
+            self.dests.conn_removed(conn.dest, was_active);
+        }
         true
     }
 
@@ -298,12 +333,18 @@ impl<A: Packed> ConnTable<A> {
                 continue;
             }
             let st = entry::state(ctl);
+            let template = ctl & TEMPLATE != 0;
             f(&ConnView {
                 conn,
                 state: st,
-                state_name: state::state_name(conn.proto, st),
+                // A template's state is NONE until assured (ipvsadm-spec §7.9).
+                state_name: match template {
+                    true => "NONE",
+                    false => state::state_name(conn.proto, st),
+                },
                 expires_ms: entry::remaining_ms(ctl, now).max(0) as u32,
                 no_output: ctl & NO_OUTPUT != 0,
+                template,
             });
         }
     }
@@ -332,16 +373,43 @@ impl<A: Packed> ConnOwner<A> {
     /// [`InsertError::Exists`] and its caller uses the other entry. `conn.dest` must be a
     /// slot of the table's [`DestTable`] (it panics otherwise).
     pub fn insert(&mut self, conn: &Conn<A>, now: u64) -> Result<ConnHit<A>, InsertError> {
-        let idx = self.free.pop().ok_or(InsertError::Full)?;
-        let t = &*self.table;
         let flags = if conn.fwd == Method::Masq {
             0
         } else {
             NO_OUTPUT
         };
         let st = 0; // TcpState::None, and UDP's only state
-        let deadline = (now as u32).wrapping_add(t.timeouts.ms(conn.proto, st));
-        t.dests.conn_created(conn.dest);
+        let deadline = (now as u32).wrapping_add(self.table.timeouts.ms(conn.proto, st));
+        self.insert_entry(conn, flags, deadline)
+    }
+
+    /// Creates persistence template `conn` (client port 0: `snet:0 → vaddr:vport`, bound to
+    /// its real server), expiring `timeout_ms` from `now` unless touched
+    /// ([`ConnTable::touch`]); counted in the server's templates, not its connections
+    /// (ipvs-schedulers §5.3). Races as [`ConnOwner::insert`] does.
+    pub fn insert_template(
+        &mut self,
+        conn: &Conn<A>,
+        now: u64,
+        timeout_ms: u32,
+    ) -> Result<ConnHit<A>, InsertError> {
+        self.insert_entry(conn, TEMPLATE, (now as u32).wrapping_add(timeout_ms))
+    }
+
+    fn insert_entry(
+        &mut self,
+        conn: &Conn<A>,
+        flags: u64,
+        deadline: u32,
+    ) -> Result<ConnHit<A>, InsertError> {
+        let idx = self.free.pop().ok_or(InsertError::Full)?;
+        let t = &*self.table;
+        let st = 0;
+        if flags & TEMPLATE != 0 {
+            t.dests.template_created(conn.dest);
+        } else {
+            t.dests.conn_created(conn.dest);
+        }
         let gen = t.entries[idx as usize].init(conn, flags, st, deadline);
         self.set_used();
         let (hin, hout) = (t.in_hash(conn), t.out_hash(conn));
@@ -353,14 +421,14 @@ impl<A: Packed> ConnOwner<A> {
             self.withdraw(idx, true, false);
             return Err(InsertError::Full);
         }
-        if !self.win_duplicate_race(conn, idx, hin) {
+        if !self.win_duplicate_race(conn, flags & TEMPLATE, idx, hin) {
             self.withdraw(idx, true, true);
             return Err(InsertError::Exists);
         }
         Ok(ConnHit {
             conn: *conn,
             state: st,
-            no_output: flags != 0,
+            no_output: flags & NO_OUTPUT != 0,
             idx,
             gen,
         })
@@ -373,7 +441,8 @@ impl<A: Packed> ConnOwner<A> {
     /// a higher number is marked LOSER (which makes its own confirmation fail). Finally we
     /// confirm ourselves unless someone marked us. Entries that existed before are all
     /// confirmed, so a late duplicate always loses to them.
-    fn win_duplicate_race(&self, conn: &Conn<A>, idx: u32, hin: u64) -> bool {
+    /// Templates race only templates (`template`: our TEMPLATE bit).
+    fn win_duplicate_race(&self, conn: &Conn<A>, template: u64, idx: u32, hin: u64) -> bool {
         fence(SeqCst);
         let t = &*self.table;
         let key = conn.in_key();
@@ -383,7 +452,7 @@ impl<A: Packed> ConnOwner<A> {
                 return None;
             }
             let (ctl, c) = t.entries[other as usize].read()?;
-            if !same_key(&c) || ctl & LOSER != 0 {
+            if !same_key(&c) || ctl & LOSER != 0 || ctl & TEMPLATE != template {
                 return None;
             }
             (ctl & CONFIRMED != 0 || other < idx || !self.mark_loser(other, ctl)).then_some(())

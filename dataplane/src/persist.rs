@@ -1,0 +1,68 @@
+//! Persistence (`-p`, `-M`): the real server of a persistent service's new connection comes
+//! from the client network's template while it lives (ipvs-schedulers §5).
+//!
+//! A template is an entry of the connection table with the TEMPLATE flag, keyed
+//! `snet:0 → vaddr:vport` (`snet` the client address under the netmask; `vport` 0 for a
+//! port-0 service, and for FTP's port 21 so that its data connections share it, §5.2), bound
+//! to a real server, counted in that server's templates. A new connection finds it and goes
+//! to its server without asking the scheduler, and restarts its timer (`-p` seconds); one
+//! whose server left the service schedules anew and replaces it (§5.3, §5.4). Packets of
+//! existing connections do not touch it.
+//!
+//! Differences from the kernel, by design for now: a template whose timer runs out while
+//! connections it made still live expires anyway (the kernel postpones it by 60 s while it
+//! controls connections); an invalid template is expired at once rather than kept unfindable
+//! until its timer; templates are never "assured"; their lifetime is capped at 24 days.
+
+use crate::conn::{Conn, ConnHit};
+use crate::ctx::Ctx;
+use crate::flow::FlowKey;
+use crate::fwd::Forward;
+use crate::lb;
+use crate::port::PortIo;
+use crate::service::{Persistence, Service, Snapshot};
+use crate::shared::Dataplane;
+use crate::stats::DropReason;
+
+/// FTP's control port: its template covers all ports (§5.2).
+const FTP_PORT: u16 = 21;
+
+/// The real-server slot for the new connection `key` on persistent service `svc`:
+/// its client network's template's, or `schedule`'s pick, then bound in a new template.
+pub fn slot<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    (svc, per): (&Service, Persistence),
+    key: &FlowKey<A>,
+    schedule: impl FnOnce(&mut Ctx) -> Result<u32, DropReason>,
+) -> Result<u32, DropReason> {
+    let tkey = template_key(svc, per, key);
+    let table = A::table(&dp.conns);
+    if let Some(t) = table.lookup_template(&tkey) {
+        if svc.info.iter().any(|d| d.slot == t.conn.dest) {
+            table.touch(&t, ctx.now, per.timeout_ms);
+            return Ok(t.conn.dest);
+        }
+        // Its server left the service (§5.4).
+        table.expire_now(&t);
+    }
+    let slot = schedule(ctx)?;
+    let template: Conn<A> = lb::bind(dp, snap, slot, svc.key.port, &tkey)?;
+    let inserted = A::owner(&mut ctx.conns).insert_template(&template, ctx.now, per.timeout_ms);
+    let t: ConnHit<A> = lb::settle(inserted, || table.lookup_template(&tkey))?;
+    Ok(t.conn.dest)
+}
+
+/// `⟨protocol, snet, 0, vaddr, vport⟩`, vport 0 unless the client came to the service's own
+/// port (and that is not FTP's) (§5.2).
+fn template_key<A: Forward>(svc: &Service, per: Persistence, key: &FlowKey<A>) -> FlowKey<A> {
+    let own_port = key.dport == svc.key.port && svc.key.port != FTP_PORT;
+    FlowKey {
+        proto: key.proto,
+        saddr: per.network(key.saddr),
+        sport: 0,
+        daddr: key.daddr,
+        dport: if own_port { key.dport } else { 0 },
+    }
+}
