@@ -171,7 +171,8 @@ fn service(
     let svc = Service::new(key, sched, dests, s.id)
         .with_flags(s.spec.flags)
         .with_history(history)
-        .with_persistence(persistence);
+        .with_persistence(persistence)
+        .with_one_packet(s.spec.ops);
     Some(svc)
 }
 

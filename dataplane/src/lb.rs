@@ -6,7 +6,7 @@
 //! ([`crate::frag`]). Every packet leaves through [`Forward::transmit`].
 
 use crate::classify::IpPacket;
-use crate::conn::state::reuse_on_syn;
+use crate::conn::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP};
 use crate::conn::{Conn, ConnHit, Dir, InsertError};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
@@ -34,7 +34,6 @@ pub fn prefetch<P: PortIo, A: Tables>(dp: &Dataplane<P>, snap: &Snapshot, p: &Ip
 
 /// `conn_reuse_mode` as the kernel sets it by default (ipvs-forwarding §2.5).
 const CONN_REUSE_MODE: u8 = 1;
-const PROTO_TCP: u8 = 6;
 
 /// Balances the TCP/UDP packet `p` that arrived on `in_port`.
 pub fn balance<P: PortIo, A: Forward>(
@@ -80,6 +79,9 @@ fn inbound<P: PortIo, A: Forward>(
     frame: &mut P::Frame,
     p: &IpPacket<A>,
 ) -> Verdict {
+    if svc.one_packet && p.key.proto == PROTO_UDP {
+        return one_packet(dp, ctx, snap, (svc_index, svc), frame, p);
+    }
     let table = A::table(&dp.conns);
     let tcp_flags = tcp_flags(frame.data(), p);
     let mut hit = table.lookup_in(&p.key);
@@ -101,12 +103,7 @@ fn inbound<P: PortIo, A: Forward>(
         }
         None => match new_conn(dp, ctx, snap, (svc_index, svc), p, tcp_flags) {
             Ok(h) => h,
-            // The service exists but nobody can take the connection (§7.10).
-            Err(DropReason::NoDestination) => {
-                let err = IcmpError::PortUnreachable;
-                return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
-            }
-            Err(reason) => return Verdict::Drop(reason),
+            Err(reason) => return refused(dp, ctx, frame, p, reason),
         },
     };
     // A stale entry expired between lookup and update: this packet still
@@ -114,6 +111,50 @@ fn inbound<P: PortIo, A: Forward>(
     let _ = table.update(&hit, Dir::Input, tcp_flags, ctx.now);
     remember_first(ctx, p, &hit, Way::In);
     to_server(dp, ctx, snap, frame, p, &hit.conn)
+}
+
+/// A new connection refused for `reason`: a service with nobody to take it answers Port
+/// Unreachable (§7.10), the rest is dropped.
+fn refused<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
+    reason: DropReason,
+) -> Verdict {
+    match reason {
+        DropReason::NoDestination => {
+            let err = IcmpError::PortUnreachable;
+            A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr)
+        }
+        reason => Verdict::Drop(reason),
+    }
+}
+
+/// `-o` on a UDP service: every datagram is scheduled on its own and its connection lives
+/// only while it is sent, never entered in the table (ipvs-schedulers §5.7): counted
+/// inactive on its server around the send, so thresholds see it, then gone.
+fn one_packet<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    svc: (usize, &Service),
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
+) -> Verdict {
+    if A::expires(frame.data(), p.l3) {
+        let err = IcmpError::TtlExceeded;
+        return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
+    }
+    let conn = match choose(dp, ctx, snap, svc, p) {
+        Ok(c) => c,
+        Err(reason) => return refused(dp, ctx, frame, p, reason),
+    };
+    let dests = dp.conns.dests();
+    dests.conn_created(conn.dest);
+    let v = to_server(dp, ctx, snap, frame, p, &conn);
+    dests.conn_removed(conn.dest, false);
+    v
 }
 
 /// Sends a packet of the client on connection `c` to its real server, by its method.
@@ -222,6 +263,20 @@ fn new_conn<P: PortIo, A: Forward>(
     if p.key.proto == PROTO_TCP && !is_syn(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
+    let conn = choose(dp, ctx, snap, (svc_index, svc), p)?;
+    let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
+    settle(inserted, || A::table(&dp.conns).lookup_in(&p.key))
+}
+
+/// The connection for `p` on its service: its real server from the client's template
+/// ([`persist`]) or the scheduler, bound by [`bind`].
+fn choose<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    (svc_index, svc): (usize, &Service),
+    p: &IpPacket<A>,
+) -> Result<Conn<A>, DropReason> {
     let schedule = |ctx: &mut Ctx| {
         let cursor = ctx.cursors.get(svc_index);
         svc.pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)
@@ -232,9 +287,7 @@ fn new_conn<P: PortIo, A: Forward>(
         Some(per) => persist::slot(dp, ctx, snap, (svc, per), &p.key, schedule)?,
         None => schedule(ctx)?,
     };
-    let conn = bind(dp, snap, slot, svc.key.port, &p.key)?;
-    let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
-    settle(inserted, || A::table(&dp.conns).lookup_in(&p.key))
+    bind(dp, snap, slot, svc.key.port, &p.key)
 }
 
 /// The connection of `key` bound to the real server in `slot`, if packets can reach it. The

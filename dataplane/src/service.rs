@@ -87,6 +87,8 @@ pub struct Service {
     pub history: History,
     /// `-p`: its persistence, if it has one.
     pub persistence: Option<Persistence>,
+    /// `-o`: one-packet scheduling (UDP only, ipvs-schedulers §5.7).
+    pub one_packet: bool,
 }
 
 impl Service {
@@ -109,10 +111,16 @@ impl Service {
             data: sched.build(&info),
             history: History::new(sched, &info),
             persistence: None,
+            one_packet: false,
             dests,
             info,
             id,
         }
+    }
+
+    /// The same service with one-packet scheduling on or off (`-o`).
+    pub fn with_one_packet(self, one_packet: bool) -> Self {
+        Service { one_packet, ..self }
     }
 
     /// The same service, persistent as `persistence` says.

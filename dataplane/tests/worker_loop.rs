@@ -6,7 +6,7 @@ use dataplane::port::MemPort;
 use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::{Counters, DropReason};
-use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket};
+use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
 use dataplane::worker;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1337,4 +1337,72 @@ fn masked_clients_share_a_template_and_port_0_services_take_every_port() {
         templates,
         [(Ipv4Addr::new(198, 18, 7, 0), 0, 0), (a_net, 0, 0)]
     );
+}
+
+/// A UDP datagram C:40000 → V:53 carrying `data`.
+fn udp_to_v(data: &[u8]) -> Vec<u8> {
+    let mut ip = vec![0u8; 28 + data.len()];
+    ip[28..].copy_from_slice(data);
+    {
+        let mut udp = UdpPacket::new_unchecked(&mut ip[20..]);
+        udp.set_src_port(40000);
+        udp.set_dst_port(53);
+        udp.set_len((8 + data.len()) as u16);
+        udp.fill_checksum(C, V);
+    }
+    let mut h = Ipv4Packet::new_unchecked(&mut ip[..]);
+    h.set_version_ihl(20);
+    h.set_total_len((28 + data.len()) as u16);
+    h.set_ttl(64);
+    h.set_protocol(17.into());
+    h.set_src_addr(C);
+    h.set_dst_addr(V);
+    h.fill_checksum();
+    [hex("020000000001 0200000000fe 0800"), ip].concat()
+}
+
+/// `-o` (ipvs-schedulers §5.7): six datagrams of one UDP flow on an rr service go 2/2/2 and
+/// leave no entry; with `-p` as well they all follow the client's one template.
+#[test]
+fn one_packet_scheduling_spreads_datagrams_and_keeps_no_entry() {
+    for (persistent, want) in [(false, [2, 2, 2]), (true, [6, 0, 0])] {
+        let lab = persistent_lab(53, 0xffff_ffff);
+        let dp = lab.0.clone();
+        let mut snap_svc = Service::new(
+            ServiceKey {
+                proto: 17,
+                port: 53,
+                ..V80
+            },
+            dataplane::sched::by_name("rr").unwrap(),
+            dp.services.load().services[0].dests.clone(),
+            2,
+        )
+        .with_one_packet(true);
+        if persistent {
+            snap_svc = snap_svc.with_persistence(Some(Persistence::new(60, u128::MAX)));
+        }
+        dp.services.publish(Snapshot::new(vec![snap_svc], &[]));
+        for i in 0..6u8 {
+            dp.ports[0].push_rx(&udp_to_v(&[b'a' + i]));
+        }
+        let (out, counters) = run_until(lab, 6);
+        assert_eq!(counters.snapshot().total_drops(), 0);
+        let mut per = [0; 3];
+        for f in &out[1] {
+            let ip = Ipv4Packet::new_checked(&f[14..]).unwrap();
+            per[usize::from(23 - ip.dst_addr().octets()[3])] += 1;
+        }
+        assert_eq!(per, want, "persistent {persistent}");
+        assert_eq!(
+            dp.conns.len(),
+            usize::from(persistent),
+            "only the template stays"
+        );
+        assert_eq!(
+            dp.conns.dests().counts(2),
+            (0, 0),
+            "counted only while sent"
+        );
+    }
 }
