@@ -435,7 +435,7 @@ fn fragmented_udp_through_nat_end_to_end() {
 /// Persistence end to end (ipvs-schedulers §5): on an rr service with `-p`, nine curls from
 /// one client all land on one real server; two more client addresses each get their own
 /// (rr moves on only when a template is made); `-Lnc` lists one template per client
-/// (client port 0, state NONE, bound to its server) and `--persistent-conn` counts them.
+/// (client port 0, ASSURED, bound to its server) and `--persistent-conn` counts them.
 #[test]
 fn persistent_clients_stay_and_new_ones_spread() {
     let lab = Lab::up("netns-persist", 3, true);
@@ -480,7 +480,8 @@ fn persistent_clients_stay_and_new_ones_spread() {
     assert_eq!(templates.len(), 3, "{conns}");
     for t in &templates {
         let f: Vec<&str> = t.split_whitespace().collect();
-        assert_eq!((f[0], f[2], f[4]), ("TCP", "NONE", VIP), "{t}");
+        // Its connections were established: ASSURED (ipvs-schedulers §5.3).
+        assert_eq!((f[0], f[2], f[4]), ("TCP", "ASSURED", VIP), "{t}");
         assert!(f[1].starts_with("00:"), "a 60 s template: {t}");
         assert!(f[3].starts_with("10.0.1.") && f[3].ends_with(":0"), "{t}");
     }

@@ -146,10 +146,13 @@ fn one_packet<P: PortIo, A: Forward>(
         let err = IcmpError::TtlExceeded;
         return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
     }
-    let conn = match choose(dp, ctx, snap, svc, p) {
+    let (conn, template) = match choose(dp, ctx, snap, svc, p) {
         Ok(c) => c,
         Err(reason) => return refused(dp, ctx, frame, p, reason),
     };
+    if let (Some(t), Some(per)) = (template, svc.1.persistence) {
+        A::table(&dp.conns).refresh(&t, ctx.now, per.timeout_ms);
+    }
     let dests = dp.conns.dests();
     dests.conn_created(conn.dest);
     let v = to_server(dp, ctx, snap, frame, p, &conn);
@@ -263,31 +266,47 @@ fn new_conn<P: PortIo, A: Forward>(
     if p.key.proto == PROTO_TCP && !is_syn(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
-    let conn = choose(dp, ctx, snap, (svc_index, svc), p)?;
+    let (conn, template) = choose(dp, ctx, snap, (svc_index, svc), p)?;
+    let table = A::table(&dp.conns);
     let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
-    settle(inserted, || A::table(&dp.conns).lookup_in(&p.key))
+    let hit = settle(inserted, || table.lookup_in(&p.key))?;
+    if let (Some(t), Some(per)) = (template, svc.persistence) {
+        table.control(&hit, &t, ctx.now, per.timeout_ms);
+    }
+    Ok(hit)
 }
 
-/// The connection for `p` on its service: its real server from the client's template
-/// ([`persist`]) or the scheduler, bound by [`bind`].
+/// The connection for `p` on its service, bound by [`bind`] to the real server of the
+/// client's template ([`persist`], returned too) or the scheduler's pick.
 fn choose<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     (svc_index, svc): (usize, &Service),
     p: &IpPacket<A>,
-) -> Result<Conn<A>, DropReason> {
+) -> Result<(Conn<A>, Option<ConnHit<A>>), DropReason> {
     let schedule = |ctx: &mut Ctx| {
         let cursor = ctx.cursors.get(svc_index);
         svc.pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)
             .map(|i| svc.info[i].slot)
             .ok_or(DropReason::NoDestination)
     };
-    let slot = match svc.persistence {
-        Some(per) => persist::slot(dp, ctx, snap, (svc, per), &p.key, schedule)?,
+    let template = match svc.persistence {
+        Some(per) => Some(persist::template(
+            dp,
+            ctx,
+            snap,
+            (svc, per),
+            &p.key,
+            schedule,
+        )?),
+        None => None,
+    };
+    let slot = match template {
+        Some(t) => t.conn.dest,
         None => schedule(ctx)?,
     };
-    bind(dp, snap, slot, svc.key.port, &p.key)
+    Ok((bind(dp, snap, slot, svc.key.port, &p.key)?, template))
 }
 
 /// The connection of `key` bound to the real server in `slot`, if packets can reach it. The

@@ -9,10 +9,13 @@
 //! whose server left the service schedules anew and replaces it (§5.3, §5.4). Packets of
 //! existing connections do not touch it.
 //!
-//! Differences from the kernel, by design for now: a template whose timer runs out while
-//! connections it made still live expires anyway (the kernel postpones it by 60 s while it
-//! controls connections); an invalid template is expired at once rather than kept unfindable
-//! until its timer; templates are never "assured"; their lifetime is capped at 24 days.
+//! A template whose timer runs out while connections it made still live is kept 60 s at a
+//! time; one whose server left is never found again but stays, counted, until then; it is
+//! ASSURED once a TCP connection under it is established (§5.3, §5.4; the table keeps these,
+//! [`crate::conn::ConnTable::control`]).
+//!
+//! Differences from the kernel: a UDP reply does not assure a template (it would cost every
+//! UDP reply a look at its template); a template lives at most 24 days (`-p` allows 31).
 
 use crate::conn::{Conn, ConnHit};
 use crate::ctx::Ctx;
@@ -27,31 +30,30 @@ use crate::stats::DropReason;
 /// FTP's control port: its template covers all ports (§5.2).
 const FTP_PORT: u16 = 21;
 
-/// The real-server slot for the new connection `key` on persistent service `svc`:
-/// its client network's template's, or `schedule`'s pick, then bound in a new template.
-pub fn slot<P: PortIo, A: Forward>(
+/// The template for the new connection `key` on persistent service `svc`: its client
+/// network's, or a new one bound to `schedule`'s pick. The caller makes the connection on
+/// its server and links the two ([`crate::conn::ConnTable::control`]).
+pub fn template<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     (svc, per): (&Service, Persistence),
     key: &FlowKey<A>,
     schedule: impl FnOnce(&mut Ctx) -> Result<u32, DropReason>,
-) -> Result<u32, DropReason> {
+) -> Result<ConnHit<A>, DropReason> {
     let tkey = template_key(svc, per, key);
     let table = A::table(&dp.conns);
     if let Some(t) = table.lookup_template(&tkey) {
         if svc.info.iter().any(|d| d.slot == t.conn.dest) {
-            table.touch(&t, ctx.now, per.timeout_ms);
-            return Ok(t.conn.dest);
+            return Ok(t);
         }
         // Its server left the service (§5.4).
-        table.expire_now(&t);
+        table.invalidate(&t);
     }
     let slot = schedule(ctx)?;
     let template: Conn<A> = lb::bind(dp, snap, slot, svc.key.port, &tkey)?;
     let inserted = A::owner(&mut ctx.conns).insert_template(&template, ctx.now, per.timeout_ms);
-    let t: ConnHit<A> = lb::settle(inserted, || table.lookup_template(&tkey))?;
-    Ok(t.conn.dest)
+    lb::settle(inserted, || table.lookup_template(&tkey))
 }
 
 /// `⟨protocol, snet, 0, vaddr, vport⟩`, vport 0 unless the client came to the service's own

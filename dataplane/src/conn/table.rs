@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{fence, AtomicU32, Ordering::*};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
 use crossbeam::utils::CachePadded;
@@ -25,7 +25,40 @@ pub struct ConnTable<A: Packed> {
     timeouts: Arc<Timeouts>,
     /// Entries in use per partition, written only by the partition's owner.
     used: Box<[CachePadded<AtomicU32>]>,
+    /// Per template entry: the live connections it controls (`n_control`, §5.3).
+    controls: Box<[AtomicU32]>,
+    /// Per connection entry: the template that controls it ([`Controller`]), 0 for none.
+    controller: Box<[AtomicU64]>,
 }
+
+/// A template's entry and generation, packed for [`ConnTable::controller`] (+1, so that a
+/// zero word means none).
+struct Controller;
+
+impl Controller {
+    fn pack(idx: u32, gen: u32) -> u64 {
+        (u64::from(gen) << 32 | u64::from(idx)) + 1
+    }
+
+    fn unpack(word: u64) -> Option<(u32, u32)> {
+        let w = word.checked_sub(1)?;
+        Some((w as u32, (w >> 32) as u32))
+    }
+}
+
+/// Template state bits (the entry's state nibble; templates have no protocol state).
+mod tstate {
+    /// A connection under it reached ESTABLISHED (ipvsadm lists ASSURED).
+    pub const ASSURED: u8 = 1;
+    /// Its server left the service: never found again, kept until its timer (§5.4).
+    pub const INVALID: u8 = 2;
+    /// Its timer ran out while it controlled connections: it now lives 60 s at a time (§5.3).
+    pub const POSTPONED: u8 = 4;
+}
+
+/// How long a template that ran out while controlling connections is kept at a time
+/// (`ip_vs_conn_expire`, `expire_later`).
+const TEMPLATE_POSTPONE_MS: u32 = 60_000;
 
 /// A worker's share of the table: the only handle that can insert and expire.
 pub struct ConnOwner<A: Packed> {
@@ -86,6 +119,8 @@ impl<A: Packed> ConnTable<A> {
             dests,
             timeouts,
             used: (0..workers).map(|_| Default::default()).collect(),
+            controls: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
+            controller: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
         });
         let owners = (0..workers)
             .map(|w| {
@@ -118,12 +153,13 @@ impl<A: Packed> ConnTable<A> {
         self.len() == 0
     }
 
-    /// Bytes allocated for entries, both indexes and the owners' free lists.
+    /// Bytes allocated for entries, both indexes, the owners' free lists and the template
+    /// links.
     pub fn memory_bytes(&self) -> usize {
         let entries = self.entries.len() * std::mem::size_of::<Entry<A>>();
         let indexes = (self.in_index.slots() + self.out_index.slots()) * 8;
-        let free_lists = self.entries.len() * 4;
-        entries + indexes + free_lists
+        let per_entry = 4 + 4 + 8; // free list, controls, controller
+        entries + indexes + self.entries.len() * per_entry
     }
 
     pub fn timeouts(&self) -> &Timeouts {
@@ -189,8 +225,10 @@ impl<A: Packed> ConnTable<A> {
     /// The persistence template of key `k`: `snet:0 → vaddr:vport` (ipvs-schedulers §5.2).
     pub fn lookup_template(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
         let h = key_hash(self.seed, k);
-        self.in_index
-            .find(h, |idx| self.hit(idx, true, |c| c.in_key() == *k))
+        self.in_index.find(h, |idx| {
+            self.hit(idx, true, |c| c.in_key() == *k)
+                .filter(|t| t.state & tstate::INVALID == 0)
+        })
     }
 
     /// The connection of a packet from a real server back to the client: `k` is
@@ -240,6 +278,9 @@ impl<A: Packed> ConnTable<A> {
             match e.ctl.compare_exchange_weak(cur, next, AcqRel, Acquire) {
                 Ok(_) => {
                     self.move_counters(proto, hit.conn.dest, old, new);
+                    if new != old && new == TcpState::Established as u8 && proto == PROTO_TCP {
+                        self.assure(hit.idx);
+                    }
                     return Ok(Transition { old, new });
                 }
                 Err(actual) => cur = actual,
@@ -268,20 +309,97 @@ impl<A: Packed> ConnTable<A> {
         }
     }
 
-    /// Restarts template `hit`'s timer: it now expires `timeout_ms` from `now` (a new
-    /// connection went through it, ipvs-schedulers §5.3 step 4). False if it is gone.
-    pub fn touch(&self, hit: &ConnHit<A>, now: u64, timeout_ms: u32) -> bool {
-        let e = &self.entries[hit.idx as usize];
+    /// A new connection went through template `t`: its timer restarts, `timeout_ms` from
+    /// `now`, or 60 s once it has been postponed (§5.3 step 4). False if it is gone.
+    pub fn refresh(&self, t: &ConnHit<A>, now: u64, timeout_ms: u32) -> bool {
+        self.update_template(t, |state, _| {
+            let timeout = match state & tstate::POSTPONED {
+                0 => timeout_ms,
+                _ => TEMPLATE_POSTPONE_MS,
+            };
+            Some((state, (now as u32).wrapping_add(timeout)))
+        })
+    }
+
+    /// Connection `conn` was made through template `template`: it is controlled by it
+    /// until it goes (§5.3), and the template is refreshed ([`ConnTable::refresh`]). False,
+    /// and nothing changed, if the template is gone meanwhile.
+    pub fn control(
+        &self,
+        conn: &ConnHit<A>,
+        template: &ConnHit<A>,
+        now: u64,
+        timeout_ms: u32,
+    ) -> bool {
+        let n = &self.controls[template.idx as usize];
+        n.fetch_add(1, AcqRel);
+        let alive = self.refresh(template, now, timeout_ms);
+        if alive {
+            let link = Controller::pack(template.idx, template.gen);
+            self.controller[conn.idx as usize].store(link, Release);
+        } else {
+            n.fetch_sub(1, AcqRel);
+        }
+        alive
+    }
+
+    /// Makes template `t` unfindable: its server left the service (§5.4). It stays, counted
+    /// on its server, until its timer runs out and it controls nothing.
+    pub fn invalidate(&self, t: &ConnHit<A>) {
+        self.update_template(t, |state, deadline| {
+            Some((state | tstate::INVALID, deadline))
+        });
+    }
+
+    /// Applies `f` (state, deadline → new ones, or none to leave it) to template `t` while it
+    /// is the same live template. False if it is gone.
+    fn update_template(&self, t: &ConnHit<A>, f: impl Fn(u8, u32) -> Option<(u8, u32)>) -> bool {
+        let e = &self.entries[t.idx as usize];
         let mut cur = e.ctl.load(Acquire);
         loop {
-            if entry::gen(cur) != hit.gen || cur & LIVE == 0 {
+            if entry::gen(cur) != t.gen || cur & LIVE == 0 {
                 return false;
             }
-            let deadline = (now as u32).wrapping_add(timeout_ms);
-            let next = entry::with_state(cur, entry::state(cur), deadline);
+            let Some((state, deadline)) = f(entry::state(cur), entry::deadline(cur)) else {
+                return true;
+            };
+            let next = entry::with_state(cur, state, deadline);
             match e.ctl.compare_exchange_weak(cur, next, AcqRel, Acquire) {
                 Ok(_) => return true,
                 Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// The template controlling connection entry `idx`, if it is still that template.
+    fn controlling(&self, idx: u32) -> Option<ConnHit<A>> {
+        let (t, gen) = Controller::unpack(self.controller[idx as usize].load(Acquire))?;
+        let (ctl, conn) = self.entries[t as usize].read()?;
+        (entry::gen(ctl) == gen && ctl & TEMPLATE != 0).then_some(ConnHit {
+            conn,
+            state: entry::state(ctl),
+            no_output: false,
+            idx: t,
+            gen,
+        })
+    }
+
+    /// A connection reached ESTABLISHED: its template, if any, is assured (§5.3).
+    fn assure(&self, idx: u32) {
+        if let Some(t) = self.controlling(idx) {
+            self.update_template(&t, |state, deadline| {
+                (state & tstate::ASSURED == 0).then_some((state | tstate::ASSURED, deadline))
+            });
+        }
+    }
+
+    /// Connection entry `idx` is going: its template controls one connection fewer.
+    fn release_control(&self, idx: u32) {
+        let link = self.controller[idx as usize].swap(0, AcqRel);
+        if let Some((t, gen)) = Controller::unpack(link) {
+            let ctl = self.entries[t as usize].ctl.load(Acquire);
+            if entry::gen(ctl) == gen {
+                self.controls[t as usize].fetch_sub(1, AcqRel);
             }
         }
     }
@@ -334,13 +452,19 @@ impl<A: Packed> ConnTable<A> {
             }
             let st = entry::state(ctl);
             let template = ctl & TEMPLATE != 0;
+            let mut conn = conn;
+            if template && st & tstate::INVALID != 0 {
+                // As the kernel rehashes it: ports 65535, never matched (§5.4).
+                (conn.vport, conn.dport) = (u16::MAX, u16::MAX);
+            }
             f(&ConnView {
                 conn,
                 state: st,
-                // A template's state is NONE until assured (ipvsadm-spec §7.9).
-                state_name: match template {
-                    true => "NONE",
-                    false => state::state_name(conn.proto, st),
+                // A template is NONE until assured (ipvsadm-spec §7.9).
+                state_name: match (template, st & tstate::ASSURED != 0) {
+                    (true, true) => "ASSURED",
+                    (true, false) => "NONE",
+                    (false, _) => state::state_name(conn.proto, st),
                 },
                 expires_ms: entry::remaining_ms(ctl, now).max(0) as u32,
                 no_output: ctl & NO_OUTPUT != 0,
@@ -452,7 +576,8 @@ impl<A: Packed> ConnOwner<A> {
                 return None;
             }
             let (ctl, c) = t.entries[other as usize].read()?;
-            if !same_key(&c) || ctl & LOSER != 0 || ctl & TEMPLATE != template {
+            let invalid = ctl & TEMPLATE != 0 && entry::state(ctl) & tstate::INVALID != 0;
+            if !same_key(&c) || ctl & LOSER != 0 || ctl & TEMPLATE != template || invalid {
                 return None;
             }
             (ctl & CONFIRMED != 0 || other < idx || !self.mark_loser(other, ctl)).then_some(())
@@ -559,13 +684,35 @@ impl<A: Packed> ConnOwner<A> {
         // word the CAS replaces, so a refreshed entry stays.
         let due = |c: u64| entry::remaining_ms(c, now) <= 0;
         let conn = t.entries[idx as usize].owner_read();
+        if ctl & TEMPLATE != 0 && ctl & LIVE != 0 && due(ctl) && self.postpone(idx, ctl, now) {
+            return false;
+        }
         if ctl & LIVE != 0 && !t.kill_if(idx, &conn, due) {
             return false;
         }
         t.in_index.remove(t.in_hash(&conn), idx);
         t.out_index.remove(t.out_hash(&conn), idx);
+        t.release_control(idx);
         self.release(idx);
         true
+    }
+
+    /// A template whose timer ran out while it controls connections lives 60 s more, and
+    /// from then on 60 s at a time (§5.3). True if postponed.
+    fn postpone(&self, idx: u32, ctl: u64, now: u64) -> bool {
+        let t = &*self.table;
+        if t.controls[idx as usize].load(Acquire) == 0 {
+            return false;
+        }
+        let hit = ConnHit {
+            conn: t.entries[idx as usize].owner_read(),
+            state: entry::state(ctl),
+            no_output: false,
+            idx,
+            gen: entry::gen(ctl),
+        };
+        let later = (now as u32).wrapping_add(TEMPLATE_POSTPONE_MS);
+        t.update_template(&hit, |state, _| Some((state | tstate::POSTPONED, later)))
     }
 }
 

@@ -393,13 +393,13 @@ fn memory_per_entry() {
     assert_eq!(std::mem::size_of::<entry::Entry<Ipv4Addr>>(), 32);
     let (t, _) = table(1 << 16, 2);
     assert_eq!(t.memory_bytes(), (1 << 16) * bytes_per_entry::<Ipv4Addr>());
-    assert_eq!(bytes_per_entry::<Ipv4Addr>(), 68);
+    assert_eq!(bytes_per_entry::<Ipv4Addr>(), 80);
     // IPv6: three 128-bit addresses; still within 128 bytes a connection.
     assert_eq!(std::mem::size_of::<entry::Entry<Ipv6Addr>>(), 72);
     let dests = Arc::new(DestTable::new(16));
     let (t6, _) = super::ConnTable::<Ipv6Addr>::new(1 << 16, 2, dests, Arc::default());
     assert_eq!(t6.memory_bytes(), (1 << 16) * bytes_per_entry::<Ipv6Addr>());
-    assert_eq!(bytes_per_entry::<Ipv6Addr>(), 108);
+    assert_eq!(bytes_per_entry::<Ipv6Addr>(), 120);
 }
 
 /// ipvs-forwarding §7.0 in IPv6: C 2001:db8:c::10 → V 2001:db8:f::1, NAT to R1 2001:db8:a::11.
@@ -490,7 +490,7 @@ fn fill_and_probe(cap: usize) {
     );
 }
 
-/// 1M entries (the default capacity), about 68 MiB.
+/// 1M entries (the default capacity), about 80 MiB.
 #[test]
 #[ignore = "slow in debug builds; run in release with --ignored"]
 fn one_million_entries() {
@@ -683,4 +683,79 @@ mod model_check {
             }
         }
     }
+}
+
+/// The persistence template of client C on V:80 (`C:0 → V:80`), bound to R1 (slot 1).
+fn template() -> Conn {
+    nat(0)
+}
+
+/// The templates as listed: (client port, state name, seconds left).
+fn templates(t: &ConnTable, now: u64) -> Vec<(u16, &'static str, u32)> {
+    let mut v = Vec::new();
+    t.for_each_live(now, |cv| {
+        if cv.template {
+            v.push((cv.conn.vport, cv.state_name, cv.expires_ms / 1000));
+        }
+    });
+    v
+}
+
+/// ipvs-schedulers §5.3: a template that runs out while it controls a connection is kept
+/// 60 s at a time and refreshes by 60 s from then on; it goes once its last connection has.
+#[test]
+fn a_template_lives_while_it_controls_connections() {
+    let (t, mut owners) = table(64, 1);
+    let tpl = owners[0].insert_template(&template(), 0, 30_000).unwrap();
+    assert!(t.lookup_template(&template().in_key()).is_some());
+    assert!(find_in(&t, &template()).is_none(), "not a connection");
+    let conn = owners[0].insert(&nat(40000), 0).unwrap();
+    assert!(t.control(&conn, &tpl, 0, 30_000));
+    packet(&t, &nat(40000), Dir::Input, TCP_SYN, 0);
+    assert_eq!(t.dests().templates(1), 1);
+    // 30 s: due, but it controls the SYN_RECV connection (60 s): postponed.
+    owners[0].expire_step(31 * SEC, 64);
+    assert_eq!(templates(&t, 31 * SEC), [(80, "NONE", 60)]);
+    // A new connection through it now refreshes it by 60 s, not 30.
+    let second = owners[0].insert(&nat(40001), 40 * SEC).unwrap();
+    assert!(t.control(&second, &tpl, 40 * SEC, 30_000));
+    assert_eq!(templates(&t, 40 * SEC), [(80, "NONE", 60)]);
+    // Both connections gone (NONE lives 2 s, SYN_RECV 60 s), then the template.
+    owners[0].expire_step(100 * SEC, 64);
+    assert_eq!(t.len(), 1, "the template waits for its timer");
+    owners[0].expire_step(161 * SEC, 64);
+    assert_eq!((t.len(), t.dests().templates(1)), (0, 0));
+}
+
+/// §5.4: a template whose server left is never found again but stays counted until its
+/// timer; a new template for the same client takes its place. §5.3: it is ASSURED once a
+/// connection under it is established.
+#[test]
+fn invalid_templates_hide_and_established_connections_assure() {
+    let (t, mut owners) = table(64, 1);
+    let tpl = owners[0].insert_template(&template(), 0, 30_000).unwrap();
+    let conn = owners[0].insert(&nat(40000), 0).unwrap();
+    assert!(t.control(&conn, &tpl, 0, 30_000));
+    packet(&t, &nat(40000), Dir::Input, TCP_SYN, 0);
+    packet(&t, &nat(40000), Dir::Output, TCP_SYN | TCP_ACK, 0);
+    packet(&t, &nat(40000), Dir::Input, TCP_ACK, 0);
+    assert_eq!(name(&t, &nat(40000)), "ESTABLISHED");
+    assert_eq!(templates(&t, 0), [(80, "ASSURED", 30)]);
+
+    t.invalidate(&tpl);
+    assert!(t.lookup_template(&template().in_key()).is_none());
+    assert_eq!(templates(&t, 0), [(u16::MAX, "ASSURED", 30)]);
+    assert_eq!(t.dests().templates(1), 1, "still counted");
+    let again = Conn {
+        dest: 2,
+        daddr: R2,
+        ..template()
+    };
+    let fresh = owners[0].insert_template(&again, 0, 30_000).unwrap();
+    assert_eq!(
+        t.lookup_template(&template().in_key()).map(|h| h.conn.dest),
+        Some(2)
+    );
+    assert_eq!((t.dests().templates(1), t.dests().templates(2)), (1, 1));
+    assert_ne!(fresh.index(), tpl.index());
 }
