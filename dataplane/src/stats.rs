@@ -146,9 +146,6 @@ drop_reasons! {
     /// DF packet larger than the path MTU (ipvs-forwarding §3.0 step 5); answered with
     /// ICMP Fragmentation Needed.
     MtuExceeded => "mtu_exceeded",
-    /// An IPv4 packet without DF too big for an IPv6 tunnel: the kernel sends it in IPv6
-    /// fragments, which rvs does not make (its fragmenter is IPv4's).
-    TunNeedsIpv6Fragments => "tun_needs_ipv6_fragments",
     /// No headroom in the buffer to prepend a header (tunnel, ICMP error).
     NoHeadroom => "no_headroom",
     /// DR real server not on a connected prefix of any port (ipvs-forwarding §3.2).

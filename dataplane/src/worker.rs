@@ -159,9 +159,9 @@ fn act<P: PortIo>(
 ) {
     match verdict {
         Verdict::Tx { port } => tx.push(&dp.ports, port, ctx.queue, frame, ctx.counters),
-        Verdict::TxFragmented { port, l3, mtu } => {
+        Verdict::TxFragmented { port, l3, mtu, id } => {
             let (queue, counters) = (ctx.queue, ctx.counters);
-            let sent = fragment(&dp.ports[port], frame.data(), l3, mtu, |f| {
+            let sent = fragment(&dp.ports[port], frame.data(), l3, (mtu, id), |f| {
                 tx.push(&dp.ports, port, queue, f, counters)
             });
             if let Err(reason) = sent {

@@ -676,7 +676,7 @@ fn ack_fragments(id: u16) -> Vec<Vec<u8>> {
     ip.fill_checksum();
     let port = MemPort::new(RVS0);
     let mut frags = Vec::new();
-    dataplane::fwd::fragment::fragment(&port, &whole, 14, 1500, |f| frags.push(f)).unwrap();
+    dataplane::fwd::fragment::fragment(&port, &whole, 14, (1500, 0), |f| frags.push(f)).unwrap();
     assert_eq!(frags.len(), 2);
     frags
 }
@@ -1133,7 +1133,8 @@ fn mixed_lab(key: ServiceKey, server: IpAddr) -> Plane {
 /// IPv4 service, IPv6 TUN real server (IPv4-in-IPv6, §3.3, §3.3.2): S0 leaves in an IPv6
 /// header (next header 4, hop limit = inner TTL after the decrement, from the server-side
 /// address); a DF segment too big for the tunnel (1500 − 40) draws Frag Needed 1460 from V;
-/// one without DF would need IPv6 fragments, which rvs does not make: dropped and counted.
+/// one without DF leaves in two IPv6 fragments of the outer packet, 1448 and 52 bytes of
+/// data with one ID (as Linux 6.12 sent it, `tests/golden/tun6`).
 #[test]
 fn ipv4_service_through_an_ipv6_tunnel() {
     let lab = mixed_lab(V80, ip6("2001:db8:b::31").into());
@@ -1141,8 +1142,8 @@ fn ipv4_service_through_an_ipv6_tunnel() {
     dp.ports[0].push_rx(&hex(S0));
     dp.ports[0].push_rx(&segment(64, 0, true, ACK, 1460));
     dp.ports[0].push_rx(&segment(64, 0, false, ACK, 1460));
-    let (out, counters) = run_until(lab, 3);
-    assert_eq!(out[1].len(), 1);
+    let (out, counters) = run_until(lab, 4);
+    assert_eq!(out[1].len(), 3);
     let f = &out[1][0];
     assert_eq!(
         (&f[..6], &f[12..14]),
@@ -1163,9 +1164,28 @@ fn ipv4_service_through_an_ipv6_tunnel() {
     let icmp = IcmpPacket::new_checked(err.payload()).unwrap();
     assert_eq!((err.src_addr(), err.dst_addr()), (V, C));
     assert_eq!((icmp.msg_code(), icmp.next_hop_mtu()), (4, 1460));
+    let frags: Vec<(u16, u8, u16, u32)> = out[1][1..]
+        .iter()
+        .map(|f| {
+            let ip = Ipv6Packet::new_checked(&f[14..]).unwrap();
+            let fh = &ip.payload()[..8];
+            let off = u16::from_be_bytes([fh[2], fh[3]]);
+            let id = u32::from_be_bytes([fh[4], fh[5], fh[6], fh[7]]);
+            (ip.payload_len() - 8, fh[0], off, id)
+        })
+        .collect();
+    assert_eq!((frags[0].0, frags[0].1, frags[0].2), (1448, 4, 1));
+    assert_eq!((frags[1].0, frags[1].1, frags[1].2), (52, 4, 1448));
+    assert_eq!(frags[0].3, frags[1].3, "one ID");
+    let whole = [&out[1][1][14 + 48..], &out[1][2][14 + 48..]].concat();
+    let inner = Ipv4Packet::new_checked(&whole[..]).unwrap();
+    assert_eq!(
+        (inner.total_len(), inner.ttl(), inner.dont_frag()),
+        (1500, 63, false)
+    );
     let s = counters.snapshot();
     assert_eq!(s.drop_count(DropReason::MtuExceeded), 1);
-    assert_eq!(s.drop_count(DropReason::TunNeedsIpv6Fragments), 1);
+    assert_eq!(s.total_drops(), 1);
     assert_eq!(dp.conns.v4.len(), 1);
     assert_eq!(dp.conns.dests().counts(6), (1, 0));
 }

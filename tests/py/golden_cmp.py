@@ -52,9 +52,6 @@ A case's "tolerate" list names differences rvs makes on purpose, each {"side", "
 "field", "kernel", "rvs", "why"}: when the golden field has the kernel's value, the rvs value is
 accepted there (and the value of the checksum covering that field; its verdict is still compared).
 Nothing else is tolerated: another value, frame, side or case still differs.
-A case's "deviation" list names frames the kernel sends and rvs does not, on purpose, each
-{"side", "kernel_frames" (1-based), "drop" (the rvsd drop reason that counts them instead),
-"packets", "why"}: compare leaves exactly those golden frames out (tests/golden/tun6/README.md).
 """
 import json
 import struct
@@ -504,16 +501,14 @@ def load(path, name=None):
 SIDES = {"input": "input", "inside": "output_inside", "outside": "output_outside"}
 
 
-def rvs_frames(c, side):
-    """The golden frames of case c's side that rvs must send: all, except those a "deviation"
-    of the case names (frames the kernel sends and rvs does not, on purpose)."""
-    gone = {n for d in c.get("deviation", []) if d["side"] == side for n in d["kernel_frames"]}
-    return [bytes.fromhex(h) for n, h in enumerate(c[SIDES[side]], 1) if n not in gone]
+def golden_frames(c, side):
+    """The frames the kernel sent on case c's side."""
+    return [bytes.fromhex(h) for h in c[SIDES[side]]]
 
 
 def case_compare(c, side, got):
     """Differences of frames got (bytes) from case c's golden side ("inside"/"outside")."""
-    want = rvs_frames(c, side)
+    want = golden_frames(c, side)
     inputs = [bytes.fromhex(h) for h in c["input"]]
     tol = [t for t in c.get("tolerate", []) if t["side"] == side]
     return compare_frames(got, want, inputs, tol)
@@ -752,13 +747,10 @@ def selftest(path):
         in_icmp = [x for x in (icmp_id_ttl(b) for b in inputs) if x]
         for side in ("inside", "outside"):
             tol = [t for t in c.get("tolerate", []) if t["side"] == side]
-            want = rvs_frames(c, side)
+            want = golden_frames(c, side)
             label = "%s/%s" % (c["name"], side)
             check(label + " = itself", want, want, True)
-            kernel = [bytes.fromhex(h) for h in c[SIDES[side]]]
-            if len(kernel) != len(want):                # a deviation: the kernel's extra frames differ
-                check(label + " the kernel's frames (deviation)", kernel, want, False)
-                frag6_checks(check, label + " (kernel)", kernel)
+            frag6_checks(check, label, want)
             if not want:
                 check(label + " extra frame", [bytes.fromhex(c["input"][0])], want, False)
                 continue
@@ -816,11 +808,6 @@ def selftest(path):
                 off = udp + {41: 0, 47: 8 if "gre.chksum" in f0 else 4, 17: 12}[f0["ip0.nh" if v6 else "ip0.proto"]]
                 b = w0[:off + 7] + bytes([w0[off + 7] + 1]) + w0[off + 8:]
                 check(label + " inner hop limit+1", [b] + want[1:], want, False)
-        for d in c.get("deviation", []):  # a deviation must name frames the kernel sent
-            good = all(1 <= n <= len(c[SIDES[d["side"]]]) for n in d["kernel_frames"]) and d["kernel_frames"]
-            failures += not good
-            print("%-4s %-60s" % ("ok" if good else "FAIL", "%s deviation %s frames %s" % (
-                c["name"], d["side"], d["kernel_frames"])))
         for t in c.get("tolerate", []):   # a tolerance must name a golden frame holding its kernel value
             w = c[SIDES[t["side"]]]
             good = 1 <= t["frame"] <= len(w) and decode(bytes.fromhex(w[t["frame"] - 1])).get(t["field"]) == t["kernel"]

@@ -242,10 +242,6 @@ pub trait Forward: Tables + NatHeader + Outer {
         };
         let fragment = match Self::size(&frame.data()[l3..], mtu) {
             Ok(Size::Fits) => false,
-            // The director fragments IPv4 only (`fwd::fragment`).
-            Ok(Size::Fragment) if O::HEADER_LEN != Ipv4Addr::HEADER_LEN => {
-                return Verdict::Drop(DropReason::TunNeedsIpv6Fragments);
-            }
             Ok(Size::Fragment) => true,
             Ok(Size::TooBig(mtu)) => {
                 let err = IcmpError::FragNeeded { mtu };
@@ -261,6 +257,7 @@ pub trait Forward: Tables + NatHeader + Outer {
                 port,
                 l3,
                 mtu: route_mtu,
+                id: u32::from(ctx.next_ip_id()),
             },
             v => v,
         }

@@ -32,6 +32,9 @@ mod ext {
     pub const DESTINATION: u8 = 60;
 }
 
+/// Next Header of the Fragment header.
+pub const FRAGMENT: u8 = ext::FRAGMENT;
+
 /// Length of the Fragment header (RFC 8200 §4.5).
 pub const FRAGMENT_HEADER_LEN: usize = 8;
 

@@ -3,10 +3,6 @@
 
 RUNDIR is run.sh's -o folder. Writes GOLDEN_DIR/golden.json and copies the captured pcaps to
 GOLDEN_DIR/pcap/, as ../dr_tun/mkgolden.py does (its frames() reads the captures byte for byte).
-A case may have "deviation": frames the kernel sends that rvs does not send, on purpose, each
-{"side", "kernel_frames" (1-based), "drop" (the rvsd drop reason counting them instead),
-"packets" (how many input packets that is), "why"}; tests/py/golden_cmp.py leaves exactly those
-frames out of the comparison, and control/tests/pcap_tun6.rs checks rvsd's counter.
 """
 import importlib.util
 import json
@@ -52,8 +48,7 @@ NOTES = {
                       "576 bytes, quote TTL 63. " + ICMP_ID,
     "4in6_toobig_nodf": "§3.3.5 IPv4-in-IPv6, DF clear, 1500 bytes: S0 goes inside; the kernel sends the outer IPv6 "
                         "packet in two IPv6 fragments (Fragment header, nh 4): 1448 bytes at offset 0 (M) and 52 at "
-                        "offset 181 (x8), same ID (a keyed hash: not asserted, only equal). rvs drops it instead "
-                        "(deviation).",
+                        "offset 181 (x8), same ID (a keyed hash: not asserted, only equal).",
     "4in6_gue_nocsum_s0": "IPv4-in-IPv6 GUE :6080, UDP checksum 0 (a zero-checksum UDP tunnel over IPv6), GUE "
                           "00040000. " + GUE,
     "4in6_gre_s0": "IPv4-in-IPv6 GRE 0000 0800, outer plen 48",
@@ -67,17 +62,6 @@ NOTES = {
     "6in4_gue_nocsum_s0": "IPv6-in-IPv4 GUE :6080, UDP checksum 0, GUE 00290000, outer DF clear. " + GUE + ". " + NODF_ID,
     "6in4_gre_s0": "IPv6-in-IPv4 GRE 0000 86dd, outer DF clear. " + NODF_ID,
 }
-# rvs does not fragment an IPv6 tunnel packet (ipvs-forwarding §3.3.5; rvs README): the 1500-byte
-# IPv4 packet without DF is dropped and counted where the kernel sends two IPv6 fragments.
-DEVIATIONS = {
-    "4in6_toobig_nodf": [{
-        "side": "inside", "kernel_frames": [2, 3], "drop": "tun_needs_ipv6_fragments", "packets": 1,
-        "why": "an IPv4 packet without DF too big for an IPv6 tunnel: Linux sends the outer IPv6 packet in "
-               "fragments; rvs does not fragment (no IPv6 fragmentation on the fast path), drops and counts it",
-    }],
-}
-
-
 def main(run, dst):
     files = os.path.join(run, "files")
     cases = []
@@ -90,8 +74,6 @@ def main(run, dst):
             "output_outside": dr_tun.frames(os.path.join(files, name + ".outside.pcap")),
             "notes": NOTES[name],
         }
-        if name in DEVIATIONS:
-            c["deviation"] = DEVIATIONS[name]
         cases.append(c)
     os.makedirs(os.path.join(dst, "pcap"), exist_ok=True)
     for name in NOTES:
