@@ -138,7 +138,7 @@ fn scheduler_sequences_through_rvsd_match_linux() {
         text(&out.stderr)
     );
     let (kernel, ours) = (parse(GOLDEN), parse(&printed));
-    assert!(kernel.len() >= 19, "golden incomplete: {kernel:?}");
+    assert!(kernel.len() >= 20, "golden incomplete: {kernel:?}");
     let mut wrong = Vec::new();
     for (name, want) in &kernel {
         let got = ours.get(name).map(|g| show(g)).unwrap_or_default();
