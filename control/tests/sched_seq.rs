@@ -29,11 +29,13 @@ const CLIENT: &str = "10.0.1.50";
 /// rvsadm returns, but a worker loads the snapshot at the top of its loop, *before* its rx
 /// bursts: a worker preempted between the two processes a SYN sent after rvsadm returned with
 /// the previous snapshot, where the kernel never would. On this machine (2 cores, another
-/// rvsd polling) that happened in about half the runs without the barrier: a first pick from
-/// the configuration before the last `-a` (nq-held: `A C B` for `C B A`), a pick after all
-/// weights were set to 0, a SYN dropped for a service not yet seen. The echo reply leaves at the end of the loop iteration that received the request,
-/// so the next SYN meets a snapshot loaded after the change. Drop the barrier once the worker
-/// loads the snapshot after its bursts (reported with issue 13).
+/// rvsd polling) that happened in 2 of 6 runs without the barrier: a first pick from the
+/// configuration before the last `-a` (nq-held: `A C B` for `C B A`), a pick after all
+/// weights were set to 0, a SYN dropped for a service not yet seen; with the worker loading
+/// the snapshot after each rx burst instead, 0 of 8. The echo reply leaves in the loop
+/// iteration that received the request, so the next SYN arrives in a later one and meets a
+/// snapshot loaded after the change. Drop the barrier once the worker loads the snapshot after its bursts (reported
+/// with issue 13).
 const BARRIER: &str = "10.0.1.1";
 
 /// Per scenario, the picks of each `syn` step (`-`: no real server).
