@@ -20,7 +20,7 @@ const GOLDEN: &str = include_str!("golden/sched/hashing.golden");
 const LEAST: &str = include_str!("golden/sched/least.golden");
 
 /// One service of hashing.cmd: weights (and weights after the command file's `-e`) in add
-/// order rs1, rs2, rs3, and how many clients in/syn.py sent.
+/// order rs1, rs2, rs3, and how many clients tests/py/syn.py sent.
 struct Case {
     vip: &'static str,
     port: u16,
@@ -107,7 +107,7 @@ fn service(c: &Case) -> Service {
     Service::new(key, by_name(c.sched).unwrap(), dests, 1).with_flags(c.flags)
 }
 
-/// Client `k` of in/syn.py, with its source port.
+/// Client `k` of tests/py/syn.py, with its source port.
 fn client(vip: IpAddr, k: u32) -> SocketAddr {
     let addr: IpAddr = match vip {
         IpAddr::V4(_) => Ipv4Addr::new(192, 168, (3 + k / 250) as u8, (1 + k % 250) as u8).into(),

@@ -1,10 +1,10 @@
 # Golden picks of the hashing schedulers (sh, dh, mh) on the real kernel, for
-# dataplane/tests/sched_golden.rs. Run: ipvs-oracle/run.sh -i in hashing.cmd; the last
+# dataplane/tests/sched_golden.rs. Run (here): ipvs-oracle/run.sh -i ../../../../tests/py hashing.cmd; the last
 # command's stdout is hashing.golden (one `ipvsadm -Lnc` line per client, sorted).
 # DR real servers rs1..rs3 (10.20.0.11-13, 2001:db8:20::11-13), port = the service port.
 # A client a weight-0 bucket leaves without a server makes no entry (sh :83, mh :8082).
 # Add order rs1, rs2, rs3: IPVS list order rs3, rs2, rs1 (ipvs-schedulers §0).
-# Clients: in/syn.py (spoofed SYNs, 192.168.3.1... / 2001:db8:99::1..., source port 40000 + k).
+# Clients: tests/py/syn.py (spoofed SYNs, 192.168.3.1... / 2001:db8:99::1..., source port 40000 + k).
 TOPO_IPV6=1; . $LIB/topo.sh; topo_up dr
 sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.ext0.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 add() { local svc=$1 s=$2; shift 2; ipvsadm -A $svc $s; local i=1 w; for w in "$@"; do ipvsadm -a $svc -r ${RS[$i]}:${svc##*:} -g -w $w; i=$((i+1)); done; }
