@@ -24,20 +24,6 @@ const SERVERS: &str = "10.0.2.11,10.0.2.12,10.0.2.13,10.0.2.14";
 /// in SYN_RECV, as in the oracle (10.10.0.50 there).
 const CLIENT: &str = "10.0.1.50";
 
-/// After each admin command sched_seq.py pings rvsd (10.0.1.1, from the client's own address)
-/// and sends the next SYN only once the answer came back. rvsd publishes a change before
-/// rvsadm returns, but a worker loads the snapshot at the top of its loop, *before* its rx
-/// bursts: a worker preempted between the two processes a SYN sent after rvsadm returned with
-/// the previous snapshot, where the kernel never would. On this machine (2 cores, another
-/// rvsd polling) that happened in 2 of 6 runs without the barrier: a first pick from the
-/// configuration before the last `-a` (nq-held: `A C B` for `C B A`), a pick after all
-/// weights were set to 0, a SYN dropped for a service not yet seen; with the worker loading
-/// the snapshot after each rx burst instead, 0 of 8. The echo reply leaves in the loop
-/// iteration that received the request, so the next SYN arrives in a later one and meets a
-/// snapshot loaded after the change. Drop the barrier once the worker loads the snapshot after its bursts (reported
-/// with issue 13).
-const BARRIER: &str = "10.0.1.1";
-
 /// Per scenario, the picks of each `syn` step (`-`: no real server).
 type Sequences = BTreeMap<String, Vec<Vec<String>>>;
 
@@ -126,8 +112,6 @@ fn scheduler_sequences_through_rvsd_match_linux() {
             CLIENT,
             "--servers",
             SERVERS,
-            "--barrier",
-            BARRIER,
         ])
         .arg(repo.join("tests/golden/sched_seq/scenarios"))
         .env("RVS_SOCKET", &rvsd.socket)

@@ -22,6 +22,9 @@ use crate::txbuf::TxBuffers;
 use crate::verdict::Verdict;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
+use arc_swap::Guard;
 
 /// Loop iterations between link checks (reading link state is a driver
 /// call; memif must not be polled while its peer is gone).
@@ -61,22 +64,25 @@ pub fn run<P: PortIo>(
     let mut firsts = 0;
     while !halt.load(Relaxed) {
         ctx.now = dp.now_ms();
-        let snap = dp.services.load();
-        if ctx.cursors.refresh(&snap) && queue == 0 {
-            resolve_real_servers(dp, &mut ctx, &snap);
-        }
+        // Idle too: a new configuration's real servers get resolved before traffic comes.
+        drop(current(dp, &mut ctx));
         for (in_port, port) in dp.ports.iter().enumerate() {
             if up[in_port] {
                 let n = port.rx_burst(queue, &mut burst);
-                let frames = &mut burst[..n];
-                handle_burst(dp, &mut ctx, &snap, in_port, frames, &mut tx, &mut held);
+                if n > 0 {
+                    // Loaded after the burst arrived: a packet sent once an admin command
+                    // has returned meets the configuration that command made.
+                    let snap = current(dp, &mut ctx);
+                    let frames = &mut burst[..n];
+                    handle_burst(dp, &mut ctx, &snap, in_port, frames, &mut tx, &mut held);
+                }
             }
         }
         if !held.is_empty() {
+            let snap = current(dp, &mut ctx);
             let fresh = std::mem::replace(&mut firsts, ctx.frags.firsts) != ctx.frags.firsts;
             retry_held(dp, &mut ctx, &snap, fresh, &mut tx, &mut held);
         }
-        drop(snap);
         send_neighbour_requests(dp, &mut ctx, &mut tx);
         tx.flush(&dp.ports, queue, counters);
         if ctx.now > swept {
@@ -93,6 +99,16 @@ pub fn run<P: PortIo>(
     }
     tx.flush(&dp.ports, queue, counters);
     log::info!("worker on queue {queue} stopped");
+}
+
+/// The configuration as it is now, this worker's scheduler cursors matched to it; the first
+/// worker asks for the MACs of a new configuration's real servers.
+fn current<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx) -> Guard<Arc<Snapshot>> {
+    let snap = dp.services.load();
+    if ctx.cursors.refresh(&snap) && ctx.queue == 0 {
+        resolve_real_servers(dp, ctx, &snap);
+    }
+    snap
 }
 
 /// Classifies the burst and prefetches the connection buckets it will look

@@ -61,7 +61,7 @@ class Director:
         self.vip, self.client, self.mac = opts.vip, opts.client, opts.mac
         self.servers = dict(zip(NAMES, opts.servers.split(",")))
         self.names = {addr: name for name, addr in self.servers.items()}
-        self.wait, self.barrier = opts.wait, opts.barrier
+        self.wait = opts.wait
         self.sport = 20000
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         self.sock.bind((opts.iface, 0))
@@ -80,15 +80,6 @@ class Director:
         if r.returncode != 0:
             sys.exit(f"{' '.join(self.admin + args)}: exit {r.returncode}: {r.stderr.strip()}")
         return r.stdout
-
-    def change(self, args, stdin=None):
-        """An admin command that changes the service; then, with --barrier, one ping of the
-        director answered, sent after the command returned."""
-        self.adm(args, stdin)
-        if self.barrier:
-            r = subprocess.run(["ping", "-n", "-q", "-c", "1", "-W", "2", self.barrier], capture_output=True)
-            if r.returncode != 0:
-                sys.exit(f"no answer from {self.barrier}")
 
     def entry(self, sport, port):
         """The real server's name in the -Lnc entry of client:sport -> VIP:port, or None."""
@@ -116,10 +107,10 @@ class Director:
         groups = []
         for kind, arg in steps:
             if kind == "adm":
-                self.change(self.words(arg, port))
+                self.adm(self.words(arg, port))
             elif kind == "restore":
                 text = "".join(" ".join(self.words(l.split(), port)) + "\n" for l in arg)
-                self.change(["-R"], stdin=text)
+                self.adm(["-R"], stdin=text)
             else:
                 groups.append(" ".join(self.pick(port) for _ in range(arg)))
         return f"{name}: " + " | ".join(groups)
@@ -134,7 +125,6 @@ def main():
     p.add_argument("--client", required=True, help="source address of the SYNs (nobody answers it)")
     p.add_argument("--servers", required=True, help="addresses of A,B,C,D")
     p.add_argument("--wait", type=float, default=1.0, help="seconds before a pick counts as none")
-    p.add_argument("--barrier", help="an address of the director to ping after each change (see sched_seq.rs)")
     p.add_argument("--only", action="append", help="run only these scenarios")
     p.add_argument("scenarios")
     opts = p.parse_args()
