@@ -100,7 +100,7 @@ start_generator() {
 }
 
 stop_generator() {
-    kill -INT $GEN; wait $GEN || true; GEN=
+    kill -INT $GEN 2>/dev/null || true; wait $GEN || true; GEN=
 }
 
 # Runs generator $1 for SECS seconds after a warm-up of ${3:-2} seconds
