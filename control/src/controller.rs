@@ -3,17 +3,13 @@
 
 use crate::admin::protocol::Reply;
 use crate::config::Config;
-use crate::ipvsadm::command::Protocol;
-use crate::ipvsadm::live::ConnEntry;
-use crate::ipvsadm::{self, LiveCounters};
+use crate::ipvsadm;
+use crate::live::Live;
 use crate::model::Model;
 use crate::publish::Publisher;
 use crate::slots::DestSlots;
-use dataplane::conn::ConnView;
 use dataplane::dest::Method;
 use dataplane::dpdk::DpdkPort;
-use dataplane::flow::Addr;
-use dataplane::service::Snapshot;
 use dataplane::shared::Dataplane;
 use dataplane::stats::{Counters, CountersSnapshot};
 use std::collections::HashSet;
@@ -31,55 +27,6 @@ pub struct Control {
     counters: Arc<Vec<Counters>>,
     /// DR real servers already warned about (once each).
     unreachable_dr: HashSet<IpAddr>,
-}
-
-/// What listings show live: the workers' connection counts per real
-/// server, and the (IPv4) table's capacity.
-struct Live<'a> {
-    dp: &'a Dataplane<DpdkPort>,
-}
-
-impl LiveCounters for Live<'_> {
-    fn conns(&self, slot: u32) -> (u32, u32) {
-        self.dp.conns.dests().counts(slot)
-    }
-    fn table_size(&self) -> u32 {
-        self.dp.conns.v4.capacity() as u32
-    }
-    fn persistent_conns(&self, slot: u32) -> u32 {
-        self.dp.conns.dests().templates(slot)
-    }
-    /// Both families' tables, IPv4 first, each in entry order.
-    fn for_each_connection(&self, f: &mut dyn FnMut(&ConnEntry)) {
-        let now = self.dp.now_ms();
-        let snap = self.dp.services.load();
-        self.dp
-            .conns
-            .v4
-            .for_each_live(now, |v| conn_entry(v, &snap).iter().for_each(&mut *f));
-        self.dp
-            .conns
-            .v6
-            .for_each_live(now, |v| conn_entry(v, &snap).iter().for_each(&mut *f));
-    }
-}
-
-/// A live connection as `-L -c` lists it (TCP and UDP are all the data plane keeps).
-fn conn_entry<A: Addr>(v: &ConnView<A>, snap: &Snapshot) -> Option<ConnEntry> {
-    let c = &v.conn;
-    let protocol = match c.proto {
-        6 => Protocol::Tcp,
-        17 => Protocol::Udp,
-        _ => return None,
-    };
-    Some(ConnEntry {
-        protocol,
-        expires: v.expires_ms / 1000,
-        state: v.state_name,
-        client: (c.caddr.into(), c.cport),
-        virtual_service: (c.vaddr.into(), c.vport),
-        dest: (c.server_addr(snap.dest(c.dest)), c.dport),
-    })
 }
 
 impl Control {

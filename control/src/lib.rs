@@ -8,6 +8,7 @@ pub mod controller;
 pub mod daemon;
 pub mod eal_args;
 pub mod ipvsadm;
+pub mod live;
 pub mod model;
 pub mod publish;
 pub mod slots;

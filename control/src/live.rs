@@ -1,0 +1,62 @@
+//! What listings read from a running data plane ([`Live`]): the numbers `-Ln` prints next
+//! to each real server and the entries `-Lnc` lists. Reading never writes what a worker
+//! writes: the counters are loads, the connection entries seqlock reads
+//! (`ConnTable::for_each_live`).
+
+use crate::ipvsadm::command::Protocol;
+use crate::ipvsadm::live::ConnEntry;
+use crate::ipvsadm::LiveCounters;
+use dataplane::conn::ConnView;
+use dataplane::flow::Addr;
+use dataplane::port::PortIo;
+use dataplane::service::Snapshot;
+use dataplane::shared::Dataplane;
+
+/// What listings show live from the data plane `dp`: per real server its connection and
+/// template counts, the (IPv4) table's capacity, and every connection entry.
+pub struct Live<'a, P: PortIo> {
+    pub dp: &'a Dataplane<P>,
+}
+
+impl<P: PortIo> LiveCounters for Live<'_, P> {
+    fn conns(&self, slot: u32) -> (u32, u32) {
+        self.dp.conns.dests().counts(slot)
+    }
+    fn table_size(&self) -> u32 {
+        self.dp.conns.v4.capacity() as u32
+    }
+    fn persistent_conns(&self, slot: u32) -> u32 {
+        self.dp.conns.dests().templates(slot)
+    }
+    /// Both families' tables, IPv4 first, each in entry order.
+    fn for_each_connection(&self, f: &mut dyn FnMut(&ConnEntry)) {
+        let now = self.dp.now_ms();
+        let snap = self.dp.services.load();
+        self.dp
+            .conns
+            .v4
+            .for_each_live(now, |v| conn_entry(v, &snap).iter().for_each(&mut *f));
+        self.dp
+            .conns
+            .v6
+            .for_each_live(now, |v| conn_entry(v, &snap).iter().for_each(&mut *f));
+    }
+}
+
+/// A live connection as `-L -c` lists it (TCP and UDP are all the data plane keeps).
+fn conn_entry<A: Addr>(v: &ConnView<A>, snap: &Snapshot) -> Option<ConnEntry> {
+    let c = &v.conn;
+    let protocol = match c.proto {
+        6 => Protocol::Tcp,
+        17 => Protocol::Udp,
+        _ => return None,
+    };
+    Some(ConnEntry {
+        protocol,
+        expires: v.expires_ms / 1000,
+        state: v.state_name,
+        client: (c.caddr.into(), c.cport),
+        virtual_service: (c.vaddr.into(), c.vport),
+        dest: (c.server_addr(snap.dest(c.dest)), c.dport),
+    })
+}
