@@ -2,6 +2,7 @@
 //! static neighbours, routes, workers, table sizes, the admin socket and the
 //! initial services (ipvsadm command lines).
 
+use dataplane::mark::{MarkRule, Marks};
 use dataplane::neigh::NeighAddr;
 use dataplane::shared::Net;
 use serde::Deserialize;
@@ -41,6 +42,63 @@ pub struct Config {
     /// port i leaves on port i^1 with its MAC addresses swapped.
     #[serde(default)]
     pub l2fwd: bool,
+    /// Which traffic carries which firewall mark, for `-f` services (in place of the
+    /// netfilter MARK rules of a Linux director); tried in order.
+    #[serde(default)]
+    pub marks: Vec<MarkSpec>,
+}
+
+/// `{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "443", "8000-8100"]}`:
+/// packets of `proto` to `dst` (an address or a prefix) on one of `ports` (all when none
+/// are given) carry `mark`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkSpec {
+    pub mark: u32,
+    pub proto: String,
+    pub dst: String,
+    #[serde(default)]
+    pub ports: Vec<String>,
+}
+
+impl MarkSpec {
+    fn rule(&self) -> Result<MarkRule, String> {
+        let bad = |what: &str| format!("mark {}: bad {what}", self.mark);
+        let proto = match self.proto.as_str() {
+            "tcp" => 6,
+            "udp" => 17,
+            _ => return Err(bad("proto (tcp or udp)")),
+        };
+        let (prefix, len) = match self.dst.contains('/') {
+            true => parse_prefix(&self.dst)?,
+            false => {
+                let a: IpAddr = self.dst.parse().map_err(|_| bad("dst"))?;
+                (a, if a.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let ports = self
+            .ports
+            .iter()
+            .map(|p| port_range(p).ok_or_else(|| bad("port range")))
+            .collect::<Result<_, _>>()?;
+        if self.mark == 0 {
+            return Err(bad("mark (0 is no mark)"));
+        }
+        Ok(MarkRule {
+            mark: self.mark,
+            proto,
+            prefix,
+            len,
+            ports,
+        })
+    }
+}
+
+/// `80` or `8000-8100` → an inclusive range.
+fn port_range(s: &str) -> Option<(u16, u16)> {
+    let (lo, hi) = s.split_once('-').unwrap_or((s, s));
+    let (lo, hi): (u16, u16) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+    (lo <= hi).then_some((lo, hi))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +229,16 @@ pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
 }
 
 impl Config {
+    /// The mark rules, in order.
+    pub fn marks(&self) -> Result<Marks, String> {
+        let rules = self
+            .marks
+            .iter()
+            .map(MarkSpec::rule)
+            .collect::<Result<_, _>>()?;
+        Ok(Marks::new(rules))
+    }
+
     /// The ports' addressing, family by family: own addresses, routes and static neighbours.
     pub fn nets(&self) -> Result<(Net<Ipv4Addr>, Net<Ipv6Addr>), String> {
         Ok((self.net()?, self.net()?))

@@ -38,7 +38,7 @@ impl Control {
         let slots = DestSlots::new(dp.conns.dests().clone());
         let mut control = Control {
             model: Model::with_slots(cfg.conn_table_size, Box::new(slots)),
-            publisher: Publisher::default(),
+            publisher: Publisher::new(cfg.marks()?),
             dp,
             counters,
             unreachable_dr: HashSet::new(),

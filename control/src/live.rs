@@ -9,7 +9,7 @@ use crate::ipvsadm::LiveCounters;
 use dataplane::conn::ConnView;
 use dataplane::flow::Addr;
 use dataplane::port::PortIo;
-use dataplane::service::Snapshot;
+use dataplane::service::{Snapshot, FWMARK_PROTO};
 use dataplane::shared::Dataplane;
 
 /// What listings show live from the data plane `dp`: per real server its connection and
@@ -43,12 +43,13 @@ impl<P: PortIo> LiveCounters for Live<'_, P> {
     }
 }
 
-/// A live connection as `-L -c` lists it (TCP and UDP are all the data plane keeps).
+/// A live connection as `-L -c` lists it: TCP, UDP, or a fwmark service's template (`IP`).
 fn conn_entry<A: Addr>(v: &ConnView<A>, snap: &Snapshot) -> Option<ConnEntry> {
     let c = &v.conn;
     let protocol = match c.proto {
-        6 => Protocol::Tcp,
-        17 => Protocol::Udp,
+        6 => Some(Protocol::Tcp),
+        17 => Some(Protocol::Udp),
+        FWMARK_PROTO => None,
         _ => return None,
     };
     Some(ConnEntry {

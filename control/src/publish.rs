@@ -7,6 +7,7 @@ use crate::ipvsadm::command::{
 };
 use crate::model::{Change, Dest as ModelDest, Model, Service as ModelService};
 use dataplane::dest::{self, DestParams, DestTable, TunCsum, TunKind};
+use dataplane::mark::Marks;
 use dataplane::sched::history::{Event, History};
 use dataplane::sched::{DestInfo, SchedState, Scheduler};
 use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
@@ -25,6 +26,8 @@ const KEPT_EVENTS: usize = 1024;
 pub struct Publisher {
     /// By model service id.
     services: HashMap<u64, Track>,
+    /// The configuration's mark rules, for `-f` services.
+    marks: Arc<Marks>,
     /// Every real server of the last snapshot (trash included), by slot.
     published: HashMap<u32, DestParams>,
 }
@@ -88,8 +91,16 @@ impl Track {
 }
 
 impl Publisher {
+    /// A publisher whose snapshots carry the mark rules `marks`.
+    pub fn new(marks: Marks) -> Publisher {
+        Publisher {
+            marks: Arc::new(marks),
+            ..Publisher::default()
+        }
+    }
+
     /// The snapshot for `model`'s state, taking the changes it recorded. Services the data
-    /// plane cannot forward yet (fwmark, SCTP) are left out with a warning: the model keeps
+    /// plane cannot forward yet (SCTP) are left out with a warning: the model keeps
     /// them and listings show them. A real server gone from the model stays in the snapshot
     /// while `counters` say connections still count on it (the trash, ipvs-schedulers §8):
     /// they keep being forwarded to it.
@@ -127,7 +138,7 @@ impl Publisher {
             .collect();
         self.published = live;
         self.published.extend(trashed.iter().copied());
-        Snapshot::new(services, &trashed)
+        Snapshot::new(services, &trashed).with_marks(self.marks.clone())
     }
 }
 
@@ -140,7 +151,7 @@ fn service(
 ) -> Option<Service> {
     let Some(key) = key(&s.spec.key) else {
         log::warn!(
-            "service {:?} is kept but not forwarded (TCP/UDP only)",
+            "service {:?} is kept but not forwarded (TCP, UDP and fwmark only)",
             s.spec.key
         );
         return None;
@@ -205,7 +216,7 @@ fn key(k: &CmdKey) -> Option<ServiceKey> {
             };
             Some(ServiceKey { proto, addr, port })
         }
-        CmdKey::Fwmark { .. } => None,
+        CmdKey::Fwmark { mark, ipv6 } => Some(ServiceKey::fwmark(mark, ipv6)),
     }
 }
 

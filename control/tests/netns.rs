@@ -33,7 +33,13 @@ impl Lab {
     /// (the kernel's fanout spreads flows over them).
     fn up_with_workers(tag: &str, servers: u32, web: bool, workers: u32) -> Lab {
         let pmd = format!("net_af_packet{{n}},iface=lb{{n}},qpairs={workers}");
-        Lab::build(tag, servers, web, (workers, &pmd), false)
+        Lab::build(tag, servers, web, (workers, &pmd), (false, ""))
+    }
+
+    /// With nginx and the configuration's mark rules `marks` (JSON).
+    fn up_marked(tag: &str, servers: u32, marks: &str) -> Lab {
+        let pmd = "net_af_packet{n},iface=lb{n}";
+        Lab::build(tag, servers, true, (1, pmd), (false, marks))
     }
 
     /// The topology with IPv6 as well (`netns.sh up-dual`), nginx on every server.
@@ -43,7 +49,7 @@ impl Lab {
             servers,
             true,
             (1, "net_af_packet{n},iface=lb{n}"),
-            true,
+            (true, ""),
         )
     }
 
@@ -51,11 +57,24 @@ impl Lab {
     /// over every frame as it came, where af_packet's fanout (DPDK 22.11) has the kernel
     /// reassemble IP fragments first.
     fn up_pcap(tag: &str, servers: u32) -> Lab {
-        Lab::build(tag, servers, false, (1, "net_pcap{n},iface=lb{n}"), false)
+        Lab::build(
+            tag,
+            servers,
+            false,
+            (1, "net_pcap{n},iface=lb{n}"),
+            (false, ""),
+        )
     }
 
-    /// `ports` is the worker count and the port device, `{n}` standing for the port number.
-    fn build(tag: &str, servers: u32, web: bool, ports: (u32, &str), dual: bool) -> Lab {
+    /// `ports` is the worker count and the port device, `{n}` standing for the port number;
+    /// `dual` adds IPv6, `marks` the configuration's mark rules (a JSON list, or empty).
+    fn build(
+        tag: &str,
+        servers: u32,
+        web: bool,
+        ports: (u32, &str),
+        (dual, marks): (bool, &str),
+    ) -> Lab {
         let (workers, pmd) = ports;
         let dev = |n: u32| pmd.replace("{n}", &n.to_string());
         let (dev0, dev1) = (dev(0), dev(1));
@@ -71,9 +90,13 @@ impl Lab {
             true => (r#", "2001:db8:1::1/64""#, r#", "2001:db8:2::1/64""#),
             false => ("", ""),
         };
+        let marks = match marks {
+            "" => String::new(),
+            m => format!(r#""marks": {m},"#),
+        };
         let cfg = format!(
             r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
-                "workers": {workers},
+                "workers": {workers}, {marks}
                 "ports": [
                   {{"device": "{dev0}", "addresses": ["10.0.1.1/24"{v6_out}]}},
                   {{"device": "{dev1}", "addresses": ["10.0.2.1/24"{v6_in}]}}]}}"#
@@ -495,4 +518,63 @@ fn persistent_clients_stay_and_new_ones_spread() {
         assert_eq!(persist, 1, "one template on rs{k}: {list}");
     }
     println!("persistence: {first:?}, then one server per client address");
+}
+
+/// Fwmark services end to end (ipvs-schedulers §5.2): the configuration marks TCP to the VIP on
+/// ports 80 and 8080 with mark 1; one persistent `-f 1` service takes both, so a client's
+/// connections to either port land on one real server, which answers on the port the client
+/// used; `-Lnc` lists the template as IPVS does (`IP`, virtual `0.0.0.1:0`, port 0).
+#[test]
+fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
+    let marks = r#"[{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "8080"]}]"#;
+    let lab = Lab::up_marked("netns-fwmark", 3, marks);
+    lab.adm("-A -f 1 -s rr -p 60");
+    for k in 1..=3 {
+        lab.adm(&format!("-a -f 1 -r 10.0.2.1{k} -m"));
+        let ok = in_ns(
+            &format!("rvs-rs{k}"),
+            &["ping", "-c", "1", "-W", "2", "10.0.2.1"],
+        );
+        assert!(ok.status.success());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for vip in [
+        "10.0.1.100:80",
+        "10.0.1.100:8080",
+        "10.0.1.100:80",
+        "10.0.1.100:8080",
+    ] {
+        seen.insert(common::netns::get(vip));
+    }
+    assert_eq!(
+        seen.len(),
+        1,
+        "one client, one server over both ports: {seen:?}"
+    );
+    let conns = lab.adm("-Lnc");
+    let template: Vec<&str> = conns.lines().filter(|l| l.starts_with("IP ")).collect();
+    assert_eq!(template.len(), 1, "{conns}");
+    let f: Vec<&str> = template[0].split_whitespace().collect();
+    assert_eq!((f[3], f[4]), ("10.0.1.2:0", "0.0.0.1:0"), "{conns}");
+    assert!(f[5].ends_with(":0"), "{conns}");
+    let ports: std::collections::BTreeSet<&str> = conns
+        .lines()
+        .filter(|l| l.starts_with("TCP "))
+        .map(|l| {
+            l.split_whitespace()
+                .nth(5)
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        ports,
+        ["80", "8080"].into(),
+        "the client's ports kept: {conns}"
+    );
+    // Unmarked traffic to the VIP (another port) finds no service.
+    let out = client(&["curl", "-s", "-m", "2", "http://10.0.1.100:81/"]);
+    assert!(!out.status.success());
 }

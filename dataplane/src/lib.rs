@@ -30,6 +30,7 @@ pub mod flow;
 pub mod frag;
 pub mod fwd;
 pub mod lb;
+pub mod mark;
 pub mod nd;
 pub mod neigh;
 pub mod persist;

@@ -51,20 +51,29 @@ pub fn template<P: PortIo, A: Forward>(
         table.invalidate(&t);
     }
     let slot = schedule(ctx)?;
-    let template: Conn<A> = lb::bind(dp, snap, slot, svc.key.port, &tkey)?;
+    let mut template: Conn<A> = lb::bind(dp, snap, slot, svc.key.port, &tkey)?;
+    if tkey.dport == 0 {
+        // A template of all ports names no port of its server either (§5.2).
+        template.dport = 0;
+    }
     let inserted = A::owner(&mut ctx.conns).insert_template(&template, ctx.now, per.timeout_ms);
     lb::settle(inserted, || table.lookup_template(&tkey))
 }
 
 /// `⟨protocol, snet, 0, vaddr, vport⟩`, vport 0 unless the client came to the service's own
-/// port (and that is not FTP's) (§5.2).
+/// port (and that is not FTP's); for a fwmark service `⟨0, snet, 0, mark, 0⟩`, the service's
+/// own key (§5.2).
 fn template_key<A: Forward>(svc: &Service, per: Persistence, key: &FlowKey<A>) -> FlowKey<A> {
     let own_port = key.dport == svc.key.port && svc.key.port != FTP_PORT;
+    let (proto, vaddr) = match A::from_ip(svc.key.addr) {
+        Some(mark) if svc.key.is_fwmark() => (svc.key.proto, mark),
+        _ => (key.proto, key.daddr),
+    };
     FlowKey {
-        proto: key.proto,
+        proto,
         saddr: per.network(key.saddr),
         sport: 0,
-        daddr: key.daddr,
+        daddr: vaddr,
         dport: if own_port { key.dport } else { 0 },
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::dest::{DestParams, DestTable};
 use crate::flow::{Addr, Flow};
+use crate::mark::{mark_addr, Marks};
 use crate::sched::history::History;
 use crate::sched::{DestInfo, Pick, SchedData, SchedState, Scheduler};
 use arc_swap::{ArcSwap, Guard};
@@ -16,12 +17,35 @@ use rustc_hash::FxHashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
-/// A virtual service: protocol, address and port.
+/// A virtual service: protocol, address and port; a fwmark service (`-f`) is protocol 0
+/// (IPPROTO_IP), the mark as its address, port 0, as IPVS keys its templates (§5.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ServiceKey {
     pub proto: u8,
     pub addr: IpAddr,
     pub port: u16,
+}
+
+/// The protocol number of fwmark services' keys.
+pub const FWMARK_PROTO: u8 = 0;
+
+impl ServiceKey {
+    /// The key of `-f mark` (`-6`: an IPv6 one).
+    pub fn fwmark(mark: u32, ipv6: bool) -> ServiceKey {
+        let addr = match ipv6 {
+            false => IpAddr::V4(mark_addr(mark)),
+            true => IpAddr::V6(mark_addr(mark)),
+        };
+        ServiceKey {
+            proto: FWMARK_PROTO,
+            addr,
+            port: 0,
+        }
+    }
+
+    pub fn is_fwmark(&self) -> bool {
+        self.proto == FWMARK_PROTO
+    }
 }
 
 /// A real server of a service.
@@ -177,6 +201,8 @@ pub struct Snapshot {
     /// Whether some service has port 0 (all ports, ipvs-schedulers §5.2): only then does a
     /// missed lookup try port 0 too.
     any_port: bool,
+    /// The configuration's mark rules, for `-f` services (shared by every snapshot).
+    marks: Arc<Marks>,
     /// Every real server a connection may still use, by slot: the services' and those
     /// deleted but still in the trash (ipvs-schedulers §8).
     dests: Vec<Option<DestParams>>,
@@ -209,7 +235,11 @@ impl Snapshot {
         } else {
             FxHashMap::default()
         };
-        let mut vips: Vec<IpAddr> = services.iter().map(|s| s.key.addr).collect();
+        let mut vips: Vec<IpAddr> = services
+            .iter()
+            .filter(|s| !s.key.is_fwmark())
+            .map(|s| s.key.addr)
+            .collect();
         vips.sort_unstable();
         vips.dedup();
         let live = services
@@ -227,7 +257,10 @@ impl Snapshot {
             dests[slot as usize] = Some(p);
         }
         Snapshot {
-            any_port: services.iter().any(|s| s.key.port == 0),
+            any_port: services
+                .iter()
+                .any(|s| s.key.port == 0 && !s.key.is_fwmark()),
+            marks: Arc::default(),
             services,
             keys_v4,
             index_v4,
@@ -237,14 +270,31 @@ impl Snapshot {
         }
     }
 
-    /// The service for packets to `addr:port` over `proto`, with its index: the one on that
-    /// port, else one on port 0 (all ports), as `ip_vs_service_find` looks them up.
+    /// The same snapshot with the configuration's mark rules.
+    pub fn with_marks(self, marks: Arc<Marks>) -> Snapshot {
+        Snapshot { marks, ..self }
+    }
+
+    /// The service for packets to `addr:port` over `proto`, with its index, as
+    /// `ip_vs_service_find` looks them up: the `-f` service of the packet's mark, if it has
+    /// one and the service exists; else the one on that port; else one on port 0 (all ports).
     #[inline]
     pub fn find<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
+        if let Some(found) = self.find_marked(proto, addr, port) {
+            return Some(found);
+        }
         match self.find_port(proto, addr, port) {
             None if self.any_port && port != 0 => self.find_port(proto, addr, 0),
             found => found,
         }
+    }
+
+    fn find_marked<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
+        if self.marks.is_empty() {
+            return None;
+        }
+        let mark = self.marks.mark(proto, addr, port)?;
+        self.find_port(FWMARK_PROTO, mark_addr::<A>(mark), 0)
     }
 
     fn find_port<A: Addr>(&self, proto: u8, addr: A, port: u16) -> Option<(usize, &Service)> {
@@ -263,9 +313,14 @@ impl Snapshot {
         Some((i, &self.services[i]))
     }
 
-    /// Whether `ip` is the address of some service (rvsd answers ARP for it).
+    /// Whether `ip` is the address of some service, or in a mark rule's prefix of an existing
+    /// `-f` service (rvsd answers ARP and ND for it).
     pub fn is_vip<A: Addr>(&self, ip: A) -> bool {
         self.vips.binary_search(&ip.into()).is_ok()
+            || self.marks.covers(ip, |mark| {
+                self.find_port(FWMARK_PROTO, mark_addr::<A>(mark), 0)
+                    .is_some()
+            })
     }
 
     /// The parameters of the real server in `slot`, if it exists or is in the trash.
@@ -368,6 +423,38 @@ mod test {
             );
             assert!(s.find(23 - proto, vip, p).is_none());
         }
+    }
+
+    /// A packet a mark rule marks goes to the `-f` service of its mark before any other; the
+    /// rule's addresses answer as VIPs while that service exists (§5.2).
+    #[test]
+    fn marked_packets_find_their_fwmark_service_first() {
+        use crate::mark::{MarkRule, Marks};
+        let vip = Ipv4Addr::new(10, 0, 1, 100);
+        let rule = MarkRule {
+            mark: 1,
+            proto: 6,
+            prefix: vip.into(),
+            len: 32,
+            ports: vec![(80, 80), (443, 443)],
+        };
+        let fwm = Service::new(
+            ServiceKey::fwmark(1, false),
+            crate::sched::by_name("rr").unwrap(),
+            vec![],
+            1,
+        );
+        let marks = Arc::new(Marks::new(vec![rule]));
+        let s = Snapshot::new(vec![svc(6, vip.into(), 80), fwm], &[]).with_marks(marks.clone());
+        assert_eq!(s.find(6, vip, 80).map(|(i, _)| i), Some(1));
+        assert_eq!(s.find(6, vip, 443).map(|(i, _)| i), Some(1));
+        assert!(s.find(6, vip, 22).is_none());
+        assert!(s.is_vip(vip));
+        assert!(!s.is_vip(Ipv4Addr::new(0, 0, 0, 1)), "a mark is no address");
+        // Without its -f service a rule marks for nothing.
+        let s = Snapshot::new(vec![svc(6, vip.into(), 80)], &[]).with_marks(marks);
+        assert_eq!(s.find(6, vip, 80).map(|(i, _)| i), Some(0));
+        assert!(s.find(6, vip, 443).is_none());
     }
 
     /// A port-0 service takes the ports no service of their own takes (§5.2).

@@ -387,7 +387,7 @@ mod test {
         fn for_each_connection(&self, f: &mut dyn FnMut(&ConnEntry)) {
             let a = |s: &str, port| (s.parse().unwrap(), port);
             let tcp = |expires, state, client, dest| ConnEntry {
-                protocol: Protocol::Tcp,
+                protocol: Some(Protocol::Tcp),
                 expires,
                 state,
                 client,
@@ -399,7 +399,7 @@ mod test {
                 tcp(899, "ESTABLISHED", a("10.0.0.5", 54321), r),
                 tcp(65, "FIN_WAIT", a("10.0.0.5", 54322), r),
                 ConnEntry {
-                    protocol: Protocol::Udp,
+                    protocol: Some(Protocol::Udp),
                     expires: 299,
                     state: "UDP",
                     client: a("127.0.0.1", 8080),

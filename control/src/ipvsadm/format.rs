@@ -47,12 +47,12 @@ impl View<'_> {
     /// One `-L -c` line: `%-3s %-6s %-11s %-18s %-18s %s`, the expiry as `MM:SS` with the
     /// minutes never capped (ipvsadm-spec §7.9).
     fn connection_line(&self, out: &mut String, c: &ConnEntry) {
-        let p = Some(c.protocol);
+        let p = c.protocol;
         let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
         let _ = writeln!(
             out,
             "{:<3} {:<6} {:<11} {:<18} {:<18} {}",
-            c.protocol.list_name(),
+            p.map_or("IP", Protocol::list_name),
             expire,
             c.state,
             self.addrport(c.client.0, c.client.1, p),

@@ -13,7 +13,8 @@ pub struct Counters(pub [u64; 5]);
 /// One connection entry of `-L -c` (ipvsadm-spec §7.9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnEntry {
-    pub protocol: Protocol,
+    /// `None`: a fwmark service's template (protocol IPPROTO_IP, listed as `IP`).
+    pub protocol: Option<Protocol>,
     /// Whole seconds until it expires.
     pub expires: u32,
     /// As the kernel names it: `ESTABLISHED`, `UDP`, ...
