@@ -169,12 +169,23 @@ fn to_server<P: PortIo, A: Forward>(
     p: &IpPacket<A>,
     c: &Conn<A>,
 ) -> Verdict {
+    let request = |params: Option<&DestParams>| Rewrite::request(c.fwd, c.daddr, c.dport, params);
+    to_server_with(dp, ctx, snap, frame, p, c, request)
+}
+
+/// Sends packet `p` to connection `c`'s real server (of either family for a tunnel), with
+/// the rewrite `rewrite` makes from the server's published parameters.
+pub(crate) fn to_server_with<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
+    c: &Conn<A>,
+    rewrite: impl FnOnce(Option<&DestParams>) -> Result<Rewrite<A>, DropReason>,
+) -> Verdict {
     let params = snap.dest(c.dest);
-    let to = Server::of_conn(c, params).and_then(|server| {
-        let rewrite = Rewrite::request(c.fwd, c.daddr, c.dport, params)?;
-        Ok((server, rewrite))
-    });
-    match to {
+    match rewrite(params).and_then(|r| Ok((Server::of_conn(c, params)?, r))) {
         Ok((server, rewrite)) => server.send(dp, ctx, frame, p.l3, (rewrite, p.key.daddr)),
         Err(reason) => Verdict::Drop(reason),
     }

@@ -29,9 +29,10 @@ use core::ops::Range;
 use crate::classify::IpPacket;
 use crate::conn::Conn;
 use crate::ctx::Ctx;
-use crate::dest::{Method, TunKind, Tunnel};
+use crate::dest::{DestParams, Method, TunKind, Tunnel};
 use crate::flow::FlowKey;
-use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Server, Target};
+use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Target};
+use crate::lb;
 use crate::port::{Frame, PortIo};
 use crate::service::Snapshot;
 use crate::shared::Dataplane;
@@ -174,19 +175,16 @@ fn to_server<P: PortIo, A: Related>(
     p: &IpPacket<A>,
     c: &Conn<A>,
 ) -> Verdict {
-    let params = snap.dest(c.dest);
-    let rewrite = match c.fwd {
-        Method::Masq if !A::checksum_ok(frame.data(), p) => Err(DropReason::IcmpBadChecksum),
+    let checksum_ok = c.fwd != Method::Masq || A::checksum_ok(frame.data(), p);
+    let rewrite = |params: Option<&DestParams>| match c.fwd {
+        Method::Masq if !checksum_ok => Err(DropReason::IcmpBadChecksum),
         Method::Masq => Ok(Rewrite::IcmpToServer {
             addr: c.daddr,
             port: c.dport,
         }),
         m => Rewrite::request(m, c.daddr, c.dport, params),
     };
-    match rewrite.and_then(|r| Ok((Server::of_conn(c, params)?, r))) {
-        Ok((server, rewrite)) => server.send(dp, ctx, frame, p.l3, (rewrite, p.key.daddr)),
-        Err(reason) => Verdict::Drop(reason),
-    }
+    lb::to_server_with(dp, ctx, snap, frame, p, c, rewrite)
 }
 
 /// §4.4: to the client of `c`, translated back to the VIP for NAT.

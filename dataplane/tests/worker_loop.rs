@@ -179,23 +179,27 @@ fn nat_snapshot(extra: u16, weight: u32, version: u64) -> Snapshot {
     Snapshot::new(services, &[])
 }
 
+/// The director on in-memory ports: the outside port `outside`/24 with its .254 as the
+/// default gateway (known, the client's MAC) and `routes`, the inside port 10.0.0.1/24.
+fn director(
+    outside: Ipv4Addr,
+    routes: &[(Ipv4Addr, u8, Ipv4Addr)],
+) -> (Dataplane<MemPort>, Vec<Owners>) {
+    let [a, b, c, _] = outside.octets();
+    let gw = Ipv4Addr::new(a, b, c, 254);
+    let mut all = vec![(Ipv4Addr::UNSPECIFIED, 0, gw)];
+    all.extend_from_slice(routes);
+    let ports = vec![MemPort::new(RVS0), MemPort::new(RVS1)];
+    let addrs = vec![vec![(outside, 24)], vec![(Ipv4Addr::new(10, 0, 0, 1), 24)]];
+    let net = Net::new(addrs, &all).unwrap();
+    let planes = Dataplane::new(ports, net, Mode::Balance, SIZES).unwrap();
+    planes.0.v4.neigh.learn(gw, CLIENT);
+    planes
+}
+
 /// The director of §7.0; R1's MAC is known when `r1_known`.
 fn nat_lab(r1_known: bool) -> Plane {
-    let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        Net::new(
-            vec![
-                vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
-                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-            ],
-            &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
-        )
-        .unwrap(),
-        Mode::Balance,
-        SIZES,
-    )
-    .unwrap();
-    dp.v4.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
+    let (dp, mut owners) = director(Ipv4Addr::new(192, 0, 2, 1), &[]);
     if r1_known {
         dp.v4.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
     }
@@ -319,24 +323,10 @@ const S0_TTL63: &str =
 
 /// The §7.0 director with one real server `d` for TCP V:80.
 fn direct_lab(d: Dest) -> Plane {
-    let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        Net::new(
-            vec![
-                vec![(Ipv4Addr::new(198, 18, 0, 1), 24)],
-                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-            ],
-            &[
-                (Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(198, 18, 0, 254)),
-                (Ipv4Addr::new(192, 0, 2, 0), 24, GW),
-            ],
-        )
-        .unwrap(),
-        Mode::Balance,
-        SIZES,
-    )
-    .unwrap();
-    dp.v4.neigh.learn(Ipv4Addr::new(198, 18, 0, 254), CLIENT);
+    let (dp, mut owners) = director(
+        Ipv4Addr::new(198, 18, 0, 1),
+        &[(Ipv4Addr::new(192, 0, 2, 0), 24, GW)],
+    );
     dp.v4.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
     dp.v4.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
     let rr = dataplane::sched::by_name("rr").unwrap();
@@ -1252,21 +1242,7 @@ fn syn_from(client: Ipv4Addr, sport: u16, vip: Ipv4Addr, dport: u16) -> Vec<u8> 
 /// §5: a persistent rr service over three NAT real servers (slots 0, 1, 2 = 10.0.0.21..23,
 /// list order 23, 22, 21) on port `port` (0: all ports), clients masked with `netmask`.
 fn persistent_lab(port: u16, netmask: u32) -> Plane {
-    let (dp, mut owners) = Dataplane::new(
-        vec![MemPort::new(RVS0), MemPort::new(RVS1)],
-        Net::new(
-            vec![
-                vec![(Ipv4Addr::new(192, 0, 2, 1), 24)],
-                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
-            ],
-            &[(Ipv4Addr::UNSPECIFIED, 0, Ipv4Addr::new(192, 0, 2, 254))],
-        )
-        .unwrap(),
-        Mode::Balance,
-        SIZES,
-    )
-    .unwrap();
-    dp.v4.neigh.learn(Ipv4Addr::new(192, 0, 2, 254), CLIENT);
+    let (dp, mut owners) = director(Ipv4Addr::new(192, 0, 2, 1), &[]);
     let dests = (0..3u8)
         .rev()
         .map(|k| {

@@ -280,6 +280,17 @@ pub(crate) mod test_util {
         }
     }
 
+    /// The name (A, B, ...) of the dest `s` picks first among dests of `weights` holding
+    /// `counts` (active, inactive) connections, `-` for none.
+    pub fn pick_loaded(s: &dyn Scheduler, weights: &[u32], counts: &[(u32, u32)]) -> String {
+        let t = DestTable::new(8);
+        for (slot, &(a, i)) in counts.iter().enumerate() {
+            set(&t, slot as u32, a, i);
+        }
+        let d = dests(weights);
+        picks(s, &mut s.init_state(&d), &d, &t, "ABCDEFGH", 1)
+    }
+
     /// One pick of `s` for `flow`, with the data `s` builds for `d`.
     pub fn pick_for(
         s: &dyn Scheduler,

@@ -24,16 +24,10 @@ impl Scheduler for Wlc {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::dest::DestTable;
-    use crate::sched::test_util::{dests, picks, set};
+    use crate::sched::test_util::pick_loaded;
 
     fn pick(weights: &[u32], counts: &[(u32, u32)]) -> String {
-        let t = DestTable::new(8);
-        for (slot, &(a, i)) in counts.iter().enumerate() {
-            set(&t, slot as u32, a, i);
-        }
-        let d = dests(weights);
-        picks(&Wlc, &mut Wlc.init_state(&d), &d, &t, "ABCD", 1)
+        pick_loaded(&Wlc, weights, counts)
     }
 
     #[test]
