@@ -274,3 +274,26 @@ pub fn run_director(
     assert_eq!(code, 0, "{case}: {stdout}\n{stderr}");
     stdout
 }
+
+/// Runs every case of golden set `set` through rvsd wired as `wiring`, the case's frames in
+/// on the outside link and nothing on the inside one, and asserts that what rvsd sent
+/// matches the kernel's frames ([`Golden::assert_matches`]).
+pub fn assert_set_matches(set: &str, wiring: &Wiring) {
+    let golden = Golden::load(set);
+    let dir = TempDir::new(&format!("pcap-{set}"));
+    golden.make_inputs(&dir.0, &[]);
+    let empty = dir.path("empty.pcap");
+    empty_pcap(&empty);
+    for run in golden.runs() {
+        let rx = dir.path(&format!("{}.rx.pcap", run.case));
+        let rx = rx.display().to_string();
+        run_director(
+            &dir,
+            &golden,
+            wiring,
+            &run,
+            (&rx, &empty.display().to_string()),
+        );
+    }
+    golden.assert_matches(&dir.0);
+}
