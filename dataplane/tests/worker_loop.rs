@@ -355,10 +355,15 @@ fn tun_dest(kind: TunKind, port: u16, csum: TunCsum) -> Dest {
 
 /// A TCP segment C:40000 → V:80 with these header values and `payload` bytes of data.
 fn segment(ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
+    segment_from(40000, ttl, tos, df, flags, payload)
+}
+
+/// The same from client port `sport`.
+fn segment_from(sport: u16, ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
     let mut ip = vec![0u8; 40 + payload];
     {
         let mut tcp = TcpPacket::new_unchecked(&mut ip[20..]);
-        tcp.set_src_port(40000);
+        tcp.set_src_port(sport);
         tcp.set_dst_port(80);
         tcp.set_seq_number(1000);
         tcp.set_header_len(20);
@@ -380,8 +385,125 @@ fn segment(ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
     [hex("020000000001 0200000000fe 0800"), ip].concat()
 }
 
+const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
+
+/// The worker loop running in its own thread while the test feeds it frames one at a
+/// time and changes the configuration between them.
+struct Running {
+    dp: Arc<Dataplane<MemPort>>,
+    counters: Arc<Counters>,
+    halt: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+    fed: u64,
+}
+
+impl Running {
+    fn start((dp, owner): Plane) -> Running {
+        let counters = Arc::new(Counters::new());
+        let halt = Arc::new(AtomicBool::new(false));
+        let (d, c, h) = (dp.clone(), counters.clone(), halt.clone());
+        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h));
+        Running {
+            dp,
+            counters,
+            halt,
+            thread,
+            fed: 0,
+        }
+    }
+
+    /// Sends `frame` in on `port` and waits until the worker has sent or dropped it.
+    fn feed(&mut self, port: usize, frame: &[u8]) {
+        self.fed += 1;
+        self.dp.ports[port].push_rx(frame);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let done = |s: dataplane::stats::CountersSnapshot| s.tx_packets + s.total_drops();
+        while done(self.counters.snapshot()) < self.fed && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The only entry's state name and milliseconds left.
+    fn entry(&self) -> (&'static str, u32) {
+        let mut views = Vec::new();
+        self.dp
+            .conns
+            .v4
+            .for_each_live(self.dp.now_ms(), |v| views.push(*v));
+        assert_eq!(views.len(), 1, "{views:?}");
+        (views[0].state_name, views[0].expires_ms)
+    }
+
+    fn stop(self) -> Counters {
+        self.halt.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        Arc::try_unwrap(self.counters).ok().unwrap()
+    }
+}
+
+/// §2.2 (sloppy_tcp off): a segment with SYN and without RST creates an entry, whatever
+/// else it carries (SYN+ACK, SYN+FIN go to the SYN column: SYN_RECV); RST, SYN+RST, FIN and
+/// ACK alone create nothing and are counted.
+#[test]
+fn only_a_segment_with_syn_and_without_rst_creates_a_connection() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    for (k, flags) in [RST, SYN | RST, FIN | ACK, ACK].into_iter().enumerate() {
+        dp.ports[0].push_rx(&segment_from(41000 + k as u16, 64, 0, true, flags, 0));
+    }
+    dp.ports[0].push_rx(&segment_from(42000, 64, 0, true, SYN | ACK, 0));
+    dp.ports[0].push_rx(&segment_from(42001, 64, 0, true, SYN | FIN, 0));
+    let (out, counters) = run_until(lab, 6);
+    assert_eq!(counters.snapshot().drop_count(DropReason::NoConnection), 4);
+    assert_eq!(out[1].len(), 2, "SYN+ACK and SYN+FIN forwarded");
+    let mut made = Vec::new();
+    dp.conns
+        .v4
+        .for_each_live(0, |v| made.push((v.conn.cport, v.state_name)));
+    made.sort();
+    assert_eq!(made, [(42000, "SYN_RECV"), (42001, "SYN_RECV")]);
+}
+
+/// §2.6 (expire_nodest_conn 0) and ipvs-schedulers §8: once its real server is deleted, a
+/// connection's packets are dropped and counted, and its timer is not re-armed; with the
+/// server back in the service (same slot) they flow again.
+#[test]
+fn packets_of_a_deleted_real_server_are_dropped_until_it_returns() {
+    let r2 = dr_dest(R2);
+    let mut w = Running::start(direct_lab(r2));
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    w.feed(0, &segment(64, 0, true, SYN, 0));
+    w.feed(0, &segment(64, 0, true, ACK, 0));
+    assert_eq!(w.entry().0, "ESTABLISHED");
+    let empty = Service::new(V80, rr, vec![], 1);
+    w.dp.services
+        .publish(Snapshot::new(vec![empty], &[(r2.slot, r2.params)]));
+    let before = w.entry().1;
+    std::thread::sleep(Duration::from_millis(300));
+    w.feed(0, &segment(64, 0, true, ACK, 10));
+    let (state, left) = w.entry();
+    assert_eq!(state, "ESTABLISHED");
+    assert!(
+        left + 250 < before,
+        "not re-armed: {left} ms left, {before} before"
+    );
+    assert_eq!(w.dp.conns.dests().counts(r2.slot), (1, 0), "still counted");
+    w.dp.services
+        .publish(Snapshot::new(vec![Service::new(V80, rr, vec![r2], 1)], &[]));
+    w.feed(0, &segment(64, 0, true, ACK, 10));
+    assert!(w.entry().1 > before, "re-armed once the server is back");
+    let dp = w.dp.clone();
+    let s = w.stop().snapshot();
+    assert_eq!(s.drop_count(DropReason::DestUnavailable), 1);
+    assert_eq!(
+        dp.ports[1].take_tx().len(),
+        3,
+        "SYN, ACK, then the last ACK"
+    );
+}
 
 /// §7.7: the SYN leaves for R2's MAC with only the TTL changed; the entry is
 /// input-only (NOOUTPUT) and counts active on R2.
