@@ -969,6 +969,27 @@ fn ipv6_nat_vector_7_16() {
     assert_eq!(dp.conns.dests().counts(3), (1, 0));
 }
 
+/// `--set` reaches the IPv6 table too (ipvs-forwarding §1.7): an IPv6 connection made
+/// ESTABLISHED after `--set 30 20 10` expires in 30 s, not 900.
+#[test]
+fn set_timeouts_apply_to_ipv6_connections() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    dp.conns.timeouts().set(30, 20, 10);
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    dp.ports[0].push_rx(&ack6(0, 6, ""));
+    let (_, counters) = run_until(lab, 2);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let mut views = Vec::new();
+    dp.conns.v6.for_each_live(dp.now_ms(), |v| views.push(*v));
+    assert_eq!(views[0].state_name, "ESTABLISHED");
+    assert!(
+        (29_000..=30_000).contains(&views[0].expires_ms),
+        "{views:?}"
+    );
+    assert_eq!(dp.conns.v6.timeouts().get(), (30, 20, 10));
+}
+
 /// An IPv6 ACK segment [C]:40000 → [V]:80 with `data` bytes of data (checksum filled), as
 /// Ethernet + IPv6 with the extension headers `ext` (hex, first one named by `next`) in front
 /// of TCP.
