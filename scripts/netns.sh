@@ -39,7 +39,7 @@
 #
 # `up-direct-dual` is `up-direct` with IPv6 as well (VIP 2001:db8:1::100).
 #
-# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | down | status
+# usage: scripts/netns.sh up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | up-bare | down | status
 set -euo pipefail
 
 NS_LB=rvs-lb NS_CLIENT=rvs-client NS_SW=rvs-sw
@@ -233,6 +233,20 @@ up_pmtu() {
     sleep 1
 }
 
+# `up-bare`: rvsd's two links end in one namespace, rvs-wire (c0: client
+# side, s0: server side), that has no address at all, so no kernel stack
+# answers anything: the test plays client and real servers with hand-made
+# frames (tests/py/lifecycle.py) and answers rvsd's ARP requests itself.
+up_bare() {
+    down_quiet
+    for n in $NS_LB rvs-wire; do ip netns add $n; quiet_ns $n; done
+    ip link add lb0 netns $NS_LB type veth peer name c0 netns rvs-wire
+    ip link add lb1 netns $NS_LB type veth peer name s0 netns rvs-wire
+    for l in c0 s0; do ns rvs-wire ip link set $l up; csum_off rvs-wire $l; done
+    for l in lb0 lb1; do ns $NS_LB ip link set $l up; done
+    sleep 1
+}
+
 down_quiet() {
     for n in $(ip netns list | awk '/^rvs-/{print $1}'); do
         ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -247,7 +261,8 @@ case "${1:-}" in
     up-pmtu) up_pmtu; echo "pmtu topology up: client 10.0.1.2, rvsd 10.0.1.1/10.0.2.1, router 10.0.2.254/10.0.3.254 (mtu 1400), real server 10.0.3.11" ;;
     up-direct-dual) DUAL=1; up_direct; echo "dual-stack direct topology up (IPv6: client 2001:db8:1::2, VIP 2001:db8:1::100 via rvsd 2001:db8:1::1, router 2001:db8:1::254/2001:db8:2::254, real servers 2001:db8:2::1K)" ;;
     up-direct) up_direct; echo "direct topology up: client 10.0.1.2 (VIP via rvsd 10.0.1.1), router 10.0.1.254/10.0.2.254, $SERVERS real server(s) 10.0.2.11.. (VIP on lo, replies via the router)" ;;
+    up-bare) up_bare; echo "bare topology up: rvs-lb lb0/lb1 <-> rvs-wire c0/s0, no addresses" ;;
     down) down_quiet ;;
     status) ip netns list | grep '^rvs-' || echo "no rvs namespaces" ;;
-    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [N_SERVERS] | up-dual [N_SERVERS] | up-direct[-dual] [N_SERVERS] | up-pmtu[-dual] | up-bare | down | status" >&2; exit 2 ;;
 esac

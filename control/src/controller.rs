@@ -80,7 +80,7 @@ impl Control {
     fn commit(&mut self, out: ipvsadm::Outcome) -> Reply {
         if out.changed {
             let t = self.model.timeouts();
-            self.dp.conns.v4.timeouts().set(t.tcp, t.tcp_fin, t.udp);
+            self.dp.conns.timeouts().set(t.tcp, t.tcp_fin, t.udp);
             let snap = self
                 .publisher
                 .snapshot(&mut self.model, self.dp.conns.dests());

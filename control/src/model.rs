@@ -28,6 +28,11 @@ pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
 pub trait SlotAllocator {
     fn alloc(&mut self) -> Option<u32>;
     fn release(&mut self, slot: u32);
+    /// Takes back a released slot that still waits in the trash (connections count on it),
+    /// for its real server re-added (ipvs-schedulers §8). False if it is no longer there.
+    fn revive(&mut self, _slot: u32) -> bool {
+        false
+    }
 }
 
 /// A plain allocator: released slots first, then the next unused one, up to `capacity`.
@@ -115,6 +120,10 @@ pub struct State {
     pub timeouts: Timeouts,
     /// The next service's [`Service::id`].
     next_id: u64,
+    /// Deleted real servers by identity (service, address, port) → their slot, so that one
+    /// re-added while its slot is still in the trash gets it back, with its counters and
+    /// connections (ipvs-schedulers §8). At most one identity per slot.
+    trashed: HashMap<(ServiceKey, IpAddr, u16), u32>,
 }
 
 impl State {
@@ -149,6 +158,7 @@ impl Model {
                 services: Vec::new(),
                 timeouts: DEFAULT_TIMEOUTS,
                 next_id: 1,
+                trashed: HashMap::new(),
             },
             table_size,
             slots,
@@ -325,14 +335,44 @@ impl Transaction<'_> {
     fn delete_service(&mut self, key: &ServiceKey) -> Result<(), Failure> {
         let i = self.service_index(key, Op::DelService)?;
         let svc = self.state.services.remove(i);
-        self.freed.extend(svc.dests.iter().map(|d| d.slot));
+        svc.dests.iter().for_each(|d| self.trash(key, d));
         Ok(())
     }
 
     fn clear(&mut self) {
         let services = std::mem::take(&mut self.state.services);
-        let slots = services.iter().flat_map(|s| s.dests.iter().map(|d| d.slot));
-        self.freed.extend(slots);
+        for s in &services {
+            s.dests.iter().for_each(|d| self.trash(&s.spec.key, d));
+        }
+    }
+
+    /// Real server `d` of service `key` is gone: its slot goes back to the allocator on
+    /// commit, and is remembered for a re-add ([`Transaction::reclaim`]).
+    fn trash(&mut self, key: &ServiceKey, d: &Dest) {
+        self.freed.push(d.slot);
+        let trashed = &mut self.state.trashed;
+        trashed.retain(|_, slot| *slot != d.slot);
+        trashed.insert((*key, d.spec.addr, d.spec.port), d.slot);
+    }
+
+    /// The slot for real server `dest` added to `key`: its old one if it was deleted and the
+    /// slot is still in the trash, so its connections resume (ipvs-schedulers §8: the kernel
+    /// revives the destination with its counters), else a new one.
+    fn reclaim(&mut self, key: &ServiceKey, dest: &DestSpec) -> Option<u32> {
+        if let Some(slot) = self.state.trashed.remove(&(*key, dest.addr, dest.port)) {
+            // Deleted in this same transaction: not released yet.
+            if let Some(k) = self.freed.iter().position(|&s| s == slot) {
+                self.freed.swap_remove(k);
+                return Some(slot);
+            }
+            if self.slots.revive(slot) {
+                self.taken.push(slot);
+                return Some(slot);
+            }
+        }
+        let slot = self.slots.alloc()?;
+        self.taken.push(slot);
+        Some(slot)
     }
 
     /// Checks shared by `-a` and `-e`, in the kernel's order: family, weight, thresholds,
@@ -366,10 +406,8 @@ impl Transaction<'_> {
             return Err(kernel(Op::AddDest, Errno::Einval));
         }
         let slot = self
-            .slots
-            .alloc()
+            .reclaim(key, dest)
             .ok_or(kernel(Op::AddDest, Errno::Enomem))?;
-        self.taken.push(slot);
         let dest = Dest {
             spec: dest.clone(),
             slot,
@@ -410,7 +448,7 @@ impl Transaction<'_> {
         let svc = &mut self.state.services[i];
         let removed = svc.dests.remove(j);
         svc.changes.push(Change::Deleted { index: j });
-        self.freed.push(removed.slot);
+        self.trash(key, &removed);
         Ok(())
     }
 
@@ -529,6 +567,62 @@ mod test {
         m.apply(&cmd("-d -t 10.0.0.1:80 -r 10.0.1.1")).unwrap();
         m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.3 -m")).unwrap();
         assert_eq!(m.services()[0].dests[0].slot, 0);
+    }
+
+    /// Slots released while "connections" count on them (`busy`) wait in a trash.
+    struct Trash {
+        plain: SequentialSlots,
+        busy: Vec<u32>,
+        trash: Vec<u32>,
+    }
+
+    impl SlotAllocator for Trash {
+        fn alloc(&mut self) -> Option<u32> {
+            self.plain.alloc()
+        }
+        fn release(&mut self, slot: u32) {
+            match self.busy.contains(&slot) {
+                true => self.trash.push(slot),
+                false => self.plain.release(slot),
+            }
+        }
+        fn revive(&mut self, slot: u32) -> bool {
+            let k = self.trash.iter().position(|&s| s == slot);
+            k.map(|k| self.trash.remove(k)).is_some()
+        }
+    }
+
+    /// ipvs-schedulers §8: a real server re-added while its connections live is the same
+    /// destination (its slot, hence its counters and connections), after `-d` or after its
+    /// service was deleted; one whose slot left the trash gets a new one.
+    #[test]
+    fn a_re_added_real_server_gets_its_slot_back_from_the_trash() {
+        let trash = Trash {
+            plain: SequentialSlots::new(100),
+            busy: vec![0],
+            trash: Vec::new(),
+        };
+        let mut m = Model::with_slots(4096, Box::new(trash));
+        let slot = |m: &Model| m.services()[0].dests[0].slot;
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.2 -m")).unwrap();
+        m.apply(&cmd("-d -t 10.0.0.1:80 -r 10.0.1.1")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m -w 2"))
+            .unwrap();
+        assert_eq!(slot(&m), 0, "revived");
+        m.apply(&cmd("-C")).unwrap();
+        m.apply(&cmd("-A -t 10.0.0.1:80 -s rr")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.1 -m")).unwrap();
+        assert_eq!(slot(&m), 0, "revived after -C");
+        // 10.0.1.2 (slot 1) had no connection: its slot was freed, it gets the next free one.
+        m.apply(&cmd("-a -t 10.0.0.1:80 -r 10.0.1.2 -m")).unwrap();
+        assert_eq!(slot(&m), 1);
+        // Another service's real server at the same address is another destination.
+        m.apply(&cmd("-A -t 10.0.0.1:81 -s rr")).unwrap();
+        m.apply(&cmd("-d -t 10.0.0.1:80 -r 10.0.1.1")).unwrap();
+        m.apply(&cmd("-a -t 10.0.0.1:81 -r 10.0.1.1 -m")).unwrap();
+        assert_ne!(m.services()[1].dests[0].slot, 0);
     }
 
     #[test]

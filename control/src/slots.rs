@@ -40,6 +40,11 @@ impl SlotAllocator for DestSlots {
             self.trash.push(slot);
         }
     }
+
+    fn revive(&mut self, slot: u32) -> bool {
+        let found = self.trash.iter().position(|&s| s == slot);
+        found.map(|k| self.trash.swap_remove(k)).is_some()
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +64,24 @@ mod test {
         assert_eq!(s.alloc(), Some(a));
         s.release(b);
         assert_eq!(s.alloc(), Some(b));
+    }
+
+    #[test]
+    fn only_a_slot_still_in_the_trash_is_revived() {
+        let table = Arc::new(DestTable::new(2));
+        let mut s = DestSlots::new(table.clone());
+        let (a, b) = (s.alloc().unwrap(), s.alloc().unwrap());
+        table.conn_created(a);
+        s.release(a);
+        s.release(b);
+        assert!(
+            s.revive(a),
+            "a connection counts on {a}: it waits in the trash"
+        );
+        assert!(!s.revive(a), "taken back once");
+        assert!(
+            !s.revive(b),
+            "nothing counted on {b}: free, not in the trash"
+        );
     }
 }

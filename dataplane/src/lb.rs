@@ -66,8 +66,15 @@ fn tcp_flags<A>(frame: &[u8], p: &IpPacket<A>) -> u8 {
     }
 }
 
+/// A segment that starts a new connection: SYN set, whatever else is (`is_new_conn`, §2.5).
 fn is_syn(proto: u8, tcp_flags: u8) -> bool {
-    proto == PROTO_TCP && tcp_flags & (flags::SYN | flags::ACK | flags::RST) == flags::SYN
+    proto == PROTO_TCP && tcp_flags & flags::SYN != 0
+}
+
+/// Whether a packet with no entry may create one (§2.2, sloppy_tcp off): any UDP datagram;
+/// a TCP segment with SYN and without RST (so SYN+ACK and SYN+FIN do, `tcp_conn_schedule`).
+fn creates(proto: u8, tcp_flags: u8) -> bool {
+    proto != PROTO_TCP || tcp_flags & (flags::SYN | flags::RST) == flags::SYN
 }
 
 /// Client → VIP.
@@ -92,6 +99,11 @@ fn inbound<P: PortIo, A: Forward>(
         // A new SYN on a closing connection: schedule afresh (§2.5).
         table.expire_now(&h);
         hit = None;
+    }
+    if hit.is_some_and(|h| !snap.is_available(h.conn.dest)) {
+        // Its real server left the service (expire_nodest_conn 0, §2.6): dropped silently,
+        // the entry not refreshed; it dies with its timer unless the server comes back.
+        return Verdict::Drop(DropReason::DestUnavailable);
     }
     let hit = match hit {
         Some(h) => h,
@@ -243,7 +255,9 @@ fn later_fragment<P: PortIo, A: Forward>(
 }
 
 /// Real server → client. Only NAT replies pass the director; a packet that matches a DR or
-/// TUN connection's reverse key is not ours to forward.
+/// TUN connection's reverse key is not ours to forward. A reply is forwarded, and re-arms
+/// the entry, even when its real server was deleted meanwhile: IPVS checks availability on
+/// the way in only (§2.6; the oracle's lifecycle golden, walk `nodest`).
 fn outbound<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
@@ -262,8 +276,8 @@ fn outbound<P: PortIo, A: Forward>(
     A::transmit(dp, ctx, frame, p.l3, &out_target(dp, in_port, &c))
 }
 
-/// Schedules a new connection and enters it in the table. Only a SYN
-/// opens a TCP connection (ipvs-forwarding §2.2, sloppy_tcp off). A real server the
+/// Schedules a new connection and enters it in the table, if `p` may open one ([`creates`]).
+/// A real server the
 /// packet could not reach gets no connection (it would only count a blackholed client).
 /// A persistent service sends it where the client's template says ([`persist`]).
 fn new_conn<P: PortIo, A: Forward>(
@@ -274,7 +288,7 @@ fn new_conn<P: PortIo, A: Forward>(
     p: &IpPacket<A>,
     tcp_flags: u8,
 ) -> Result<ConnHit<A>, DropReason> {
-    if p.key.proto == PROTO_TCP && !is_syn(p.key.proto, tcp_flags) {
+    if !creates(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
     let (conn, template) = choose(dp, ctx, snap, (svc_index, svc), p)?;

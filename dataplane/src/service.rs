@@ -206,6 +206,9 @@ pub struct Snapshot {
     /// Every real server a connection may still use, by slot: the services' and those
     /// deleted but still in the trash (ipvs-schedulers §8).
     dests: Vec<Option<DestParams>>,
+    /// By slot: a real server of a service now (a slot is one server of one service), not
+    /// one in the trash (IPVS's `IP_VS_DEST_F_AVAILABLE`, ipvs-forwarding §2.6).
+    available: Vec<bool>,
 }
 
 /// Up to this many services are found by a linear scan of packed keys.
@@ -256,6 +259,10 @@ impl Snapshot {
         for (slot, p) in all {
             dests[slot as usize] = Some(p);
         }
+        let mut available = vec![false; len];
+        for d in services.iter().flat_map(|s| &s.dests) {
+            available[d.slot as usize] = true;
+        }
         Snapshot {
             any_port: services
                 .iter()
@@ -267,6 +274,7 @@ impl Snapshot {
             index_v6,
             vips,
             dests,
+            available,
         }
     }
 
@@ -321,6 +329,12 @@ impl Snapshot {
                 self.find_port(FWMARK_PROTO, mark_addr::<A>(mark), 0)
                     .is_some()
             })
+    }
+
+    /// Whether the real server in `slot` is in its service now, not in the trash.
+    #[inline]
+    pub fn is_available(&self, slot: u32) -> bool {
+        self.available.get(slot as usize).copied().unwrap_or(false)
     }
 
     /// The parameters of the real server in `slot`, if it exists or is in the trash.
@@ -476,6 +490,11 @@ mod test {
         assert_eq!(s.dest(2), Some(&gone));
         assert_eq!(s.dest(3), None);
         assert_eq!(s.dest(70_000), None);
+        // The trash is still reachable but no longer available (ipvs-forwarding §2.6).
+        assert!(s.is_available(7));
+        assert!(!s.is_available(2));
+        assert!(!s.is_available(3));
+        assert!(!s.is_available(70_000));
     }
 
     #[test]

@@ -51,6 +51,12 @@ impl Conns {
         self.v4.dests()
     }
 
+    /// The `--set` timeouts, one set for both families (one per namespace in IPVS,
+    /// ipvs-forwarding §1.7): both tables hold the same [`Timeouts`].
+    pub fn timeouts(&self) -> &Timeouts {
+        self.v4.timeouts()
+    }
+
     /// Connections in both tables.
     pub fn len(&self) -> usize {
         self.v4.len() + self.v6.len()

@@ -143,6 +143,10 @@ drop_reasons! {
     NoDestination => "no_destination",
     /// Non-SYN segment with no connection entry (ipvs-forwarding §7.9).
     NoConnection => "no_connection",
+    /// Client packet of a connection whose real server was deleted from its service:
+    /// dropped silently, the entry left to its timer (ipvs-forwarding §2.6,
+    /// expire_nodest_conn 0).
+    DestUnavailable => "dest_unavailable",
     /// DF packet larger than the path MTU (ipvs-forwarding §3.0 step 5); answered with
     /// ICMP Fragmentation Needed.
     MtuExceeded => "mtu_exceeded",

@@ -345,10 +345,15 @@ fn tun_dest(kind: TunKind, port: u16, csum: TunCsum) -> Dest {
 
 /// A TCP segment C:40000 → V:80 with these header values and `payload` bytes of data.
 fn segment(ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
+    segment_from(40000, ttl, tos, df, flags, payload)
+}
+
+/// The same from client port `sport`.
+fn segment_from(sport: u16, ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
     let mut ip = vec![0u8; 40 + payload];
     {
         let mut tcp = TcpPacket::new_unchecked(&mut ip[20..]);
-        tcp.set_src_port(40000);
+        tcp.set_src_port(sport);
         tcp.set_dst_port(80);
         tcp.set_seq_number(1000);
         tcp.set_header_len(20);
@@ -370,8 +375,126 @@ fn segment(ttl: u8, tos: u8, df: bool, flags: u8, payload: usize) -> Vec<u8> {
     [hex("020000000001 0200000000fe 0800"), ip].concat()
 }
 
+const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
+
+/// The worker loop running in its own thread while the test feeds it frames one at a
+/// time and changes the configuration between them.
+struct Running {
+    dp: Arc<Dataplane<MemPort>>,
+    counters: Arc<Counters>,
+    halt: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+    fed: u64,
+}
+
+impl Running {
+    fn start((dp, owner): Plane) -> Running {
+        let counters = Arc::new(Counters::new());
+        let halt = Arc::new(AtomicBool::new(false));
+        let (d, c, h) = (dp.clone(), counters.clone(), halt.clone());
+        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h));
+        Running {
+            dp,
+            counters,
+            halt,
+            thread,
+            fed: 0,
+        }
+    }
+
+    /// Sends `frame` in on `port` and waits until the worker has sent or dropped it.
+    fn feed(&mut self, port: usize, frame: &[u8]) {
+        self.fed += 1;
+        self.dp.ports[port].push_rx(frame);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let done = |s: dataplane::stats::CountersSnapshot| s.tx_packets + s.total_drops();
+        while done(self.counters.snapshot()) < self.fed && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The only entry's state name and milliseconds left.
+    fn entry(&self) -> (&'static str, u32) {
+        let mut views = Vec::new();
+        self.dp
+            .conns
+            .v4
+            .for_each_live(self.dp.now_ms(), |v| views.push(*v));
+        assert_eq!(views.len(), 1, "{views:?}");
+        (views[0].state_name, views[0].expires_ms)
+    }
+
+    fn stop(self) -> Counters {
+        self.halt.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        Arc::try_unwrap(self.counters).ok().unwrap()
+    }
+}
+
+/// §2.2 (sloppy_tcp off): a segment with SYN and without RST creates an entry, whatever
+/// else it carries (SYN+ACK, SYN+FIN go to the SYN column: SYN_RECV); RST, SYN+RST, FIN and
+/// ACK alone create nothing and are counted.
+#[test]
+fn only_a_segment_with_syn_and_without_rst_creates_a_connection() {
+    let lab = direct_lab(dr_dest(R2));
+    let dp = lab.0.clone();
+    for (k, flags) in [RST, SYN | RST, FIN | ACK, ACK].into_iter().enumerate() {
+        dp.ports[0].push_rx(&segment_from(41000 + k as u16, 64, 0, true, flags, 0));
+    }
+    dp.ports[0].push_rx(&segment_from(42000, 64, 0, true, SYN | ACK, 0));
+    dp.ports[0].push_rx(&segment_from(42001, 64, 0, true, SYN | FIN, 0));
+    let (out, counters) = run_until(lab, 6);
+    assert_eq!(counters.snapshot().drop_count(DropReason::NoConnection), 4);
+    assert_eq!(out[1].len(), 2, "SYN+ACK and SYN+FIN forwarded");
+    let mut made = Vec::new();
+    dp.conns
+        .v4
+        .for_each_live(0, |v| made.push((v.conn.cport, v.state_name)));
+    made.sort();
+    assert_eq!(made, [(42000, "SYN_RECV"), (42001, "SYN_RECV")]);
+}
+
+/// §2.6 (expire_nodest_conn 0) and ipvs-schedulers §8: once its real server is deleted, a
+/// connection's packets are dropped and counted, and its timer is not re-armed; with the
+/// server back in the service (same slot) they flow again.
+#[test]
+fn packets_of_a_deleted_real_server_are_dropped_until_it_returns() {
+    let r2 = dr_dest(R2);
+    let mut w = Running::start(direct_lab(r2));
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    w.feed(0, &segment(64, 0, true, SYN, 0));
+    w.feed(0, &segment(64, 0, true, ACK, 0));
+    assert_eq!(w.entry().0, "ESTABLISHED");
+    let empty = Service::new(V80, rr, vec![], 1);
+    w.dp.services
+        .publish(Snapshot::new(vec![empty], &[(r2.slot, r2.params)]));
+    let before = w.entry().1;
+    std::thread::sleep(Duration::from_millis(300));
+    w.feed(0, &segment(64, 0, true, ACK, 10));
+    let (state, left) = w.entry();
+    assert_eq!(state, "ESTABLISHED");
+    assert!(
+        left + 250 < before,
+        "not re-armed: {left} ms left, {before} before"
+    );
+    assert_eq!(w.dp.conns.dests().counts(r2.slot), (1, 0), "still counted");
+    w.dp.services
+        .publish(Snapshot::new(vec![Service::new(V80, rr, vec![r2], 1)], &[]));
+    w.feed(0, &segment(64, 0, true, ACK, 10));
+    // Re-armed: back to the full 900 s, above what was left after the dropped packet.
+    assert!(w.entry().1 > left + 250, "re-armed once the server is back");
+    let dp = w.dp.clone();
+    let s = w.stop().snapshot();
+    assert_eq!(s.drop_count(DropReason::DestUnavailable), 1);
+    assert_eq!(
+        dp.ports[1].take_tx().len(),
+        3,
+        "SYN, ACK, then the last ACK"
+    );
+}
 
 /// §7.7: the SYN leaves for R2's MAC with only the TTL changed; the entry is
 /// input-only (NOOUTPUT) and counts active on R2.
@@ -835,6 +958,27 @@ fn ipv6_nat_vector_7_16() {
     assert_eq!(counters.snapshot().total_drops(), 0);
     assert_eq!((dp.conns.v6.len(), dp.conns.v4.len()), (1, 0));
     assert_eq!(dp.conns.dests().counts(3), (1, 0));
+}
+
+/// `--set` reaches the IPv6 table too (ipvs-forwarding §1.7): an IPv6 connection made
+/// ESTABLISHED after `--set 30 20 10` expires in 30 s, not 900.
+#[test]
+fn set_timeouts_apply_to_ipv6_connections() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    dp.conns.timeouts().set(30, 20, 10);
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    dp.ports[0].push_rx(&ack6(0, 6, ""));
+    let (_, counters) = run_until(lab, 2);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let mut views = Vec::new();
+    dp.conns.v6.for_each_live(dp.now_ms(), |v| views.push(*v));
+    assert_eq!(views[0].state_name, "ESTABLISHED");
+    assert!(
+        (29_000..=30_000).contains(&views[0].expires_ms),
+        "{views:?}"
+    );
+    assert_eq!(dp.conns.v6.timeouts().get(), (30, 20, 10));
 }
 
 /// An IPv6 ACK segment [C]:40000 → [V]:80 with `data` bytes of data (checksum filled), as
