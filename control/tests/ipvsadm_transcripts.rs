@@ -1,6 +1,7 @@
 //! ipvsadm-spec §10's transcripts, replayed with the real rvsadm binary (invoked as `ipvsadm`)
 //! against a running rvsd: stdout, stderr and exit status byte for byte. The golden text is
-//! in `tests/transcripts/` (see its README for what differs from the spec and why).
+//! in `tests/transcripts/` (see its README for what differs from the spec and why), with the
+//! gaps issue 13 listed and the option matrices of §4.3 and §5.7 as answered by the oracle.
 //!
 //! T19-T21 need counters and connection entries a daemon without traffic cannot have; they
 //! run on the library with those values given (still from their data files).
@@ -42,6 +43,7 @@ const THROUGH_DAEMON: &[&str] = &[
     "gap-tun-info",
     "gap-persistence",
     "gap-restore",
+    "matrix",
 ];
 
 /// Transcripts that set `--pe sip`. They run through the daemon once rvs offers that engine;
@@ -71,12 +73,13 @@ impl Ipvsadm for Rvsadm<'_> {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start rvsadm");
-        let input = child.stdin.take().unwrap();
+        // stdin is closed once written (or at once): `-R` reads to its end.
+        let mut input = child.stdin.take().unwrap();
         if let Some(text) = stdin {
             use std::io::Write;
-            let mut input = input;
             input.write_all(text.as_bytes()).unwrap();
         }
+        drop(input);
         let out = child.wait_with_output().unwrap();
         Output {
             stdout: text(&out.stdout),
