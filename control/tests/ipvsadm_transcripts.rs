@@ -3,8 +3,9 @@
 //! in `tests/transcripts/` (see its README for what differs from the spec and why), with the
 //! gaps issue 13 listed and the option matrices of §4.3 and §5.7 as answered by the oracle.
 //!
-//! T19-T21 need counters and connection entries a daemon without traffic cannot have; they
-//! run on the library with those values given (still from their data files).
+//! T19-T21 need counters and connection entries a daemon without traffic cannot have: T20
+//! runs on the library with its counts given (from its data file); T19 and T21 are kept as
+//! data only (NOT_REPLAYED says why).
 
 mod common;
 use common::transcript::{self, Ipvsadm, Output, Step};
