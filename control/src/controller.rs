@@ -52,7 +52,7 @@ impl Control {
         if lines.is_empty() {
             return Ok(());
         }
-        let r = self.restore(lines);
+        let r = self.restore(None, lines);
         if r.code != 0 {
             return Err(format!(
                 "services in the configuration: {}",
@@ -69,10 +69,12 @@ impl Control {
         self.commit(out)
     }
 
-    /// Runs `-R` with its lines (atomic: all or nothing).
-    pub fn restore(&mut self, lines: &[String]) -> Reply {
+    /// Runs `-R` with its lines (atomic: all or nothing); its messages name `argv0`, the
+    /// client's program name, or `rvsadm`.
+    pub fn restore(&mut self, argv0: Option<&str>, lines: &[String]) -> Reply {
         let live = Live { dp: &self.dp };
-        let out = ipvsadm::execute_restore(ARGV0, lines, &mut self.model, &live);
+        let argv0 = argv0.unwrap_or(ARGV0);
+        let out = ipvsadm::execute_restore(argv0, lines, &mut self.model, &live);
         self.commit(out)
     }
 

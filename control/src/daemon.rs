@@ -87,7 +87,7 @@ fn control_loop(control: &mut Control, requests: &Receiver<Pending>, stop: &Atom
 fn handle(control: &mut Control, request: Request) -> Reply {
     match request {
         Request::Command(words) => control.execute(&words),
-        Request::Restore(lines) => control.restore(&lines),
+        Request::Restore { argv0, lines } => control.restore(argv0.as_deref(), &lines),
     }
 }
 

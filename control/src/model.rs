@@ -14,8 +14,13 @@ use crate::ipvsadm::command::{
 };
 use crate::ipvsadm::error::{Errno, Failure, Op};
 
-/// Persistence engines rvs has (none yet: `--pe sip` answers ENOENT).
+/// Persistence engines rvs has (none yet: `--pe sip` answers ENOENT, as a kernel without the
+/// ip_vs_pe_sip module).
 pub const PERSISTENCE_ENGINES: &[&str] = &[];
+
+/// The persistence engines of the oracle's kernel (ipvsadm-spec §9 PE_LIST), for tests that
+/// replay its transcripts on a [`Model::with_pes`].
+pub const KERNEL_PERSISTENCE_ENGINES: &[&str] = &["sip"];
 
 /// IPVS's default timeouts: tcp, tcpfin, udp (ipvsadm-spec §7.7).
 pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {

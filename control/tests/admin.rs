@@ -78,9 +78,10 @@ fn socket_is_private_and_rvsadm_speaks_ipvsadm() {
         Some("-A -u 10.0.0.1:53 -s rr\n-A -t 10.0.0.1:80 -s rr\n"),
     );
     assert_eq!(bad.status.code(), Some(255));
+    // Restore's messages name argv0, as ipvsadm's do.
     assert_eq!(
         text(&bad.stderr),
-        "Service already exists\nrvsadm -R: line 2 failed, no line was applied\n"
+        format!("Service already exists\n{RVSADM} -R: line 2 failed, no line was applied\n")
     );
     assert_eq!(run(&d, &["-S", "-n"]), before);
     let good = rvsadm(

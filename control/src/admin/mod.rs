@@ -3,7 +3,8 @@
 //!
 //! A request is one line holding one ipvsadm command line without the
 //! program name (`-A -t 10.0.0.1:80 -s rr`). `-R` (restore) takes the
-//! following lines, up to an empty line, as its input. A reply is exactly
+//! following lines, up to an empty line, as its input; `-R --argv0=NAME`
+//! names the program in restore's messages as ipvsadm does (default `rvsadm`). A reply is exactly
 //! what ipvsadm would print on stdout, then what it would print on stderr,
 //! then one status line:
 //!

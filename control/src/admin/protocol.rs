@@ -12,8 +12,12 @@ pub const MAX_RESTORE_LINES: usize = 1 << 20;
 pub enum Request {
     /// An ipvsadm command line, split into words.
     Command(Vec<String>),
-    /// `-R` and the lines that followed it.
-    Restore(Vec<String>),
+    /// `-R` and the lines that followed it, with the client's argv0 when it sent one: restore
+    /// messages name argv0 as ipvsadm's do (`Try `argv0 -h' ...`, `argv0 -R: line N failed`).
+    Restore {
+        argv0: Option<String>,
+        lines: Vec<String>,
+    },
 }
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
@@ -61,8 +65,19 @@ fn read_line(r: &mut impl BufRead) -> Result<Option<String>, ReadError> {
         .map_err(|_| ReadError::NotUtf8)
 }
 
-fn is_restore(words: &[String]) -> bool {
-    matches!(words, [w] if w == "-R" || w == "--restore")
+const ARGV0_WORD: &str = "--argv0=";
+
+/// `-R` (or `--restore`), alone or followed by `--argv0=NAME`: `Some(argv0)`.
+fn restore_line(words: &[String]) -> Option<Option<String>> {
+    let (first, rest) = words.split_first()?;
+    if first != "-R" && first != "--restore" {
+        return None;
+    }
+    match rest {
+        [] => Some(None),
+        [w] => w.strip_prefix(ARGV0_WORD).map(|a| Some(a.to_string())),
+        _ => None,
+    }
 }
 
 /// Reads the next request; `None` at end of stream. Empty lines between
@@ -72,16 +87,16 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
         match read_line(r)? {
             None => return Ok(None),
             Some(line) => {
-                let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+                let words: Vec<String> = line.split_whitespace().map(unquote).collect();
                 if !words.is_empty() {
                     break words;
                 }
             }
         }
     };
-    if !is_restore(&words) {
+    let Some(argv0) = restore_line(&words) else {
         return Ok(Some(Request::Command(words)));
-    }
+    };
     let mut lines = Vec::new();
     while let Some(line) = read_line(r)? {
         if line.is_empty() {
@@ -92,15 +107,42 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
         }
         lines.push(line);
     }
-    Ok(Some(Request::Restore(lines)))
+    Ok(Some(Request::Restore { argv0, lines }))
+}
+
+/// How an empty argument travels (`--pe ''`): words are separated by blanks, so an empty
+/// one would vanish. A literal `''` argument arrives empty too; no ipvsadm option tells the
+/// two apart in a way that matters (both name no scheduler, engine or address).
+const EMPTY_WORD: &str = "''";
+
+fn unquote(word: &str) -> String {
+    if word == EMPTY_WORD {
+        String::new()
+    } else {
+        word.to_owned()
+    }
 }
 
 /// Writes a request as the daemon reads it.
 pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
     match req {
-        Request::Command(words) => writeln!(w, "{}", words.join(" "))?,
-        Request::Restore(lines) => {
-            writeln!(w, "-R")?;
+        Request::Command(words) => {
+            let words: Vec<&str> = words
+                .iter()
+                .map(|w| if w.is_empty() { EMPTY_WORD } else { w })
+                .collect();
+            writeln!(w, "{}", words.join(" "))?
+        }
+        Request::Restore { argv0, lines } => {
+            // The request is read as words: an argv0 holding blanks cannot travel and the
+            // daemon's own name is used instead.
+            match argv0
+                .as_deref()
+                .filter(|a| !a.is_empty() && !a.contains(char::is_whitespace))
+            {
+                Some(a) => writeln!(w, "-R {ARGV0_WORD}{a}")?,
+                None => writeln!(w, "-R")?,
+            }
             for l in lines {
                 writeln!(w, "{l}")?;
             }
@@ -176,8 +218,22 @@ mod test {
     fn requests_round_trip() {
         let reqs = [
             Request::Command(vec!["-A".into(), "-t".into(), "10.0.0.1:80".into()]),
-            Request::Restore(vec!["-A -t 10.0.0.1:80 -s rr".into(), "-C".into()]),
+            Request::Restore {
+                argv0: None,
+                lines: vec!["-A -t 10.0.0.1:80 -s rr".into(), "-C".into()],
+            },
+            Request::Restore {
+                argv0: Some("/sbin/ipvsadm".into()),
+                lines: vec!["-L -n".into()],
+            },
             Request::Command(vec!["-Ln".into()]),
+            Request::Command(vec![
+                "-A".into(),
+                "-u".into(),
+                "10.0.0.1:53".into(),
+                "--pe".into(),
+                "".into(),
+            ]),
         ];
         let mut wire = Vec::new();
         for r in &reqs {

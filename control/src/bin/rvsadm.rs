@@ -71,7 +71,10 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
             }
         }
         Ok(Command::Help | Command::Version) => return offline(argv0, &args),
-        Ok(Command::Restore) => Request::Restore(read_stdin()),
+        Ok(Command::Restore) => Request::Restore {
+            argv0: Some(argv0.to_string()),
+            lines: read_stdin(),
+        },
         Ok(_) => Request::Command(args),
     };
     client.call(&request).unwrap_or_else(|e| Reply {
@@ -81,9 +84,6 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     })
 }
 
-/// The restore input. A blank line would end the request on the wire, so it
-/// travels as `#`, which restore skips just the same (line numbers in error
-/// messages stay right).
 /// -h and -v need no daemon state: run them here, with our own argv0.
 fn offline(argv0: &str, args: &[String]) -> Reply {
     struct Nothing;
@@ -103,6 +103,9 @@ fn offline(argv0: &str, args: &[String]) -> Reply {
     }
 }
 
+/// The restore input. A blank line would end the request on the wire, so it
+/// travels as `#`, which restore skips just the same (line numbers in error
+/// messages stay right).
 fn read_stdin() -> Vec<String> {
     let lines = std::io::stdin().lock().lines().map_while(Result::ok);
     lines

@@ -29,8 +29,6 @@ pub mod options;
 pub mod parse;
 pub mod popt;
 pub mod sort;
-#[cfg(test)]
-pub(crate) mod transcripts;
 pub mod values;
 
 pub use command::Command;

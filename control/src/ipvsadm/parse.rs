@@ -269,7 +269,9 @@ impl Draft {
             Opt::McastInterface => self.mcast_ifn = Some(cut(v, 15)),
             Opt::Syncid => self.syncid = Some(number(v, 0, 255, "illegal syncid specified")? as u8),
             Opt::Ops => self.ops = true,
-            Opt::Pe => self.pe = Some(cut(v, 16)),
+            // An empty name is no engine: ipvsadm sends no pe name then, and the service is
+            // listed and saved without one (oracle: 6.12, `--pe ''`).
+            Opt::Pe => self.pe = Some(cut(v, 16)).filter(|pe| !pe.is_empty()),
             Opt::SchedFlags => self.flags_arg = Some(v.to_string()),
             Opt::McastGroup => self.mcast_group = Some(mcast_group(v)?),
             Opt::McastPort => {

@@ -3,6 +3,7 @@
 
 pub mod golden;
 pub mod netns;
+pub mod transcript;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
