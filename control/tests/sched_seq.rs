@@ -1,11 +1,13 @@
 //! Scheduler sequences through the real daemon, compared with the real kernel's
-//! (issue 13 part 3): every scenario of `tests/golden/sched_seq/scenarios` — rr, wrr, lc, wlc,
-//! sed and nq services built by `-a` lines or one `-R`, then edited, emptied of weight, switched
-//! with `-E` or given new servers between picks — is replayed by `tests/py/sched_seq.py`
+//! (issue 13 parts 3 and 9): every scenario of `tests/golden/sched_seq/scenarios` — rr, wrr,
+//! lc, wlc, sed and nq services built by `-a` lines or one `-R`, then edited, emptied of weight,
+//! switched with `-E` or given new servers between picks — and of `scenarios2` — sh, mh, dh,
+//! lblc, lblcr, fo, ovf and twos from many clients and to several destinations (fwmark
+//! services), thresholds set and cleared, persistence — is replayed by `tests/py/sched_seq.py`
 //! against rvsd in the DR namespaces (`scripts/netns.sh up-direct 4`), and the real server of
-//! every pick must be the one Linux 6.12 chose (`sched_seq.golden`, from `oracle.cmd`).
-//! Unit tests of the schedulers cannot catch a daemon whose workers apply the changes
-//! differently; this reads what an operator reads, `rvsadm -Lnc`.
+//! every pick must be the one Linux 6.12 chose (`sched_seq.golden` from `oracle.cmd`,
+//! `sched_seq2.golden` from `oracle2.cmd`). Unit tests of the schedulers cannot catch a daemon
+//! whose workers apply the changes differently; this reads what an operator reads, `rvsadm -Lnc`.
 //!
 //! One worker (the default), so the whole sequence is the kernel's, not a share of it.
 
@@ -17,11 +19,14 @@ use std::path::Path;
 use std::process::Command;
 
 const GOLDEN: &str = include_str!("../../tests/golden/sched_seq/sched_seq.golden");
+const GOLDEN2: &str = include_str!("../../tests/golden/sched_seq/sched_seq2.golden");
 
 /// The real servers A, B, C, D: rs1..rs4 of the topology (10.20.0.11-14 in the oracle).
 const SERVERS: &str = "10.0.2.11,10.0.2.12,10.0.2.13,10.0.2.14";
 /// The SYNs' source: no namespace owns it, so no answer reaches anyone and the entries stay
-/// in SYN_RECV, as in the oracle (10.10.0.50 there).
+/// in SYN_RECV, as in the oracle (10.10.0.50 there for `scenarios`; `scenarios2`, whose
+/// hashes depend on the addresses, runs there with these, and with clients 10.0.1.60-99,
+/// owned by nobody either).
 const CLIENT: &str = "10.0.1.50";
 
 /// Per scenario, the picks of each `syn` step (`-`: no real server).
@@ -65,7 +70,11 @@ impl Lab {
             r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
-                  {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}]}}"#
+                  {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}],
+                "marks": [
+                  {{"mark": 1, "proto": "tcp", "dst": "10.0.1.112/30"}},
+                  {{"mark": 2, "proto": "tcp", "dst": "10.0.1.116/30"}},
+                  {{"mark": 3, "proto": "tcp", "dst": "10.0.1.120/30"}}]}}"#
         );
         let rvsd = Rvsd::start(&dir, &cfg, Some("rvs-lb"));
         // rvsd learns each real server's MAC now, so that no pick waits on ARP.
@@ -94,8 +103,10 @@ impl Drop for Lab {
     }
 }
 
-#[test]
-fn scheduler_sequences_through_rvsd_match_linux() {
+/// Replays `scenarios` (VIP, VIP2, ... = `vips`) against a fresh rvsd and compares every
+/// scenario with the kernel's `golden` (at least `min` of them, so that a truncated golden
+/// cannot pass).
+fn replay_matches_linux(scenarios: &str, golden: &str, vips: &str, min: usize) {
     let lab = Lab::up();
     let rvsd = lab.rvsd.as_ref().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -105,15 +116,8 @@ fn scheduler_sequences_through_rvsd_match_linux() {
         .args(["netns", "exec", "rvs-client", "/usr/bin/python3"])
         .arg(repo.join("tests/py/sched_seq.py"))
         .args(["--admin", RVSADM, "--iface", "c0", "--mac", &mac])
-        .args([
-            "--vip",
-            "10.0.1.100",
-            "--client",
-            CLIENT,
-            "--servers",
-            SERVERS,
-        ])
-        .arg(repo.join("tests/golden/sched_seq/scenarios"))
+        .args(["--vip", vips, "--client", CLIENT, "--servers", SERVERS])
+        .arg(repo.join("tests/golden/sched_seq").join(scenarios))
         .env("RVS_SOCKET", &rvsd.socket)
         .output()
         .expect("sched_seq.py");
@@ -123,8 +127,8 @@ fn scheduler_sequences_through_rvsd_match_linux() {
         "sched_seq.py failed:\n{printed}{}",
         text(&out.stderr)
     );
-    let (kernel, ours) = (parse(GOLDEN), parse(&printed));
-    assert!(kernel.len() >= 20, "golden incomplete: {kernel:?}");
+    let (kernel, ours) = (parse(golden), parse(&printed));
+    assert!(kernel.len() >= min, "golden incomplete: {kernel:?}");
     let mut wrong = Vec::new();
     for (name, want) in &kernel {
         let got = ours.get(name).map(|g| show(g)).unwrap_or_default();
@@ -139,5 +143,24 @@ fn scheduler_sequences_through_rvsd_match_linux() {
         kernel.len(),
         wrong.join("\n")
     );
-    println!("{} scenarios: every pick as Linux 6.12's", kernel.len());
+    println!(
+        "{scenarios}: {} scenarios, every pick as Linux 6.12's",
+        kernel.len()
+    );
+}
+
+#[test]
+fn scheduler_sequences_through_rvsd_match_linux() {
+    replay_matches_linux("scenarios", GOLDEN, "10.0.1.100", 20);
+}
+
+/// sh, mh, dh, lblc, lblcr, fo, ovf, twos, thresholds and persistence (`scenarios2`).
+#[test]
+fn hashing_threshold_and_persistence_sequences_through_rvsd_match_linux() {
+    replay_matches_linux(
+        "scenarios2",
+        GOLDEN2,
+        "10.0.1.100,10.0.1.101,10.0.1.102",
+        21,
+    );
 }
