@@ -29,7 +29,7 @@ http {
     server {
         listen 80 reuseport;
         listen [::]:80 ipv6only=on reuseport;
-        listen 8080 reuseport;
+        listen 8088 reuseport;
         location = / { default_type text/plain; return 200 "rs$i\n"; }
         location = /big { root $DIR; try_files /big =404; add_header X-Server rs$i always; }
     }

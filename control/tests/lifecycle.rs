@@ -12,10 +12,9 @@
 //! must match, expiries within [`EXPIRE_SLACK`] seconds.
 
 mod common;
-use common::netns::{in_ns, script, HostLock};
+use common::netns::{driver, in_ns, script, HostLock};
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
 const GOLDEN: &str = include_str!("../../tests/golden/lifecycle/lifecycle.golden");
 
@@ -138,37 +137,34 @@ fn differences(linux: &[Step], rvs: &[Step]) -> Vec<String> {
 fn connection_walks_through_rvsd_match_linux() {
     let mut lab = Lab::up();
     let rvsd = lab.rvsd.as_ref().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("ip")
-        .args(["netns", "exec", "rvs-wire", "/usr/bin/python3"])
-        .arg(repo.join("tests/py/lifecycle.py"))
-        .args(["--admin", RVSADM, "--client-if", "c0", "--server-if", "s0"])
-        .args([
-            "--client-mac",
-            &Lab::mac("lb0"),
-            "--server-mac",
-            &Lab::mac("lb1"),
-        ])
-        .args(["--vip", "10.0.1.100", "--client", "10.0.1.50"])
-        .args([
-            "--servers",
-            "10.0.2.11,10.0.2.12",
-            "--director",
-            "10.0.1.1,10.0.2.1",
-        ])
+    let walks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/lifecycle/walks");
+    let (client_mac, server_mac) = (Lab::mac("lb0"), Lab::mac("lb1"));
+    let args = [
+        "--admin",
+        RVSADM,
+        "--client-if",
+        "c0",
+        "--server-if",
+        "s0",
+        "--client-mac",
+        &client_mac,
+        "--server-mac",
+        &server_mac,
+        "--vip",
+        "10.0.1.100",
+        "--client",
+        "10.0.1.50",
+        "--servers",
+        "10.0.2.11,10.0.2.12",
+        "--director",
+        "10.0.1.1,10.0.2.1",
         // As in oracle.cmd: steps take about as long on both sides, so countdowns that
         // must not be re-armed (walk `nodest`) stay comparable.
-        .args(["--settle", "0.8"])
-        .arg(repo.join("tests/golden/lifecycle/walks"))
-        .env("RVS_SOCKET", &rvsd.socket)
-        .output()
-        .expect("lifecycle.py");
-    let printed = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "lifecycle.py failed:\n{printed}{}",
-        text(&out.stderr)
-    );
+        "--settle",
+        "0.8",
+        walks.to_str().unwrap(),
+    ];
+    let printed = driver("rvs-wire", "lifecycle.py", &args, &rvsd.socket);
     let (linux, rvs) = (steps(GOLDEN), steps(&printed));
     assert!(linux.len() > 100, "golden incomplete");
     let wrong = differences(&linux, &rvs);

@@ -521,12 +521,12 @@ fn persistent_clients_stay_and_new_ones_spread() {
 }
 
 /// Fwmark services end to end (ipvs-schedulers §5.2): the configuration marks TCP to the VIP on
-/// ports 80 and 8080 with mark 1; one persistent `-f 1` service takes both, so a client's
+/// ports 80 and 8088 with mark 1; one persistent `-f 1` service takes both, so a client's
 /// connections to either port land on one real server, which answers on the port the client
 /// used; `-Lnc` lists the template as IPVS does (`IP`, virtual `0.0.0.1:0`, port 0).
 #[test]
 fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
-    let marks = r#"[{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "8080"]}]"#;
+    let marks = r#"[{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "8088"]}]"#;
     let lab = Lab::up_marked("netns-fwmark", 3, marks);
     lab.adm("-A -f 1 -s rr -p 60");
     for k in 1..=3 {
@@ -540,9 +540,9 @@ fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
     let mut seen = std::collections::BTreeSet::new();
     for vip in [
         "10.0.1.100:80",
-        "10.0.1.100:8080",
+        "10.0.1.100:8088",
         "10.0.1.100:80",
-        "10.0.1.100:8080",
+        "10.0.1.100:8088",
     ] {
         seen.insert(common::netns::get(vip));
     }
@@ -571,7 +571,7 @@ fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
         .collect();
     assert_eq!(
         ports,
-        ["80", "8080"].into(),
+        ["80", "8088"].into(),
         "the client's ports kept: {conns}"
     );
     // Unmarked traffic to the VIP (another port) finds no service.

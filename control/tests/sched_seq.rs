@@ -12,11 +12,10 @@
 //! One worker (the default), so the whole sequence is the kernel's, not a share of it.
 
 mod common;
-use common::netns::{in_ns, script, HostLock};
+use common::netns::{driver, in_ns, script, HostLock};
 use common::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 const GOLDEN: &str = include_str!("../../tests/golden/sched_seq/sched_seq.golden");
 const GOLDEN2: &str = include_str!("../../tests/golden/sched_seq/sched_seq2.golden");
@@ -109,24 +108,27 @@ impl Drop for Lab {
 fn replay_matches_linux(scenarios: &str, golden: &str, vips: &str, min: usize) {
     let lab = Lab::up();
     let rvsd = lab.rvsd.as_ref().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let lb0 = in_ns("rvs-lb", &["cat", "/sys/class/net/lb0/address"]);
     let mac = text(&lb0.stdout).trim().to_string();
-    let out = Command::new("ip")
-        .args(["netns", "exec", "rvs-client", "/usr/bin/python3"])
-        .arg(repo.join("tests/py/sched_seq.py"))
-        .args(["--admin", RVSADM, "--iface", "c0", "--mac", &mac])
-        .args(["--vip", vips, "--client", CLIENT, "--servers", SERVERS])
-        .arg(repo.join("tests/golden/sched_seq").join(scenarios))
-        .env("RVS_SOCKET", &rvsd.socket)
-        .output()
-        .expect("sched_seq.py");
-    let printed = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "sched_seq.py failed:\n{printed}{}",
-        text(&out.stderr)
-    );
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/golden/sched_seq")
+        .join(scenarios);
+    let args = [
+        "--admin",
+        RVSADM,
+        "--iface",
+        "c0",
+        "--mac",
+        &mac,
+        "--vip",
+        vips,
+        "--client",
+        CLIENT,
+        "--servers",
+        SERVERS,
+        file.to_str().unwrap(),
+    ];
+    let printed = driver("rvs-client", "sched_seq.py", &args, &rvsd.socket);
     let (kernel, ours) = (parse(golden), parse(&printed));
     assert!(kernel.len() >= min, "golden incomplete: {kernel:?}");
     let mut wrong = Vec::new();

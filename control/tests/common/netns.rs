@@ -100,3 +100,23 @@ pub fn wrk(vip: &str, threads: u32, conns: u32, secs: u32) -> u64 {
         .and_then(|(n, _)| n.parse().ok())
         .unwrap_or_else(|| panic!("no request count in:\n{report}"))
 }
+
+/// Runs the driver `tests/py/SCRIPT` with `args` in namespace `ns`, rvsadm talking to the
+/// daemon at `socket`; its stdout, which must come with success.
+pub fn driver(ns: &str, script: &str, args: &[&str], socket: &std::path::Path) -> String {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "/usr/bin/python3"])
+        .arg(repo.join("tests/py").join(script))
+        .args(args)
+        .env("RVS_SOCKET", socket)
+        .output()
+        .expect(script);
+    let printed = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{printed}{}",
+        text(&out.stderr)
+    );
+    printed
+}
