@@ -140,6 +140,7 @@ impl<A: Forward> Server<A> {
 
     /// Sends the packet at `l3` of `frame` to this server with `rewrite` (which, for a
     /// server of the other family, can only be the tunnel).
+    #[inline]
     pub fn send<P: PortIo>(
         self,
         dp: &Dataplane<P>,
@@ -218,6 +219,7 @@ pub trait Forward: Tables + NatHeader + Outer {
     /// Sends the packet at `l3` of `frame` to `to`, leaving in family `O` (the module doc
     /// lists the steps): route and link are `O`'s, TTL, MTU rule and ICMP errors the
     /// packet's own.
+    #[inline]
     fn transmit<P: PortIo, O: Forward>(
         dp: &Dataplane<P>,
         ctx: &mut Ctx,
@@ -333,6 +335,7 @@ pub trait Forward: Tables + NatHeader + Outer {
 impl Forward for Ipv4Addr {
     type Other = Ipv6Addr;
 
+    #[inline]
     fn decrement(ip_packet: &mut [u8]) -> Result<(), DropReason> {
         decrement_ttl(ip_packet)
     }
@@ -443,6 +446,7 @@ impl Forward for Ipv6Addr {
 }
 
 /// The route step: the next hop towards `to.dst`; for DR it must be the real server.
+#[inline]
 fn route<P: PortIo, A: Forward, O: Forward>(
     dp: &Dataplane<P>,
     to: &Target<A, O>,
@@ -458,6 +462,7 @@ fn route<P: PortIo, A: Forward, O: Forward>(
 }
 
 /// The method's rewrite of the packet at `l3`, leaving through `hop`.
+#[inline]
 fn rewrite<F: Frame, A: Forward, O: Forward>(
     ctx: &mut Ctx,
     frame: &mut F,
@@ -509,6 +514,7 @@ fn grow_front<F: Frame>(
 
 /// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An
 /// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
+#[inline]
 fn link<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
