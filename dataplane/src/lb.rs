@@ -110,8 +110,7 @@ fn inbound<P: PortIo, A: Forward>(
         // A packet that dies here creates nothing (checked before scheduling; an
         // established connection's packet still moves its state, as in IPVS).
         None if A::expires(frame.data(), p.l3) => {
-            let err = IcmpError::TtlExceeded;
-            return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
+            return refused(dp, ctx, frame, p, DropReason::TtlExceeded);
         }
         None => match new_conn(dp, ctx, snap, (svc_index, svc), p, tcp_flags) {
             Ok(h) => h,
@@ -125,8 +124,9 @@ fn inbound<P: PortIo, A: Forward>(
     to_server(dp, ctx, snap, frame, p, &hit.conn)
 }
 
-/// A new connection refused for `reason`: a service with nobody to take it answers Port
-/// Unreachable (§7.10), the rest is dropped.
+/// A new connection refused for `reason`, answered from the VIP where IPVS answers: a
+/// packet that would die of its TTL with Time Exceeded (§7.11), a service with nobody to
+/// take it with Port Unreachable (§7.10); the rest is dropped.
 fn refused<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
@@ -134,13 +134,12 @@ fn refused<P: PortIo, A: Forward>(
     p: &IpPacket<A>,
     reason: DropReason,
 ) -> Verdict {
-    match reason {
-        DropReason::NoDestination => {
-            let err = IcmpError::PortUnreachable;
-            A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr)
-        }
-        reason => Verdict::Drop(reason),
-    }
+    let err = match reason {
+        DropReason::TtlExceeded => IcmpError::TtlExceeded,
+        DropReason::NoDestination => IcmpError::PortUnreachable,
+        reason => return Verdict::Drop(reason),
+    };
+    A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr)
 }
 
 /// `-o` on a UDP service: every datagram is scheduled on its own and its connection lives
@@ -155,8 +154,7 @@ fn one_packet<P: PortIo, A: Forward>(
     p: &IpPacket<A>,
 ) -> Verdict {
     if A::expires(frame.data(), p.l3) {
-        let err = IcmpError::TtlExceeded;
-        return A::icmp_error(dp, ctx, frame, p.l3, err, p.key.daddr);
+        return refused(dp, ctx, frame, p, DropReason::TtlExceeded);
     }
     let (conn, template) = match choose(dp, ctx, snap, svc, p) {
         Ok(c) => c,

@@ -44,7 +44,8 @@ pub fn template<P: PortIo, A: Forward>(
     let tkey = template_key(svc, per, key);
     let table = A::table(&dp.conns);
     if let Some(t) = table.lookup_template(&tkey) {
-        if svc.info.iter().any(|d| d.slot == t.conn.dest) {
+        // Slots are per service: available means in this service still.
+        if snap.is_available(t.conn.dest) {
             return Ok(t);
         }
         // Its server left the service (§5.4).
