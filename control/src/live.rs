@@ -59,5 +59,9 @@ fn conn_entry<A: Addr>(v: &ConnView<A>, snap: &Snapshot) -> Option<ConnEntry> {
         client: (c.caddr.into(), c.cport),
         virtual_service: (c.vaddr.into(), c.vport),
         dest: (c.server_addr(snap.dest(c.dest)), c.dport),
+        pe: v
+            .pe_data
+            .as_ref()
+            .map(|(e, data)| (e.name(), String::from_utf8_lossy(data).into_owned())),
     })
 }

@@ -9,18 +9,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use dataplane::persist::Engine;
+
 use crate::ipvsadm::command::{
     Command, DestKey, DestSpec, Method, ServiceKey, ServiceSpec, Timeouts, TunnelType,
 };
 use crate::ipvsadm::error::{Errno, Failure, Op};
-
-/// Persistence engines rvs has (none yet: `--pe sip` answers ENOENT, as a kernel without the
-/// ip_vs_pe_sip module).
-pub const PERSISTENCE_ENGINES: &[&str] = &[];
-
-/// The persistence engines of the oracle's kernel (ipvsadm-spec §9 PE_LIST), for tests that
-/// replay its transcripts on a [`Model::with_pes`].
-pub const KERNEL_PERSISTENCE_ENGINES: &[&str] = &["sip"];
 
 /// IPVS's default timeouts: tcp, tcpfin, udp (ipvsadm-spec §7.7).
 pub const DEFAULT_TIMEOUTS: Timeouts = Timeouts {
@@ -146,8 +140,6 @@ pub struct Model {
     state: State,
     table_size: u32,
     slots: Box<dyn SlotAllocator + Send>,
-    /// The persistence-engine names the "kernel" knows.
-    pes: &'static [&'static str],
 }
 
 impl Model {
@@ -167,16 +159,7 @@ impl Model {
             },
             table_size,
             slots,
-            pes: PERSISTENCE_ENGINES,
         }
-    }
-
-    /// The same model with other persistence-engine names accepted. For tests that replay
-    /// the oracle's transcripts, whose kernel has the `sip` engine; rvs itself offers
-    /// [`PERSISTENCE_ENGINES`].
-    pub fn with_pes(mut self, pes: &'static [&'static str]) -> Model {
-        self.pes = pes;
-        self
     }
 
     pub fn state(&self) -> &State {
@@ -218,7 +201,6 @@ impl Model {
         let mut tx = Transaction {
             state: self.state.clone(),
             slots: &mut *self.slots,
-            pes: self.pes,
             taken: Vec::new(),
             freed: Vec::new(),
         };
@@ -243,7 +225,6 @@ impl Model {
 pub struct Transaction<'a> {
     state: State,
     slots: &'a mut dyn SlotAllocator,
-    pes: &'static [&'static str],
     taken: Vec<u32>,
     freed: Vec<u32>,
 }
@@ -294,13 +275,13 @@ impl Transaction<'_> {
     }
 
     /// Scheduler (one of the data plane's, `dataplane::sched::SCHEDULERS`), then persistence
-    /// engine (ipvsadm-spec §6.3).
+    /// engine (`dataplane::persist::ENGINES`; ipvsadm-spec §6.3).
     fn check_engines(&self, spec: &ServiceSpec, op: Op) -> Result<(), Failure> {
         if dataplane::sched::by_name(&spec.scheduler).is_none() {
             return Err(kernel(op, Errno::Enoent));
         }
         match &spec.pe {
-            Some(pe) if !self.pes.contains(&pe.as_str()) => Err(kernel(op, Errno::Enoent)),
+            Some(pe) if Engine::by_name(pe).is_none() => Err(kernel(op, Errno::Enoent)),
             _ => Ok(()),
         }
     }

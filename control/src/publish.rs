@@ -8,6 +8,7 @@ use crate::ipvsadm::command::{
 use crate::model::{Change, Dest as ModelDest, Model, Service as ModelService};
 use dataplane::dest::{self, DestParams, DestTable, TunCsum, TunKind};
 use dataplane::mark::Marks;
+use dataplane::persist::Engine;
 use dataplane::sched::history::{Event, History};
 use dataplane::sched::{DestInfo, SchedState, Scheduler};
 use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
@@ -183,7 +184,8 @@ fn service(
         .with_flags(s.spec.flags)
         .with_history(history)
         .with_persistence(persistence)
-        .with_one_packet(s.spec.ops);
+        .with_one_packet(s.spec.ops)
+        .with_engine(s.spec.pe.as_deref().and_then(Engine::by_name));
     Some(svc)
 }
 

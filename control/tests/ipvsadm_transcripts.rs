@@ -11,7 +11,7 @@ mod common;
 use common::transcript::{self, Ipvsadm, Output, Step};
 use common::*;
 use control::ipvsadm::{execute_restore_with, execute_with, names::SystemNames, LiveCounters};
-use control::model::{Model, KERNEL_PERSISTENCE_ENGINES, PERSISTENCE_ENGINES};
+use control::model::Model;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -23,6 +23,7 @@ const THROUGH_DAEMON: &[&str] = &[
     "T01",
     "T02",
     "T03",
+    "T04",
     "T05",
     "T06",
     "T07",
@@ -41,21 +42,12 @@ const THROUGH_DAEMON: &[&str] = &[
     "T23",
     "T25",
     "gap-edit",
+    "gap-pe",
     "gap-tun-info",
     "gap-persistence",
     "gap-restore",
     "matrix",
 ];
-
-/// Transcripts that set `--pe sip`. They run through the daemon once rvs offers that engine;
-/// until then on the library with the oracle kernel's engines (the same parsing and printing
-/// code the daemon runs), and `no-sip` checks that the daemon refuses the engine as a kernel
-/// without ip_vs_pe_sip does.
-const NEED_SIP: &[&str] = &["T04", "gap-pe"];
-
-fn rvs_has_sip() -> bool {
-    PERSISTENCE_ENGINES.contains(&"sip")
-}
 
 /// The real rvsadm on a socket, with argv0 `ipvsadm` (the "Try" line and the usage lines of
 /// `-h` name argv0, and the transcripts were made with `ipvsadm`).
@@ -126,8 +118,7 @@ fn transcripts_through_rvsd() {
     let d = daemon(&dir);
     let mut adm = Rvsadm { socket: &d.socket };
     let mut failures = Vec::new();
-    let sip: &[&str] = if rvs_has_sip() { NEED_SIP } else { &["no-sip"] };
-    for name in THROUGH_DAEMON.iter().chain(sip) {
+    for name in THROUGH_DAEMON {
         reset(&mut adm);
         failures.extend(transcript::replay(&mut adm, name, &load(name)));
     }
@@ -168,9 +159,9 @@ impl Ipvsadm for Library<'_> {
 }
 
 impl<'a> Library<'a> {
-    fn new(live: &'a Live, pes: &'static [&'static str]) -> Library<'a> {
+    fn new(live: &'a Live) -> Library<'a> {
         Library {
-            model: Model::new(4096).with_pes(pes),
+            model: Model::new(4096),
             names: SystemNames::load(),
             live,
         }
@@ -196,21 +187,6 @@ impl LiveCounters for Live {
     }
 }
 
-/// The `--pe sip` transcripts on the library while the daemon refuses the engine.
-#[test]
-fn sip_transcripts_on_the_library() {
-    if rvs_has_sip() {
-        return; // they run through the daemon
-    }
-    let live = Live::default();
-    let mut failures = Vec::new();
-    for name in NEED_SIP {
-        let mut lib = Library::new(&live, KERNEL_PERSISTENCE_ENGINES);
-        failures.extend(transcript::replay(&mut lib, name, &load(name)));
-    }
-    transcript::assert_none(&failures);
-}
-
 /// T20 with T19's preconditions: 10.0.1.1 (slot 0) 42 active, 17 inactive, 9 templates;
 /// 10.0.1.2 (slot 1) 40, 20, 8.
 #[test]
@@ -218,7 +194,7 @@ fn t20_counters_on_the_library() {
     let live = Live {
         dests: vec![(42, 17, 9), (40, 20, 8)],
     };
-    let mut lib = Library::new(&live, PERSISTENCE_ENGINES);
+    let mut lib = Library::new(&live);
     transcript::assert_none(&transcript::replay(&mut lib, "T20", &load("T20")));
 }
 
@@ -231,9 +207,8 @@ const NOT_REPLAYED: &[&str] = &["T14", "T19", "T21"];
 fn every_transcript_file_is_replayed_or_listed() {
     let named: Vec<&str> = THROUGH_DAEMON
         .iter()
-        .chain(NEED_SIP)
         .chain(NOT_REPLAYED)
-        .chain(&["no-sip", "T20", "T24"])
+        .chain(&["T20", "T24"])
         .copied()
         .collect();
     for entry in std::fs::read_dir(transcript::dir()).unwrap() {

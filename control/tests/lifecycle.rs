@@ -9,7 +9,8 @@
 //! links (`scripts/netns.sh up-bare`: their peers sit in a namespace with no address, so no
 //! kernel answers) and prints, after each step, what left rvsd and the walk's `rvsadm -Lnc`
 //! entry. The same script made `lifecycle.golden` on Linux 6.12 (`oracle.cmd`); every line
-//! must match, expiries within [`EXPIRE_SLACK`] seconds.
+//! must match, expiries within [`EXPIRE_SLACK`] seconds. `sip.walks` does the same for the
+//! SIP persistence engine (`sip.golden`, `oracle_sip.cmd`).
 
 mod common;
 use common::netns::{driver, in_ns, script, HostLock};
@@ -133,11 +134,14 @@ fn differences(linux: &[Step], rvs: &[Step]) -> Vec<String> {
     wrong
 }
 
-#[test]
-fn connection_walks_through_rvsd_match_linux() {
+/// Plays `walks` (a file of `tests/golden/lifecycle/`) against rvsd and checks every step
+/// against `golden`, Linux's; returns rvsd's drop report.
+fn walks_match_linux(walks: &str, golden: &str, min_steps: usize) -> String {
     let mut lab = Lab::up();
     let rvsd = lab.rvsd.as_ref().unwrap();
-    let walks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/lifecycle/walks");
+    let walks = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/golden/lifecycle")
+        .join(walks);
     let (client_mac, server_mac) = (Lab::mac("lb0"), Lab::mac("lb1"));
     let args = [
         "--admin",
@@ -158,15 +162,15 @@ fn connection_walks_through_rvsd_match_linux() {
         "10.0.2.11,10.0.2.12",
         "--director",
         "10.0.1.1,10.0.2.1",
-        // As in oracle.cmd: steps take about as long on both sides, so countdowns that
-        // must not be re-armed (walk `nodest`) stay comparable.
+        // As in the oracle's command files: steps take about as long on both sides, so
+        // countdowns that must not be re-armed (walk `nodest`) stay comparable.
         "--settle",
         "0.8",
         walks.to_str().unwrap(),
     ];
     let printed = driver("rvs-wire", "lifecycle.py", &args, &rvsd.socket);
-    let (linux, rvs) = (steps(GOLDEN), steps(&printed));
-    assert!(linux.len() > 100, "golden incomplete");
+    let (linux, rvs) = (steps(golden), steps(&printed));
+    assert!(linux.len() >= min_steps, "golden incomplete");
     let wrong = differences(&linux, &rvs);
     assert!(
         wrong.is_empty(),
@@ -175,12 +179,33 @@ fn connection_walks_through_rvsd_match_linux() {
         linux.len(),
         wrong.join("\n")
     );
-    // The drops were counted by reason: the ACK and FIN+ACK that created nothing plus the RST
-    // and SYN+RST, and the two client packets of the deleted real server (walk `nodest`).
+    println!("{} steps as Linux 6.12's", linux.len());
     let (code, report, err) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "rvsd:\n{report}\n{err}");
+    report
+}
+
+#[test]
+fn connection_walks_through_rvsd_match_linux() {
+    let report = walks_match_linux("walks", GOLDEN, 100);
+    // The drops were counted by reason: the ACK and FIN+ACK that created nothing plus the RST
+    // and SYN+RST, and the two client packets of the deleted real server (walk `nodest`).
     for line in ["drop no_connection 4\n", "drop dest_unavailable 2\n"] {
         assert!(report.contains(line), "no {line:?} in:\n{report}");
     }
-    println!("{} steps as Linux 6.12's", linux.len());
+}
+
+/// `--pe sip` (ipvs-schedulers §5.6): calls keep their server across client ports by
+/// Call-ID, in every form of the header the kernel reads; datagrams without a usable one are
+/// dropped, as is TCP; a real server starts a flow (with and without persistence) and the
+/// call's next flow follows it; `-Lnc --persistent-conn` lists the Call-IDs.
+#[test]
+fn sip_calls_through_rvsd_match_linux() {
+    let golden = include_str!("../../tests/golden/lifecycle/sip.golden");
+    let report = walks_match_linux("sip.walks", golden, 25);
+    // No Call-ID, one not ending its line, one too long, and the SYN.
+    assert!(
+        report.contains("drop pe_no_data 4\n"),
+        "no pe_no_data 4 in:\n{report}"
+    );
 }

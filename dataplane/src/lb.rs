@@ -7,7 +7,7 @@
 
 use crate::classify::IpPacket;
 use crate::conn::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP};
-use crate::conn::{Conn, ConnHit, Dir, InsertError};
+use crate::conn::{Conn, ConnHit, Dir, InsertError, Pe};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
 use crate::flow::FlowKey;
@@ -50,8 +50,11 @@ pub fn balance<P: PortIo, A: Forward>(
     if let Some((i, svc)) = snap.find(p.key.proto, p.key.daddr, p.key.dport) {
         return inbound(dp, ctx, snap, (i, svc), frame, p);
     }
-    match A::table(&dp.conns).lookup_out(&p.key) {
-        Some(hit) => outbound(dp, ctx, in_port, &hit, frame, p),
+    if let Some(hit) = A::table(&dp.conns).lookup_out(&p.key) {
+        return outbound(dp, ctx, in_port, &hit, frame, p);
+    }
+    match snap.started_by(p.key.proto, p.key.saddr, p.key.sport) {
+        Some(found) => server_started(dp, ctx, snap, in_port, found, frame, p),
         None if snap.is_vip(p.key.daddr) => Verdict::Drop(DropReason::NoService),
         None => Verdict::Drop(DropReason::NotForUs),
     }
@@ -112,7 +115,7 @@ fn inbound<P: PortIo, A: Forward>(
         None if A::expires(frame.data(), p.l3) => {
             return refused(dp, ctx, frame, p, DropReason::TtlExceeded);
         }
-        None => match new_conn(dp, ctx, snap, (svc_index, svc), p, tcp_flags) {
+        None => match new_conn(dp, ctx, snap, (svc_index, svc), frame.data(), p, tcp_flags) {
             Ok(h) => h,
             Err(reason) => return refused(dp, ctx, frame, p, reason),
         },
@@ -156,18 +159,109 @@ fn one_packet<P: PortIo, A: Forward>(
     if A::expires(frame.data(), p.l3) {
         return refused(dp, ctx, frame, p, DropReason::TtlExceeded);
     }
-    let (conn, template) = match choose(dp, ctx, snap, svc, p) {
+    let (conn, template) = match choose(dp, ctx, snap, svc, frame.data(), p) {
         Ok(c) => c,
         Err(reason) => return refused(dp, ctx, frame, p, reason),
     };
     if let (Some(t), Some(per)) = (template, svc.1.persistence) {
         A::table(&dp.conns).refresh(&t, ctx.now, per.timeout_ms);
     }
+    fleeting(dp, &conn, || to_server(dp, ctx, snap, frame, p, &conn))
+}
+
+/// Sends a `-o` connection's one packet with `send`: the connection counts, inactive, on
+/// its server only meanwhile (§5.7).
+fn fleeting<P: PortIo, A>(
+    dp: &Dataplane<P>,
+    conn: &Conn<A>,
+    send: impl FnOnce() -> Verdict,
+) -> Verdict {
     let dests = dp.conns.dests();
     dests.conn_created(conn.dest);
-    let v = to_server(dp, ctx, snap, frame, p, &conn);
+    let v = send();
     dests.conn_removed(conn.dest, false);
     v
+}
+
+/// A datagram from NAT real server `slot` of `svc`, whose persistence engine lets servers
+/// start flows, that matches no connection: the connection is made as if the client had
+/// come to the service (with the call's template when persistent, assured since the server
+/// spoke), then the datagram goes on from the VIP (`ip_vs_new_conn_out`, ipvs-schedulers
+/// §5.6). Conns counts it.
+fn server_started<P: PortIo, A: Forward>(
+    dp: &Dataplane<P>,
+    ctx: &mut Ctx,
+    snap: &Snapshot,
+    in_port: usize,
+    (_, svc, slot): (usize, &Service, u32),
+    frame: &mut P::Frame,
+    p: &IpPacket<A>,
+) -> Verdict {
+    let vaddr = A::from_ip(svc.key.addr).filter(|_| !svc.key.is_fwmark());
+    let Some(vaddr) = vaddr.filter(|_| svc.key.port != 0 && p.key.sport != 0) else {
+        return Verdict::Drop(DropReason::NotForUs);
+    };
+    let key = FlowKey {
+        proto: p.key.proto,
+        saddr: p.key.daddr,
+        sport: p.key.dport,
+        daddr: vaddr,
+        dport: svc.key.port,
+    };
+    let template = match svc.persistence {
+        Some(per) => {
+            let made = engine_data(svc, frame.data(), p).and_then(|pe| {
+                persist::server_template(dp, ctx, snap, (svc, per), (&key, pe), slot)
+            });
+            match made {
+                Ok(t) => Some((t, per)),
+                Err(reason) => return Verdict::Drop(reason),
+            }
+        }
+        None => None,
+    };
+    let conn = Conn {
+        proto: key.proto,
+        caddr: key.saddr,
+        cport: key.sport,
+        vaddr,
+        vport: key.dport,
+        daddr: p.key.saddr,
+        dport: p.key.sport,
+        fwd: Method::Masq,
+        dest: slot,
+    };
+    let table = A::table(&dp.conns);
+    if svc.one_packet {
+        if let Some((t, per)) = template {
+            table.refresh(&t, ctx.now, per.timeout_ms);
+        }
+        let target = out_target(dp, in_port, &conn);
+        return fleeting(dp, &conn, || A::transmit(dp, ctx, frame, p.l3, &target));
+    }
+    let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
+    let hit = match settle(inserted, || table.lookup_in(&key)) {
+        Ok(h) => h,
+        Err(reason) => return Verdict::Drop(reason),
+    };
+    if let Some((t, per)) = template {
+        table.control(&hit, &t, ctx.now, per.timeout_ms);
+        table.assure(&hit);
+    }
+    outbound(dp, ctx, in_port, &hit, frame, p)
+}
+
+/// What `svc`'s persistence engine reads from packet `p` for its template key: nothing
+/// without an engine; a packet it can read nothing from opens no connection.
+fn engine_data<'f, A>(
+    svc: &Service,
+    frame: &'f [u8],
+    p: &IpPacket<A>,
+) -> Result<Option<Pe<'f>>, DropReason> {
+    match svc.engine {
+        None => Ok(None),
+        Some(e) => e.data(frame, p).map(Some).ok_or(DropReason::PeNoData),
+    }
 }
 
 /// Sends a packet of the client on connection `c` to its real server, by its method.
@@ -283,13 +377,14 @@ fn new_conn<P: PortIo, A: Forward>(
     ctx: &mut Ctx,
     snap: &Snapshot,
     (svc_index, svc): (usize, &Service),
+    frame: &[u8],
     p: &IpPacket<A>,
     tcp_flags: u8,
 ) -> Result<ConnHit<A>, DropReason> {
     if !creates(p.key.proto, tcp_flags) {
         return Err(DropReason::NoConnection);
     }
-    let (conn, template) = choose(dp, ctx, snap, (svc_index, svc), p)?;
+    let (conn, template) = choose(dp, ctx, snap, (svc_index, svc), frame, p)?;
     let table = A::table(&dp.conns);
     let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
     let hit = settle(inserted, || table.lookup_in(&p.key))?;
@@ -299,13 +394,14 @@ fn new_conn<P: PortIo, A: Forward>(
     Ok(hit)
 }
 
-/// The connection for `p` on its service, bound by [`bind`] to the real server of the
-/// client's template ([`persist`], returned too) or the scheduler's pick.
+/// The connection for `p` (in `frame`) on its service, bound by [`bind`] to the real server
+/// of the client's template ([`persist`], returned too) or the scheduler's pick.
 fn choose<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     (svc_index, svc): (usize, &Service),
+    frame: &[u8],
     p: &IpPacket<A>,
 ) -> Result<(Conn<A>, Option<ConnHit<A>>), DropReason> {
     let schedule = |ctx: &mut Ctx| {
@@ -315,14 +411,17 @@ fn choose<P: PortIo, A: Forward>(
             .ok_or(DropReason::NoDestination)
     };
     let template = match svc.persistence {
-        Some(per) => Some(persist::template(
-            dp,
-            ctx,
-            snap,
-            (svc, per),
-            &p.key,
-            schedule,
-        )?),
+        Some(per) => {
+            let pe = engine_data(svc, frame, p)?;
+            Some(persist::template(
+                dp,
+                ctx,
+                snap,
+                (svc, per),
+                (&p.key, pe),
+                schedule,
+            )?)
+        }
         None => None,
     };
     let slot = match template {

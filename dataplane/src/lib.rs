@@ -42,6 +42,7 @@ pub mod route;
 pub mod sched;
 pub mod service;
 pub mod shared;
+pub mod sip;
 pub mod stats;
 pub mod txbuf;
 pub mod verdict;

@@ -7,9 +7,10 @@
 //! case (no reference-count traffic), and, unlike a hand-rolled epoch
 //! scheme, it needs no `unsafe` outside the DPDK layer.
 
-use crate::dest::{DestParams, DestTable};
+use crate::dest::{DestParams, DestTable, Method};
 use crate::flow::{Addr, Flow};
 use crate::mark::{mark_addr, Marks};
+use crate::persist::Engine;
 use crate::sched::history::History;
 use crate::sched::{DestInfo, Pick, SchedData, SchedState, Scheduler};
 use arc_swap::{ArcSwap, Guard};
@@ -113,6 +114,8 @@ pub struct Service {
     pub persistence: Option<Persistence>,
     /// `-o`: one-packet scheduling (UDP only, ipvs-schedulers §5.7).
     pub one_packet: bool,
+    /// `--pe`: its persistence engine, if it has one.
+    pub engine: Option<Engine>,
 }
 
 impl Service {
@@ -136,6 +139,7 @@ impl Service {
             history: History::new(sched, &info),
             persistence: None,
             one_packet: false,
+            engine: None,
             dests,
             info,
             id,
@@ -145,6 +149,11 @@ impl Service {
     /// The same service with one-packet scheduling on or off (`-o`).
     pub fn with_one_packet(self, one_packet: bool) -> Self {
         Service { one_packet, ..self }
+    }
+
+    /// The same service with persistence engine `engine`.
+    pub fn with_engine(self, engine: Option<Engine>) -> Self {
+        Service { engine, ..self }
     }
 
     /// The same service, persistent as `persistence` says.
@@ -203,6 +212,10 @@ pub struct Snapshot {
     any_port: bool,
     /// The configuration's mark rules, for `-f` services (shared by every snapshot).
     marks: Arc<Marks>,
+    /// Whether some service's persistence engine lets its real servers start flows (the
+    /// kernel's `conn_out_counter`): only then does a server's packet with no connection
+    /// look for one ([`Snapshot::started_by`]).
+    servers_start: bool,
     /// Every real server a connection may still use, by slot: the services' and those
     /// deleted but still in the trash (ipvs-schedulers §8).
     dests: Vec<Option<DestParams>>,
@@ -267,6 +280,7 @@ impl Snapshot {
             any_port: services
                 .iter()
                 .any(|s| s.key.port == 0 && !s.key.is_fwmark()),
+            servers_start: services.iter().any(|s| s.engine.is_some()),
             marks: Arc::default(),
             services,
             keys_v4,
@@ -333,6 +347,27 @@ impl Snapshot {
 
     /// Whether the real server in `slot` is in its service now, not in the trash.
     #[inline]
+    /// The service and slot of NAT real server `addr:port` whose persistence engine lets it
+    /// start a `proto` flow (`__ip_vs_rs_conn_out`: UDP only), if one does.
+    pub fn started_by<A: Addr>(
+        &self,
+        proto: u8,
+        addr: A,
+        port: u16,
+    ) -> Option<(usize, &Service, u32)> {
+        if !self.servers_start || proto != crate::conn::state::PROTO_UDP {
+            return None;
+        }
+        let addr: IpAddr = addr.into();
+        self.services.iter().enumerate().find_map(|(i, s)| {
+            let d = s.dests.iter().find(|d| {
+                d.params.addr == addr && d.params.port == port && d.params.method == Method::Masq
+            })?;
+            let ok = s.engine.is_some() && s.key.proto == proto;
+            ok.then_some((i, s, d.slot))
+        })
+    }
+
     pub fn is_available(&self, slot: u32) -> bool {
         self.available.get(slot as usize).copied().unwrap_or(false)
     }

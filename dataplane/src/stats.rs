@@ -143,6 +143,9 @@ drop_reasons! {
     NoDestination => "no_destination",
     /// Non-SYN segment with no connection entry (ipvs-forwarding §7.9).
     NoConnection => "no_connection",
+    /// New connection to a `--pe sip` service, or a flow its real server starts, whose
+    /// packet has no usable SIP Call-ID or is not UDP (ipvs-schedulers §5.6).
+    PeNoData => "pe_no_data",
     /// Client packet of a connection whose real server was deleted from its service:
     /// dropped silently, the entry left to its timer (ipvs-forwarding §2.6,
     /// expire_nodest_conn 0).

@@ -422,7 +422,7 @@ impl Running {
         self.dp
             .conns
             .v4
-            .for_each_live(self.dp.now_ms(), |v| views.push(*v));
+            .for_each_live(self.dp.now_ms(), |v| views.push(v.clone()));
         assert_eq!(views.len(), 1, "{views:?}");
         (views[0].state_name, views[0].expires_ms)
     }
@@ -509,7 +509,7 @@ fn dr_vector_7_7() {
     assert_eq!(counters.snapshot().total_drops(), 0);
     assert_eq!(dp.conns.dests().counts(4), (1, 0));
     let mut views = Vec::new();
-    dp.conns.v4.for_each_live(0, |v| views.push(*v));
+    dp.conns.v4.for_each_live(0, |v| views.push(v.clone()));
     assert!(views[0].no_output, "DR entries start input-only");
     assert_eq!(views[0].conn.fwd, Method::Route);
 }
@@ -972,7 +972,9 @@ fn set_timeouts_apply_to_ipv6_connections() {
     let (_, counters) = run_until(lab, 2);
     assert_eq!(counters.snapshot().total_drops(), 0);
     let mut views = Vec::new();
-    dp.conns.v6.for_each_live(dp.now_ms(), |v| views.push(*v));
+    dp.conns
+        .v6
+        .for_each_live(dp.now_ms(), |v| views.push(v.clone()));
     assert_eq!(views[0].state_name, "ESTABLISHED");
     assert!(
         (29_000..=30_000).contains(&views[0].expires_ms),

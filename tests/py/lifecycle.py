@@ -16,6 +16,12 @@ Walk steps (the format is also in the walks file's header):
   in FLAGS [LEN]          client -> VIP:VPORT, TCP flags (S, A, F, R, P; "-" for none), LEN bytes
   out FLAGS [LEN]         real server -> client, from the entry's real server
   udp [LEN]               a UDP datagram client -> VIP:VPORT
+  sip SPEC                a SIP request client -> VIP:VPORT whose Call-ID is made by SPEC
+                          (see sip_payload)
+  sipout RS:PORT SPEC     a SIP request from real server RS:PORT to the client's port (a flow
+                          the server starts)
+  pe                      the persistence templates of `-Lnc --persistent-conn` that carry pe
+                          data, sorted, without their countdowns
   adm ARGS...             an admin command (VIP, RS1, RS2 replaced by addresses)
   list ARGS...            an admin command whose output is printed on one line
   sleep SECS
@@ -65,6 +71,25 @@ class Link:
                     op=2, hwsrc=self.mac, psrc=a.pdst, hwdst=a.hwsrc, pdst=a.psrc))
             return []
         return [e] if IP in e else []
+
+
+def sip_payload(spec):
+    """A SIP request whose Call-ID header SPEC names: `id=X` (`Call-ID: X`), `compact=X`
+    (`i: X`), `lower=X` (`call-id : X`, space before the colon), `lf=X` (lines end in LF only),
+    `early=X` (the only Call-ID line starts in the first 28 bytes of the payload), `spaced=X`
+    (`Call-ID: X tail`), `long=N` (a Call-ID of N characters), `none` (no Call-ID)."""
+    kind, _, value = spec.partition("=")
+    if kind == "long":
+        kind, value = "id", "c" * int(value)
+    line = {"id": f"Call-ID: {value}", "compact": f"i: {value}", "lower": f"call-id : {value}",
+            "lf": f"Call-ID: {value}", "spaced": f"Call-ID: {value} tail", "none": "Subject: x",
+            "early": f"Call-ID: {value}"}[kind]
+    eol = "\n" if kind == "lf" else "\r\n"
+    if kind == "early":
+        return f"{eol}{line}{eol}Subject: y{eol}{eol}".encode()
+    lines = ["INVITE sip:bob@10.0.1.100 SIP/2.0", "Via: SIP/2.0/UDP 10.0.1.50:5060",
+             "From: <sip:alice@10.0.1.50>", line, "CSeq: 1 INVITE", "Content-Length: 0", "", ""]
+    return eol.join(lines).encode()
 
 
 def summary(link, e):
@@ -196,6 +221,28 @@ class Walk:
             sport=self.sport, dport=self.vport) / Raw(b"q" * length)
         return d.exchange(d.cl, frame)
 
+    def sip(self, spec):
+        d = self.d
+        frame = Ether(dst=d.cmac, src=d.cl.mac) / IP(src=d.client, dst=d.vip) / UDP(
+            sport=self.sport, dport=self.vport) / Raw(sip_payload(spec))
+        return d.exchange(d.cl, frame)
+
+    def sipout(self, server, spec):
+        d = self.d
+        addr, port = d.words(server).rsplit(":", 1)
+        frame = Ether(dst=d.smac, src=d.sv.mac) / IP(src=addr, dst=d.client) / UDP(
+            sport=int(port), dport=self.sport) / Raw(sip_payload(spec))
+        return d.exchange(d.sv, frame)
+
+    def templates(self):
+        """`PROTO STATE SOURCE VIRTUAL DEST PE DATA` of every template with pe data, sorted."""
+        lines = []
+        for line in self.d.adm(["-Lnc", "--persistent-conn"]).splitlines():
+            f = line.split()
+            if len(f) == 8:
+                lines.append(" ".join(f[:1] + f[2:]))
+        return " ; ".join(sorted(lines)) or "-"
+
     def show(self, what, sent):
         e = self.d.entry(self.sport, self.vport)
         if e:
@@ -210,6 +257,12 @@ class Walk:
             self.show(f"{kind} {args[0]}", self.tcp(kind, args[0], length))
         elif kind == "udp":
             self.show("udp", self.udp(int(args[0]) if args else 4))
+        elif kind == "sip":
+            self.show(f"sip {args[0]}", self.sip(args[0]))
+        elif kind == "sipout":
+            self.show(f"sipout {args[0]} {args[1]}", self.sipout(args[0], args[1]))
+        elif kind == "pe":
+            print(f"{self.name} {self.step} pe: {self.templates()}", flush=True)
         elif kind in ("adm", "list"):
             out = self.d.adm([self.d.words(w) for w in args])
             if kind == "list":

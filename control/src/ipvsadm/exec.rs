@@ -203,7 +203,6 @@ mod test {
     use crate::ipvsadm::command::Protocol;
     use crate::ipvsadm::live::ConnEntry;
     use crate::ipvsadm::names::test::DebianNames;
-    use crate::model::KERNEL_PERSISTENCE_ENGINES;
 
     /// No traffic: every counter is zero, the table has the kernel's default size.
     struct Idle;
@@ -230,8 +229,8 @@ mod test {
         execute_restore_with(&DebianNames, "ipvsadm", &lines, model, &Idle)
     }
 
-    fn kernel_model() -> Model {
-        Model::new(4096).with_pes(KERNEL_PERSISTENCE_ENGINES)
+    fn model() -> Model {
+        Model::new(4096)
     }
 
     const VERSION: &str = concat!(
@@ -258,7 +257,7 @@ mod test {
     }
 
     /// Every IPVS scheduler and `none` (ipvs-schedulers §9), ipvsadm's default `wlc` among
-    /// them; any other name, and the `sip` engine rvs does not have, take the kernel's ENOENT.
+    /// them, and the `sip` engine; any other name takes the kernel's ENOENT.
     #[test]
     fn rvs_schedulers() {
         let mut m = Model::new(4096);
@@ -266,7 +265,7 @@ mod test {
         for line in [
             "-A -t 10.0.0.1:80 -s wlcx",
             "-A -t 10.0.0.1:80 -s WLC",
-            "-A -u 10.0.0.1:53 -s rr -p --pe sip",
+            "-A -u 10.0.0.1:53 -s rr -p --pe sipx",
         ] {
             let out = run_line(&mut m, line);
             assert_eq!(
@@ -291,6 +290,8 @@ mod test {
             ("", 0),
             "ipvsadm's default wlc"
         );
+        let out = run_line(&mut m, "-A -u 10.0.0.1:53 -s rr -p --pe sip");
+        assert_eq!((out.stderr.as_str(), out.code), ("", 0), "sip");
         let out = run_line(&mut m, "-S -n");
         assert!(out.stdout.contains("-A -t 10.0.0.1:80 -s wlc\n"));
         assert!(out.stdout.contains("-A -t 10.0.0.15:80 -s twos\n"));
@@ -300,7 +301,7 @@ mod test {
 
     #[test]
     fn failing_commands_leave_model_unchanged() {
-        let mut m = kernel_model();
+        let mut m = model();
         run_line(&mut m, "-A -t 10.0.0.1:80 -s rr");
         run_line(&mut m, "-a -t 10.0.0.1:80 -r 10.0.1.1 -m");
         let before = m.state().clone();
@@ -331,7 +332,7 @@ mod test {
 
     #[test]
     fn zero_reports_scope() {
-        let mut m = kernel_model();
+        let mut m = model();
         run_line(&mut m, "-A -t 10.0.0.1:80");
         let out = run_line(&mut m, "-Z -t 10.0.0.1:80");
         assert_eq!((out.code, out.changed), (0, false));
@@ -346,7 +347,7 @@ mod test {
 
     #[test]
     fn nosort_is_creation_order_and_newest_dest_first() {
-        let mut m = kernel_model();
+        let mut m = model();
         for line in [
             "-A -t 192.168.0.1:80",
             "-A -t 10.0.0.1:80",
@@ -365,7 +366,7 @@ mod test {
 
     #[test]
     fn other_listings() {
-        let mut m = kernel_model();
+        let mut m = model();
         assert_eq!(run_line(&mut m, "-L --daemon"), Outcome::default());
         let out = run_line(&mut m, "-L -c -n");
         assert_eq!(
@@ -405,6 +406,7 @@ mod test {
                 client,
                 virtual_service: a("10.0.0.1", 80),
                 dest,
+                pe: None,
             };
             let r = a("192.168.1.10", 80);
             for e in [
@@ -417,6 +419,7 @@ mod test {
                     client: a("127.0.0.1", 8080),
                     virtual_service: a("10.0.0.1", 53),
                     dest: a("127.0.0.1", 53),
+                    pe: None,
                 },
                 tcp(359, "NONE", a("10.0.0.5", 0), r),
                 ConnEntry {
@@ -427,6 +430,12 @@ mod test {
                         a("2001:db8::5", 54321),
                         a("2001:db8::a", 443),
                     )
+                },
+                ConnEntry {
+                    protocol: Some(Protocol::Udp),
+                    virtual_service: a("10.0.0.1", 5060),
+                    pe: Some(("sip", "abcdef@host".into())),
+                    ..tcp(179, "NONE", a("10.0.0.5", 0), a("192.168.1.10", 5060))
                 },
                 tcp(299, "ASSURED", a("10.0.0.6", 0), r),
             ] {
@@ -441,7 +450,7 @@ mod test {
             &DebianNames,
             "ipvsadm",
             &words("-L -c -n"),
-            &mut kernel_model(),
+            &mut model(),
             &T21Entries,
         );
         let want = concat!(
@@ -452,14 +461,28 @@ mod test {
             "UDP 04:59  UDP         127.0.0.1:8080     10.0.0.1:53        127.0.0.1:53\n",
             "TCP 05:59  NONE        10.0.0.5:0         10.0.0.1:80        192.168.1.10:80\n",
             "TCP 00:59  SYN_RECV    [2001:db8::5]:54321 [2001:db8::1]:443  [2001:db8::a]:443\n",
+            "UDP 02:59  NONE        10.0.0.5:0         10.0.0.1:5060      192.168.1.10:5060\n",
             "TCP 04:59  ASSURED     10.0.0.6:0         10.0.0.1:80        192.168.1.10:80\n",
         );
         assert_eq!((out.code, out.stdout.as_str()), (0, want));
+        let pe = execute_with(
+            &DebianNames,
+            "ipvsadm",
+            &words("-L -c -n --persistent-conn"),
+            &mut model(),
+            &T21Entries,
+        );
+        let sip = "UDP 02:59  NONE        10.0.0.5:0         10.0.0.1:5060      \
+                   192.168.1.10:5060 sip                abcdef@host\n";
+        assert!(pe.stdout.contains(sip), "{}", pe.stdout);
+        let plain =
+            "TCP 01:05  FIN_WAIT    10.0.0.5:54322     10.0.0.1:80        192.168.1.10:80\n";
+        assert!(pe.stdout.contains(plain), "{}", pe.stdout);
         let named = execute_with(
             &DebianNames,
             "ipvsadm",
             &words("-L -c"),
-            &mut kernel_model(),
+            &mut model(),
             &T21Entries,
         );
         assert!(
@@ -473,7 +496,7 @@ mod test {
 
     #[test]
     fn restore_failure_applies_nothing() {
-        let mut m = kernel_model();
+        let mut m = model();
         run_line(&mut m, "-A -t 10.0.0.1:80");
         let before = m.state().clone();
         let cases = [
@@ -523,7 +546,7 @@ mod test {
 
     #[test]
     fn restore_lists_the_working_copy_and_stops_at_help() {
-        let mut m = kernel_model();
+        let mut m = model();
         let out = restore(&mut m, "-A -t 10.0.0.1:80\n-S -n\n-v\n-A -t 10.0.0.2:80");
         assert_eq!(out.stdout, format!("-A -t 10.0.0.1:80 -s wlc\n{VERSION}"));
         assert_eq!((out.code, out.changed, m.services().len()), (0, true, 1));

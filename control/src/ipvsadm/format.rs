@@ -46,19 +46,28 @@ impl View<'_> {
 
     /// One `-L -c` line: `%-3s %-6s %-11s %-18s %-18s %s`, the expiry as `MM:SS` with the
     /// minutes never capped (ipvsadm-spec §7.9).
-    fn connection_line(&self, out: &mut String, c: &ConnEntry) {
+    /// One `-L -c` line; with `--persistent-conn` (`pe_columns`) a template's engine and
+    /// data follow, the destination then padded to 16 (ipvsadm-spec §7.9).
+    fn connection_line(&self, out: &mut String, c: &ConnEntry, pe_columns: bool) {
         let p = c.protocol;
         let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{:<3} {:<6} {:<11} {:<18} {:<18} {}",
+            "{:<3} {:<6} {:<11} {:<18} {:<18} ",
             p.map_or("IP", Protocol::list_name),
             expire,
             c.state,
             self.addrport(c.client.0, c.client.1, p),
             self.addrport(c.virtual_service.0, c.virtual_service.1, p),
-            self.addrport(c.dest.0, c.dest.1, p),
         );
+        let dest = self.addrport(c.dest.0, c.dest.1, p);
+        let _ = match c.pe.as_ref().filter(|_| pe_columns) {
+            Some((name, data)) => {
+                let shown = pe_data_shown(name, data, c.client.0.is_ipv6());
+                writeln!(out, "{dest:<16} {name:<18} {shown}")
+            }
+            None => writeln!(out, "{dest}"),
+        };
     }
 
     /// The service field S of listings: `TCP  addr:port` (IPv4 cut to 33) or `FWM  mark`.
@@ -358,13 +367,32 @@ pub fn list(
         }
         ListWhat::Connections { persistent_conn } => {
             out.push_str(connections_title(persistent_conn));
-            live.for_each_connection(&mut |c| lister.view.connection_line(&mut out, c));
+            live.for_each_connection(&mut |c| {
+                lister.view.connection_line(&mut out, c, persistent_conn)
+            });
         }
         ListWhat::Timeout => out.push_str(&timeout_line(state.timeouts)),
         // rvs runs no sync daemon: nothing to list, exit 0 (ipvsadm-spec §7.8).
         ListWhat::Daemon => {}
     }
     Ok(out)
+}
+
+/// The part of a template's pe data ipvsadm shows: its first word, cut where the kernel's
+/// connection line reaches the 255 bytes ipvsadm reads of a line (the fixed fields take 65
+/// bytes for IPv4, 158 for IPv6, then ` NAME `). Oracle: 6.12 listed 185 bytes of a 200-byte
+/// Call-ID. ipvsadm then reads the rest of that line as a line of its own and prints garbage
+/// or stops; rvsadm does not imitate that.
+fn pe_data_shown<'d>(name: &str, data: &'d str, ipv6: bool) -> &'d str {
+    const LINE: usize = 255;
+    let fixed = if ipv6 { 158 } else { 65 };
+    let room = LINE.saturating_sub(fixed + name.len() + 2);
+    let word = data.split_whitespace().next().unwrap_or("");
+    let mut end = word.len().min(room);
+    while !word.is_char_boundary(end) {
+        end -= 1;
+    }
+    &word[..end]
 }
 
 /// `-L -c` title (ipvsadm-spec §7.9).

@@ -11,7 +11,7 @@ use super::command::Protocol;
 pub struct Counters(pub [u64; 5]);
 
 /// One connection entry of `-L -c` (ipvsadm-spec §7.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnEntry {
     /// `None`: a fwmark service's template (protocol IPPROTO_IP, listed as `IP`).
     pub protocol: Option<Protocol>,
@@ -23,6 +23,8 @@ pub struct ConnEntry {
     pub virtual_service: (IpAddr, u16),
     /// The real server (its family may differ from the others' for a tunnel).
     pub dest: (IpAddr, u16),
+    /// A template's persistence engine and its data (`sip` and the Call-ID).
+    pub pe: Option<(&'static str, String)>,
 }
 
 /// Live values, addressed by a real server's slot (see `model::SlotAllocator`).

@@ -73,6 +73,7 @@
 
 mod entry;
 mod index;
+mod pe_data;
 pub(crate) use index::mix;
 pub mod state;
 mod table;
@@ -83,6 +84,7 @@ mod test;
 mod test_concurrent;
 
 pub use entry::{Packed, Words};
+pub use pe_data::Pe;
 pub use state::{Dir, TcpState, Timeouts};
 pub use table::{ConnOwner, ConnTable};
 
@@ -90,6 +92,7 @@ use std::net::IpAddr;
 
 use crate::dest::{DestParams, Method};
 use crate::flow::{Addr, FlowKey};
+use crate::persist::Engine;
 
 /// Default table capacity.
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
@@ -207,7 +210,7 @@ pub enum InsertError {
 }
 
 /// One live entry as `ipvsadm -Lc` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnView<A> {
     pub conn: Conn<A>,
     pub state: u8,
@@ -218,4 +221,6 @@ pub struct ConnView<A> {
     pub no_output: bool,
     /// A persistence template (client port 0), not a connection.
     pub template: bool,
+    /// A template's persistence engine and what it read (the SIP Call-ID).
+    pub pe_data: Option<(Engine, Box<[u8]>)>,
 }

@@ -10,6 +10,7 @@ use crossbeam::utils::CachePadded;
 
 use super::entry::{self, Entry, Packed, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT, TEMPLATE};
 use super::index::{mix, Index};
+use super::pe_data::{Pe, PeData};
 use super::state::{self, next_tcp_state, Dir, TcpState, Timeouts, PROTO_TCP};
 use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition};
 use crate::dest::{DestTable, Method};
@@ -29,6 +30,8 @@ pub struct ConnTable<A: Packed> {
     controls: Box<[AtomicU32]>,
     /// Per connection entry: the template that controls it ([`Controller`]), 0 for none.
     controller: Box<[AtomicU64]>,
+    /// Templates' persistence-engine data (the SIP Call-ID).
+    pe: PeData,
 }
 
 /// A template's entry and generation, packed for [`ConnTable::controller`] (+1, so that a
@@ -54,6 +57,8 @@ mod tstate {
     pub const INVALID: u8 = 2;
     /// Its timer ran out while it controlled connections: it now lives 60 s at a time (§5.3).
     pub const POSTPONED: u8 = 4;
+    /// It carries persistence-engine data (`pe_data.rs`); its client port is a tag of it.
+    pub const PE: u8 = 8;
 }
 
 /// How long a template that ran out while controlling connections is kept at a time
@@ -121,6 +126,7 @@ impl<A: Packed> ConnTable<A> {
             used: (0..workers).map(|_| Default::default()).collect(),
             controls: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
             controller: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            pe: PeData::default(),
         });
         let owners = (0..workers)
             .map(|w| {
@@ -178,6 +184,11 @@ impl<A: Packed> ConnTable<A> {
         key_hash(self.seed, &c.out_key())
     }
 
+    /// The client port of a template key whose persistence-engine data is `pe`.
+    pub fn pe_tag((_, data): Pe) -> u16 {
+        PeData::tag(data)
+    }
+
     /// Reads entry `idx` if it is live, not withdrawn, a template exactly when `template`,
     /// and its key passes `is_key`.
     fn hit(
@@ -222,13 +233,25 @@ impl<A: Packed> ConnTable<A> {
             .find(h, |idx| self.hit(idx, false, |c| c.in_key() == *k))
     }
 
-    /// The persistence template of key `k`: `snet:0 → vaddr:vport` (ipvs-schedulers §5.2).
-    pub fn lookup_template(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
+    /// The persistence template of key `k`: `snet:0 → vaddr:vport` (ipvs-schedulers §5.2),
+    /// whose persistence-engine data is `pe` (its client port then the tag of it,
+    /// [`ConnTable::pe_tag`]).
+    pub fn lookup_template(&self, k: &FlowKey<A>, pe: Option<Pe>) -> Option<ConnHit<A>> {
         let h = key_hash(self.seed, k);
         self.in_index.find(h, |idx| {
-            self.hit(idx, true, |c| c.in_key() == *k)
-                .filter(|t| t.state & tstate::INVALID == 0)
+            self.hit(idx, true, |c| c.in_key() == *k).filter(|t| {
+                t.state & tstate::INVALID == 0 && self.carries(t.idx, t.gen, t.state, pe)
+            })
         })
+    }
+
+    /// Whether template entry `idx` (generation `gen`, state `state`) carries exactly `pe`
+    /// as its persistence-engine data (none for none).
+    fn carries(&self, idx: u32, gen: u32, state: u8, pe: Option<Pe>) -> bool {
+        match pe {
+            None => state & tstate::PE == 0,
+            Some(data) => state & tstate::PE != 0 && self.pe.matches(idx, gen, data),
+        }
     }
 
     /// The connection of a packet from a real server back to the client: `k` is
@@ -279,7 +302,7 @@ impl<A: Packed> ConnTable<A> {
                 Ok(_) => {
                     self.move_counters(proto, hit.conn.dest, old, new);
                     if new != old && new == TcpState::Established as u8 && proto == PROTO_TCP {
-                        self.assure(hit.idx);
+                        self.assure(hit);
                     }
                     return Ok(Transition { old, new });
                 }
@@ -384,9 +407,10 @@ impl<A: Packed> ConnTable<A> {
         })
     }
 
-    /// A connection reached ESTABLISHED: its template, if any, is assured (§5.3).
-    fn assure(&self, idx: u32) {
-        if let Some(t) = self.controlling(idx) {
+    /// Connection `conn` reached ESTABLISHED, or its real server started it: its template,
+    /// if any, is assured (§5.3).
+    pub fn assure(&self, conn: &ConnHit<A>) {
+        if let Some(t) = self.controlling(conn.idx) {
             self.update_template(&t, |state, deadline| {
                 (state & tstate::ASSURED == 0).then_some((state | tstate::ASSURED, deadline))
             });
@@ -443,7 +467,7 @@ impl<A: Packed> ConnTable<A> {
     /// Calls `f` with every live connection (for `ipvsadm -Lc`). Not a snapshot of the
     /// whole table at one instant: entries come and go while it runs.
     pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&ConnView<A>)) {
-        for e in self.entries.iter() {
+        for (idx, e) in self.entries.iter().enumerate() {
             let Some((ctl, conn)) = e.read() else {
                 continue;
             };
@@ -457,6 +481,13 @@ impl<A: Packed> ConnTable<A> {
                 // As the kernel rehashes it: ports 65535, never matched (§5.4).
                 (conn.vport, conn.dport) = (u16::MAX, u16::MAX);
             }
+            let pe_data = match template && st & tstate::PE != 0 {
+                true => {
+                    conn.cport = 0; // the tag
+                    self.pe.get(idx as u32, entry::gen(ctl))
+                }
+                false => None,
+            };
             f(&ConnView {
                 conn,
                 state: st,
@@ -469,6 +500,7 @@ impl<A: Packed> ConnTable<A> {
                 expires_ms: entry::remaining_ms(ctl, now).max(0) as u32,
                 no_output: ctl & NO_OUTPUT != 0,
                 template,
+                pe_data,
             });
         }
     }
@@ -504,7 +536,7 @@ impl<A: Packed> ConnOwner<A> {
         };
         let st = 0; // TcpState::None, and UDP's only state
         let deadline = (now as u32).wrapping_add(self.table.timeouts.ms(conn.proto, st));
-        self.insert_entry(conn, flags, deadline)
+        self.insert_entry(conn, flags, deadline, None)
     }
 
     /// Creates persistence template `conn` (client port 0: `snet:0 → vaddr:vport`, bound to
@@ -516,25 +548,32 @@ impl<A: Packed> ConnOwner<A> {
         conn: &Conn<A>,
         now: u64,
         timeout_ms: u32,
+        pe: Option<Pe>,
     ) -> Result<ConnHit<A>, InsertError> {
-        self.insert_entry(conn, TEMPLATE, (now as u32).wrapping_add(timeout_ms))
+        self.insert_entry(conn, TEMPLATE, (now as u32).wrapping_add(timeout_ms), pe)
     }
 
+    /// Links a new entry; `pe` is a template's persistence-engine data.
     fn insert_entry(
         &mut self,
         conn: &Conn<A>,
         flags: u64,
         deadline: u32,
+        pe: Option<Pe>,
     ) -> Result<ConnHit<A>, InsertError> {
         let idx = self.free.pop().ok_or(InsertError::Full)?;
         let t = &*self.table;
-        let st = 0;
+        let st = if pe.is_some() { tstate::PE } else { 0 };
         if flags & TEMPLATE != 0 {
             t.dests.template_created(conn.dest);
         } else {
             t.dests.conn_created(conn.dest);
         }
         let gen = t.entries[idx as usize].init(conn, flags, st, deadline);
+        if let Some(data) = pe {
+            // Before it can be found.
+            t.pe.set(idx, gen, data);
+        }
         self.set_used();
         let (hin, hout) = (t.in_hash(conn), t.out_hash(conn));
         if !t.in_index.insert(hin, idx) {
@@ -545,7 +584,7 @@ impl<A: Packed> ConnOwner<A> {
             self.withdraw(idx, true, false);
             return Err(InsertError::Full);
         }
-        if !self.win_duplicate_race(conn, flags & TEMPLATE, idx, hin) {
+        if !self.win_duplicate_race(conn, (flags & TEMPLATE, pe), idx, hin) {
             self.withdraw(idx, true, true);
             return Err(InsertError::Exists);
         }
@@ -565,8 +604,15 @@ impl<A: Packed> ConnOwner<A> {
     /// a higher number is marked LOSER (which makes its own confirmation fail). Finally we
     /// confirm ourselves unless someone marked us. Entries that existed before are all
     /// confirmed, so a late duplicate always loses to them.
-    /// Templates race only templates (`template`: our TEMPLATE bit).
-    fn win_duplicate_race(&self, conn: &Conn<A>, template: u64, idx: u32, hin: u64) -> bool {
+    /// Templates race only templates (`template`: our TEMPLATE bit) with the same
+    /// persistence-engine data (`pe`).
+    fn win_duplicate_race(
+        &self,
+        conn: &Conn<A>,
+        (template, pe): (u64, Option<Pe>),
+        idx: u32,
+        hin: u64,
+    ) -> bool {
         fence(SeqCst);
         let t = &*self.table;
         let key = conn.in_key();
@@ -576,8 +622,14 @@ impl<A: Packed> ConnOwner<A> {
                 return None;
             }
             let (ctl, c) = t.entries[other as usize].read()?;
-            let invalid = ctl & TEMPLATE != 0 && entry::state(ctl) & tstate::INVALID != 0;
+            let st = entry::state(ctl);
+            let (gen, other_is_template) = (entry::gen(ctl), ctl & TEMPLATE != 0);
+            let invalid = other_is_template && st & tstate::INVALID != 0;
+            let other_pe = other_is_template && !t.carries(other, gen, st, pe);
             if !same_key(&c) || ctl & LOSER != 0 || ctl & TEMPLATE != template || invalid {
+                return None;
+            }
+            if other_pe {
                 return None;
             }
             (ctl & CONFIRMED != 0 || other < idx || !self.mark_loser(other, ctl)).then_some(())
@@ -635,11 +687,16 @@ impl<A: Packed> ConnOwner<A> {
             t.out_index.remove(t.out_hash(&conn), idx);
         }
         t.kill_if(idx, &conn, |_| true);
-        self.release(idx);
+        let ctl = t.entries[idx as usize].ctl.load(Relaxed);
+        self.release(idx, ctl);
     }
 
     /// Returns an unlinked, dead entry to the free list, bumping its generation.
-    fn release(&mut self, idx: u32) {
+    /// Frees entry `idx`, whose control word was `ctl` when it was last live.
+    fn release(&mut self, idx: u32, ctl: u64) {
+        if ctl & TEMPLATE != 0 && entry::state(ctl) & tstate::PE != 0 {
+            self.table.pe.clear(idx);
+        }
         let e = &self.table.entries[idx as usize];
         let cur = e.ctl.load(Relaxed);
         debug_assert_eq!(cur & LIVE, 0);
@@ -693,7 +750,7 @@ impl<A: Packed> ConnOwner<A> {
         t.in_index.remove(t.in_hash(&conn), idx);
         t.out_index.remove(t.out_hash(&conn), idx);
         t.release_control(idx);
-        self.release(idx);
+        self.release(idx, ctl);
         true
     }
 

@@ -364,7 +364,7 @@ fn view_lists_every_live_entry() {
     owners[0].insert(&nat(1), 0).unwrap();
     owners[1].insert(&dr(2), 0).unwrap();
     let mut v = vec![];
-    t.for_each_live(500, |cv| v.push(*cv));
+    t.for_each_live(500, |cv| v.push(cv.clone()));
     v.sort_by_key(|cv| cv.conn.cport);
     assert_eq!(v.len(), 2);
     assert_eq!(
@@ -629,7 +629,10 @@ mod model_check {
         fn check(&mut self) {
             let mut seen = HashMap::new();
             self.t.for_each_live(self.now, |cv| {
-                assert!(seen.insert(cv.conn.cport, *cv).is_none(), "duplicate");
+                assert!(
+                    seen.insert(cv.conn.cport, cv.clone()).is_none(),
+                    "duplicate"
+                );
             });
             let mut counts = [(0u32, 0u32); 3];
             for (port, m) in &self.m {
@@ -706,8 +709,10 @@ fn templates(t: &ConnTable, now: u64) -> Vec<(u16, &'static str, u32)> {
 #[test]
 fn a_template_lives_while_it_controls_connections() {
     let (t, mut owners) = table(64, 1);
-    let tpl = owners[0].insert_template(&template(), 0, 30_000).unwrap();
-    assert!(t.lookup_template(&template().in_key()).is_some());
+    let tpl = owners[0]
+        .insert_template(&template(), 0, 30_000, None)
+        .unwrap();
+    assert!(t.lookup_template(&template().in_key(), None).is_some());
     assert!(find_in(&t, &template()).is_none(), "not a connection");
     let conn = owners[0].insert(&nat(40000), 0).unwrap();
     assert!(t.control(&conn, &tpl, 0, 30_000));
@@ -733,7 +738,9 @@ fn a_template_lives_while_it_controls_connections() {
 #[test]
 fn invalid_templates_hide_and_established_connections_assure() {
     let (t, mut owners) = table(64, 1);
-    let tpl = owners[0].insert_template(&template(), 0, 30_000).unwrap();
+    let tpl = owners[0]
+        .insert_template(&template(), 0, 30_000, None)
+        .unwrap();
     let conn = owners[0].insert(&nat(40000), 0).unwrap();
     assert!(t.control(&conn, &tpl, 0, 30_000));
     packet(&t, &nat(40000), Dir::Input, TCP_SYN, 0);
@@ -743,7 +750,7 @@ fn invalid_templates_hide_and_established_connections_assure() {
     assert_eq!(templates(&t, 0), [(80, "ASSURED", 30)]);
 
     t.invalidate(&tpl);
-    assert!(t.lookup_template(&template().in_key()).is_none());
+    assert!(t.lookup_template(&template().in_key(), None).is_none());
     assert_eq!(templates(&t, 0), [(u16::MAX, "ASSURED", 30)]);
     assert_eq!(t.dests().templates(1), 1, "still counted");
     let again = Conn {
@@ -751,11 +758,76 @@ fn invalid_templates_hide_and_established_connections_assure() {
         daddr: R2,
         ..template()
     };
-    let fresh = owners[0].insert_template(&again, 0, 30_000).unwrap();
+    let fresh = owners[0].insert_template(&again, 0, 30_000, None).unwrap();
     assert_eq!(
-        t.lookup_template(&template().in_key()).map(|h| h.conn.dest),
+        t.lookup_template(&template().in_key(), None)
+            .map(|h| h.conn.dest),
         Some(2)
     );
     assert_eq!((t.dests().templates(1), t.dests().templates(2)), (1, 1));
     assert_ne!(fresh.index(), tpl.index());
+}
+
+/// ipvs-schedulers §5.6: templates of one client network differ by their engine data. Two
+/// Call-IDs with the same tag share a key and both live (neither loses the duplicate check);
+/// each lookup finds its own; a template without data is not found with data, nor the
+/// reverse; the data is listed and goes with its template.
+#[test]
+fn engine_data_tells_templates_apart() {
+    use crate::persist::Engine::Sip;
+    let (t, mut owners) = table(64, 1);
+    // Two Call-IDs whose tags collide, found by search.
+    let tag = |s: &str| ConnTable::pe_tag((Sip, s.as_bytes()));
+    let a = "call-0".to_string();
+    let b = (1..)
+        .map(|i| format!("call-{i}"))
+        .find(|s| tag(s) == tag(&a))
+        .unwrap();
+    let keyed = |data: &str, dest| Conn {
+        cport: tag(data),
+        dest,
+        ..template()
+    };
+    let (pa, pb) = ((Sip, a.as_bytes()), (Sip, b.as_bytes()));
+    owners[0]
+        .insert_template(&keyed(&a, 1), 0, 30_000, Some(pa))
+        .unwrap();
+    owners[0]
+        .insert_template(&keyed(&b, 2), 0, 30_000, Some(pb))
+        .unwrap();
+    let key = keyed(&a, 1).in_key();
+    assert_eq!(
+        t.lookup_template(&key, Some(pa)).map(|h| h.conn.dest),
+        Some(1)
+    );
+    assert_eq!(
+        t.lookup_template(&key, Some(pb)).map(|h| h.conn.dest),
+        Some(2)
+    );
+    assert!(t.lookup_template(&key, Some((Sip, b"other"))).is_none());
+    assert!(t.lookup_template(&key, None).is_none());
+    owners[0]
+        .insert_template(&template(), 0, 30_000, None)
+        .unwrap();
+    assert!(t.lookup_template(&template().in_key(), Some(pa)).is_none());
+    let mut listed = Vec::new();
+    t.for_each_live(0, |v| {
+        let data = v
+            .pe_data
+            .as_ref()
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned());
+        listed.push((v.conn.cport, data));
+    });
+    listed.sort();
+    assert_eq!(
+        listed,
+        [(0, None), (0, Some(a.clone())), (0, Some(b.clone()))]
+    );
+    owners[0].expire_step(31 * SEC, 64);
+    assert!(t.is_empty());
+    // A new template in a reused entry carries only its own data.
+    owners[0]
+        .insert_template(&template(), 40 * SEC, 30_000, None)
+        .unwrap();
+    t.for_each_live(40 * SEC, |v| assert_eq!(v.pe_data, None));
 }
