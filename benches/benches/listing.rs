@@ -72,7 +72,11 @@ fn plane() -> Dataplane<MemPort> {
 
 fn bench_listing(c: &mut Criterion) {
     let dp = plane();
-    let live = Live { dp: &dp };
+    let stats = control::service_stats::Stats::default();
+    let live = Live {
+        dp: &dp,
+        stats: &stats,
+    };
     let mut model = Model::new(1 << 17);
     let args: Vec<String> = ["-L", "-n", "-c"].map(String::from).to_vec();
     let names = SystemNames::default();

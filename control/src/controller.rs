@@ -4,9 +4,11 @@
 use crate::admin::protocol::Reply;
 use crate::config::Config;
 use crate::ipvsadm;
+use crate::ipvsadm::command::ServiceKey;
 use crate::live::Live;
 use crate::model::Model;
 use crate::publish::Publisher;
+use crate::service_stats::Stats;
 use crate::slots::DestSlots;
 use dataplane::dest::Method;
 use dataplane::dpdk::DpdkPort;
@@ -25,6 +27,8 @@ pub struct Control {
     publisher: Publisher,
     dp: Arc<Dataplane<DpdkPort>>,
     counters: Arc<Vec<Counters>>,
+    /// `--stats` and `--rate` per service and real server.
+    stats: Stats,
     /// DR real servers already warned about (once each).
     unreachable_dr: HashSet<IpAddr>,
 }
@@ -41,6 +45,7 @@ impl Control {
             publisher: Publisher::new(cfg.marks()?),
             dp,
             counters,
+            stats: Stats::default(),
             unreachable_dr: HashSet::new(),
         };
         control.load_services(&cfg.services)?;
@@ -64,7 +69,10 @@ impl Control {
 
     /// Runs one ipvsadm command line.
     pub fn execute(&mut self, words: &[String]) -> Reply {
-        let live = Live { dp: &self.dp };
+        let live = Live {
+            dp: &self.dp,
+            stats: &self.stats,
+        };
         let out = ipvsadm::execute(ARGV0, words, &mut self.model, &live);
         self.commit(out)
     }
@@ -72,7 +80,10 @@ impl Control {
     /// Runs `-R` with its lines (atomic: all or nothing); its messages name `argv0`, the
     /// client's program name, or `rvsadm`.
     pub fn restore(&mut self, argv0: Option<&str>, lines: &[String]) -> Reply {
-        let live = Live { dp: &self.dp };
+        let live = Live {
+            dp: &self.dp,
+            stats: &self.stats,
+        };
         let argv0 = argv0.unwrap_or(ARGV0);
         let out = ipvsadm::execute_restore(argv0, lines, &mut self.model, &live);
         self.commit(out)
@@ -88,6 +99,11 @@ impl Control {
                 .snapshot(&mut self.model, self.dp.conns.dests());
             self.warn_unreachable_dr(&snap);
             self.dp.services.publish(snap);
+            let live = |slot| dataplane::traffic::sum(&self.dp.traffic, slot);
+            self.stats.sync(&self.model, &live);
+        }
+        for scope in out.zero {
+            self.zero(scope.as_ref());
         }
         Reply {
             stdout: out.stdout,
@@ -114,6 +130,22 @@ impl Control {
                 );
             }
         }
+    }
+
+    /// `-Z` of service `key`, or of everything.
+    fn zero(&mut self, key: Option<&ServiceKey>) {
+        let id = key.map(|k| self.model.services().iter().find(|s| s.spec.key == *k));
+        match id {
+            Some(None) => {} // deleted by the same -R
+            Some(Some(svc)) => self.stats.zero(Some(svc.id)),
+            None => self.stats.zero(None),
+        }
+    }
+
+    /// The statistics' 2-s estimation (`service_stats::PERIOD_SECS`).
+    pub fn estimate(&mut self) {
+        let live = |slot| dataplane::traffic::sum(&self.dp.traffic, slot);
+        self.stats.tick(&live);
     }
 
     pub fn totals(&self) -> CountersSnapshot {

@@ -7,6 +7,7 @@ use crate::admin::server::{AdminSocket, Pending};
 use crate::config::Config;
 use crate::controller::Control;
 use crate::eal_args;
+use crate::service_stats;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
 use dataplane::dpdk::{lcore, DpdkPort, Eal, EthPort, Mempool, PortConfig};
 use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
@@ -14,7 +15,7 @@ use dataplane::stats::Counters;
 use dataplane::worker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the control loop wakes without requests (to notice a signal).
 const TICK: Duration = Duration::from_millis(100);
@@ -73,7 +74,15 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
 }
 
 fn control_loop(control: &mut Control, requests: &Receiver<Pending>, stop: &AtomicBool) {
+    let period = Duration::from_secs(service_stats::PERIOD_SECS);
+    let mut next_estimate = Instant::now() + period;
     while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= next_estimate {
+            control.estimate();
+            // Late (a long request): the next one a period from now, not at once.
+            next_estimate = (next_estimate + period).max(now + period / 2);
+        }
         match requests.recv_timeout(TICK) {
             Ok(Pending { request, reply }) => {
                 let _ = reply.send(handle(control, request));

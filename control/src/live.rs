@@ -5,7 +5,9 @@
 
 use crate::ipvsadm::command::Protocol;
 use crate::ipvsadm::live::ConnEntry;
+use crate::ipvsadm::live::Counters;
 use crate::ipvsadm::LiveCounters;
+use crate::service_stats::Stats;
 use dataplane::conn::ConnView;
 use dataplane::flow::Addr;
 use dataplane::port::PortIo;
@@ -13,9 +15,11 @@ use dataplane::service::{Snapshot, FWMARK_PROTO};
 use dataplane::shared::Dataplane;
 
 /// What listings show live from the data plane `dp`: per real server its connection and
-/// template counts, the (IPv4) table's capacity, and every connection entry.
+/// template counts, the (IPv4) table's capacity, and every connection entry; `--stats` and
+/// `--rate` from `stats`.
 pub struct Live<'a, P: PortIo> {
     pub dp: &'a Dataplane<P>,
+    pub stats: &'a Stats,
 }
 
 impl<P: PortIo> LiveCounters for Live<'_, P> {
@@ -24,6 +28,18 @@ impl<P: PortIo> LiveCounters for Live<'_, P> {
     }
     fn table_size(&self) -> u32 {
         self.dp.conns.v4.capacity() as u32
+    }
+    fn dest_stats(&self, slot: u32) -> Counters {
+        Counters(self.stats.dest_counters(slot))
+    }
+    fn dest_rates(&self, slot: u32) -> Counters {
+        Counters(self.stats.dest_rates(slot))
+    }
+    fn service_stats(&self, id: u64) -> Counters {
+        Counters(self.stats.service_counters(id))
+    }
+    fn service_rates(&self, id: u64) -> Counters {
+        Counters(self.stats.service_rates(id))
     }
     fn persistent_conns(&self, slot: u32) -> u32 {
         self.dp.conns.dests().templates(slot)

@@ -36,7 +36,7 @@ impl Lab {
         script("scripts/netns.sh", &["up-bare"]);
         let dir = TempDir::new("lifecycle");
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
+            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 4096,
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
                   {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}]}}"#
@@ -208,4 +208,21 @@ fn sip_calls_through_rvsd_match_linux() {
         report.contains("drop pe_no_data 4\n"),
         "no pe_no_data 4 in:\n{report}"
     );
+}
+
+/// `-o` (ipvs-schedulers §5.7): every datagram of one flow is scheduled on its own and leaves
+/// no entry; with `-p` the client's template keeps all its datagrams on one server.
+#[test]
+fn one_packet_scheduling_through_rvsd_matches_linux() {
+    let golden = include_str!("../../tests/golden/lifecycle/ops.golden");
+    walks_match_linux("ops.walks", golden, 15);
+}
+
+/// `--stats` (ipvs-schedulers §6): NAT both ways, UDP and DR counted per real server and
+/// service exactly as Linux counted the same frames; a deleted server's traffic stays in its
+/// service; `-Z` of one service, then of all; `--rate` after `-Z`.
+#[test]
+fn statistics_through_rvsd_match_linux() {
+    let golden = include_str!("../../tests/golden/lifecycle/stats.golden");
+    walks_match_linux("stats.walks", golden, 30);
 }

@@ -88,6 +88,23 @@ impl<A> IpPacket<A> {
         }
     }
 
+    /// What IPVS's statistics count for this packet (ipvs-schedulers §6.2): one packet of
+    /// its IP length, as if its datagram were whole (the kernel counts reassembled ones): a
+    /// first fragment counts the packet and its length less IPv6's Fragment header, a later
+    /// one only its data.
+    pub fn counted(&self) -> (u64, u64)
+    where
+        A: crate::flow::Addr,
+    {
+        let ipv6_frag_header = if A::BITS == 128 { 8 } else { 0 };
+        let (packets, bytes) = match self.frag {
+            None => (1, self.end - self.l3),
+            Some(f) if f.first => (1, self.end - self.l3 - ipv6_frag_header),
+            Some(_) => (0, self.end - self.l4),
+        };
+        (packets, bytes as u64)
+    }
+
     /// A fragment after the first: no L4 header of its own.
     pub fn is_later_fragment(&self) -> bool {
         self.frag.is_some_and(|f| !f.first)

@@ -10,7 +10,7 @@ use crate::conn::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP};
 use crate::conn::{Conn, ConnHit, Dir, InsertError, Pe};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
-use crate::flow::FlowKey;
+use crate::flow::{Addr, FlowKey};
 use crate::frag::{FragKey, Way};
 use crate::fwd::{Forward, IcmpError, Rewrite, Server, Target};
 use crate::persist;
@@ -51,7 +51,7 @@ pub fn balance<P: PortIo, A: Forward>(
         return inbound(dp, ctx, snap, (i, svc), frame, p);
     }
     if let Some(hit) = A::table(&dp.conns).lookup_out(&p.key) {
-        return outbound(dp, ctx, in_port, &hit, frame, p);
+        return outbound(dp, ctx, snap, in_port, &hit, frame, p);
     }
     match snap.started_by(p.key.proto, p.key.saddr, p.key.sport) {
         Some(found) => server_started(dp, ctx, snap, in_port, found, frame, p),
@@ -120,6 +120,7 @@ fn inbound<P: PortIo, A: Forward>(
             Err(reason) => return refused(dp, ctx, frame, p, reason),
         },
     };
+    count(dp, ctx, snap, hit.conn.dest, Way::In, p);
     // A stale entry expired between lookup and update: this packet still
     // follows it; the next one schedules anew.
     let _ = table.update(&hit, Dir::Input, tcp_flags, ctx.now);
@@ -166,7 +167,30 @@ fn one_packet<P: PortIo, A: Forward>(
     if let (Some(t), Some(per)) = (template, svc.1.persistence) {
         A::table(&dp.conns).refresh(&t, ctx.now, per.timeout_ms);
     }
+    dp.traffic(ctx.queue).conn(conn.dest);
+    count(dp, ctx, snap, conn.dest, Way::In, p);
     fleeting(dp, &conn, || to_server(dp, ctx, snap, frame, p, &conn))
+}
+
+/// Counts packet `p` of a connection on real server `slot`, going `way`, in the worker's
+/// traffic counters (ipvs-schedulers §6.2): before it is sent, and only while the server is
+/// in its service (the kernel's AVAILABLE check).
+pub(crate) fn count<P: PortIo, A: Addr>(
+    dp: &Dataplane<P>,
+    ctx: &Ctx,
+    snap: &Snapshot,
+    slot: u32,
+    way: Way,
+    p: &IpPacket<A>,
+) {
+    if snap.is_available(slot) {
+        let (packets, bytes) = p.counted();
+        let t = dp.traffic(ctx.queue);
+        match way {
+            Way::In => t.inbound(slot, packets, bytes),
+            Way::Out => t.outbound(slot, packets, bytes),
+        }
+    }
 }
 
 /// Sends a `-o` connection's one packet with `send`: the connection counts, inactive, on
@@ -236,10 +260,15 @@ fn server_started<P: PortIo, A: Forward>(
         if let Some((t, per)) = template {
             table.refresh(&t, ctx.now, per.timeout_ms);
         }
+        dp.traffic(ctx.queue).conn(slot);
+        count(dp, ctx, snap, slot, Way::Out, p);
         let target = out_target(dp, in_port, &conn);
         return fleeting(dp, &conn, || A::transmit(dp, ctx, frame, p.l3, &target));
     }
     let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
+    if inserted.is_ok() {
+        dp.traffic(ctx.queue).conn(slot);
+    }
     let hit = match settle(inserted, || table.lookup_in(&key)) {
         Ok(h) => h,
         Err(reason) => return Verdict::Drop(reason),
@@ -248,7 +277,7 @@ fn server_started<P: PortIo, A: Forward>(
         table.control(&hit, &t, ctx.now, per.timeout_ms);
         table.assure(&hit);
     }
-    outbound(dp, ctx, in_port, &hit, frame, p)
+    outbound(dp, ctx, snap, in_port, &hit, frame, p)
 }
 
 /// What `svc`'s persistence engine reads from packet `p` for its template key: nothing
@@ -340,6 +369,7 @@ fn later_fragment<P: PortIo, A: Forward>(
     let Some((hit, way)) = A::frags(&mut ctx.frags).find(&datagram(p, f.id), ctx.now) else {
         return Verdict::Hold;
     };
+    count(dp, ctx, snap, hit.conn.dest, way, p);
     match way {
         Way::In => to_server(dp, ctx, snap, frame, p, &hit.conn),
         Way::Out => A::transmit(dp, ctx, frame, p.l3, &out_target(dp, in_port, &hit.conn)),
@@ -353,6 +383,7 @@ fn later_fragment<P: PortIo, A: Forward>(
 fn outbound<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
+    snap: &Snapshot,
     in_port: usize,
     hit: &ConnHit<A>,
     frame: &mut P::Frame,
@@ -362,6 +393,7 @@ fn outbound<P: PortIo, A: Forward>(
     if c.fwd != Method::Masq {
         return Verdict::Drop(DropReason::NotForUs);
     }
+    count(dp, ctx, snap, c.dest, Way::Out, p);
     let tcp_flags = tcp_flags(frame.data(), p);
     let _ = A::table(&dp.conns).update(hit, Dir::Output, tcp_flags, ctx.now);
     remember_first(ctx, p, hit, Way::Out);
@@ -387,6 +419,10 @@ fn new_conn<P: PortIo, A: Forward>(
     let (conn, template) = choose(dp, ctx, snap, (svc_index, svc), frame, p)?;
     let table = A::table(&dp.conns);
     let inserted = A::owner(&mut ctx.conns).insert(&conn, ctx.now);
+    if inserted.is_ok() {
+        // Conns counts connections made, not templates, and not another worker's.
+        dp.traffic(ctx.queue).conn(conn.dest);
+    }
     let hit = settle(inserted, || table.lookup_in(&p.key))?;
     if let (Some(t), Some(per)) = (template, svc.persistence) {
         table.control(&hit, &t, ctx.now, per.timeout_ms);

@@ -44,6 +44,7 @@ pub mod service;
 pub mod shared;
 pub mod sip;
 pub mod stats;
+pub mod traffic;
 pub mod txbuf;
 pub mod verdict;
 pub mod wire;

@@ -31,6 +31,7 @@ use crate::conn::Conn;
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method, TunKind, Tunnel};
 use crate::flow::FlowKey;
+use crate::frag::Way;
 use crate::fwd::{self, tun, Forward, IcmpError, Rewrite, Target};
 use crate::lb;
 use crate::port::{Frame, PortIo};
@@ -154,12 +155,18 @@ pub fn forward<P: PortIo, A: Related>(
     let table = A::table(&dp.conns);
     if snap.is_vip(p.key.daddr) {
         match table.lookup_in(&quoted.reversed()) {
-            Some(hit) => to_server(dp, ctx, snap, frame, p, &hit.conn),
+            Some(hit) => {
+                lb::count(dp, ctx, snap, hit.conn.dest, Way::In, p);
+                to_server(dp, ctx, snap, frame, p, &hit.conn)
+            }
             None => Verdict::Drop(DropReason::IcmpUnrelated),
         }
     } else {
         match table.lookup_out(&quoted.reversed()) {
-            Some(hit) => A::transmit(dp, ctx, frame, p.l3, &to_client(dp, in_port, &hit.conn)),
+            Some(hit) => {
+                lb::count(dp, ctx, snap, hit.conn.dest, Way::Out, p);
+                A::transmit(dp, ctx, frame, p.l3, &to_client(dp, in_port, &hit.conn))
+            }
             None => Verdict::Drop(DropReason::IcmpUnrelated),
         }
     }

@@ -10,6 +10,7 @@ use crate::neigh::{NeighAddr, NeighTable};
 use crate::port::PortIo;
 use crate::route::RouteTable;
 use crate::service::Services;
+use crate::traffic::Traffic;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -157,6 +158,8 @@ pub struct Dataplane<P> {
     pub services: Services,
     /// Connections; each worker inserts through its own [`Owners`].
     pub conns: Conns,
+    /// Each worker's per-real-server traffic counters, by queue.
+    pub traffic: Vec<Traffic>,
     /// Start of the data plane's millisecond clock.
     epoch: Instant,
 }
@@ -198,6 +201,9 @@ impl<P: PortIo> Dataplane<P> {
             v4,
             mode,
             services: Services::default(),
+            traffic: (0..sizes.workers)
+                .map(|_| Traffic::new(DEST_SLOTS))
+                .collect(),
             conns: Conns { v4: c4, v6: c6 },
             epoch: Instant::now(),
         };
@@ -207,6 +213,11 @@ impl<P: PortIo> Dataplane<P> {
     /// Gives the ports IPv6 addressing.
     pub fn set_v6(&mut self, v6: Net<Ipv6Addr>) {
         self.v6 = v6;
+    }
+
+    /// The traffic counters worker `queue` writes.
+    pub fn traffic(&self, queue: u16) -> &Traffic {
+        &self.traffic[usize::from(queue)]
     }
 
     /// Milliseconds since the data plane started (the connection clock).

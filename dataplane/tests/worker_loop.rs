@@ -833,6 +833,15 @@ fn fragments_follow_their_first_in_and_out_of_order() {
     assert_eq!(s.drop_count(DropReason::FragmentTimeout), 1);
     assert_eq!(s.total_drops(), 1);
     assert_eq!(dp.conns.len(), 1);
+    // Counted as the kernel counts the datagrams it reassembles (ipvs-schedulers §6.2): the
+    // SYN and two 2980-byte datagrams; the lone later fragment made nothing.
+    let syn = hex(S0);
+    let syn_len = u64::from(u16::from_be_bytes([syn[16], syn[17]]));
+    let counted = (0..16).fold([0u64; 5], |acc, slot| {
+        let v = dataplane::traffic::sum(&dp.traffic, slot);
+        std::array::from_fn(|i| acc[i] + v[i])
+    });
+    assert_eq!(counted, [1, 3, 0, syn_len + 2 * 2980, 0]);
 }
 
 /// TUN: each fragment is encapsulated on its own, towards the same server.

@@ -12,6 +12,9 @@
                                   (but overlapping, which RFC 5722 forbids) and one
                                   whole IPv6 datagram behind a Hop-by-Hop header
   frames.py make-nat6 DIR         the same flows in IPv6 (vector §7.16's SYN first)
+  frames.py make-burst DIR        DIR/rx0.pcap: 2000 UDP datagrams of 30 bytes (IP) from one
+                                  client port to V:53 (the oracle's estimator burst), and
+                                  an empty DIR/rx1.pcap
   frames.py decode IN.pcap        one JSON object per frame rvsd sent
   frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
                                   offsets rvsd sent and whether they reassemble
@@ -86,6 +89,14 @@ def make_nat(directory):
     ]
     wrpcap(os.path.join(directory, "rx0.pcap"), outside)
     wrpcap(os.path.join(directory, "rx1.pcap"), inside)
+
+
+def make_burst(directory):
+    frames = [Ether(dst="ff:ff:ff:ff:ff:ff", src=C_MAC) / ARP(op=1, hwsrc=C_MAC, psrc=C, pdst=V)]
+    frames += [Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V, id=i)
+               / UDP(sport=40001, dport=53) / Raw(b"xy") for i in range(2000)]
+    wrpcap(os.path.join(directory, "rx0.pcap"), frames)
+    wrpcap(os.path.join(directory, "rx1.pcap"), [])
 
 
 def make_nat6(directory):
@@ -243,5 +254,6 @@ def decode(path):
 
 if __name__ == "__main__":
     {"make-local": make_local, "make-nat": make_nat, "make-nat6": make_nat6,
+     "make-burst": make_burst,
      "make-frags": make_frags, "decode": decode,
      "frags": frags}[sys.argv[1]](sys.argv[2])

@@ -20,8 +20,8 @@ Walk steps (the format is also in the walks file's header):
                           (see sip_payload)
   sipout RS:PORT SPEC     a SIP request from real server RS:PORT to the client's port (a flow
                           the server starts)
-  pe                      the persistence templates of `-Lnc --persistent-conn` that carry pe
-                          data, sorted, without their countdowns
+  templates               the persistence templates (client port 0) of `-Lnc --persistent-conn`,
+                          with their pe data, sorted, without their countdowns
   adm ARGS...             an admin command (VIP, RS1, RS2 replaced by addresses)
   list ARGS...            an admin command whose output is printed on one line
   sleep SECS
@@ -142,7 +142,10 @@ class Director:
         self.cl.drain(), self.sv.drain()
 
     def adm(self, args):
-        r = subprocess.run(self.admin + args, capture_output=True, text=True)
+        # ipvsadm prints the rest of a connection line longer than 255 bytes as a line of its
+        # own, in bytes that need not be text (a 200-byte SIP Call-ID, `sip.walks`).
+        r = subprocess.run(self.admin + args, capture_output=True, encoding="utf-8",
+                           errors="replace")
         if r.returncode != 0:
             sys.exit(f"{' '.join(self.admin + args)}: exit {r.returncode}: {r.stderr.strip()}")
         return r.stdout
@@ -235,11 +238,12 @@ class Walk:
         return d.exchange(d.sv, frame)
 
     def templates(self):
-        """`PROTO STATE SOURCE VIRTUAL DEST PE DATA` of every template with pe data, sorted."""
+        """`PROTO STATE SOURCE VIRTUAL DEST [PE DATA]` of every template, sorted."""
         lines = []
         for line in self.d.adm(["-Lnc", "--persistent-conn"]).splitlines():
             f = line.split()
-            if len(f) == 8:
+            proper = f and f[0] in ("TCP", "UDP", "SCTP", "IP")
+            if proper and len(f) in (6, 8) and f[3].endswith(":0"):
                 lines.append(" ".join(f[:1] + f[2:]))
         return " ; ".join(sorted(lines)) or "-"
 
@@ -261,8 +265,8 @@ class Walk:
             self.show(f"sip {args[0]}", self.sip(args[0]))
         elif kind == "sipout":
             self.show(f"sipout {args[0]} {args[1]}", self.sipout(args[0], args[1]))
-        elif kind == "pe":
-            print(f"{self.name} {self.step} pe: {self.templates()}", flush=True)
+        elif kind == "templates":
+            print(f"{self.name} {self.step} templates: {self.templates()}", flush=True)
         elif kind in ("adm", "list"):
             out = self.d.adm([self.d.words(w) for w in args])
             if kind == "list":

@@ -253,9 +253,12 @@ impl Lister<'_> {
         let exact = self.opts.exact;
         let s = match self.opts.format {
             ListFormat::Stats | ListFormat::Rate => {
-                // rvs keeps no per-service counters yet: they print as zero.
+                let values = match self.opts.format {
+                    ListFormat::Stats => self.live.service_stats(svc.id),
+                    _ => self.live.service_rates(svc.id),
+                };
                 let field = self.view.service_field(&svc.spec.key);
-                format!("{field:<33}{}", largenums(Counters::default(), exact))
+                format!("{field:<33}{}", largenums(values, exact))
             }
             _ => service_line(&self.view, svc),
         };

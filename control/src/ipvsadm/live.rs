@@ -33,12 +33,20 @@ pub trait LiveCounters {
     fn conns(&self, slot: u32) -> (u32, u32);
     /// Connection-table capacity, printed as `(size=N)` in the table header (ipvsadm-spec §1.2).
     fn table_size(&self) -> u32;
-    /// `--stats` counters of a real server; zero until the data plane exports them.
+    /// `--stats` counters of a real server.
     fn dest_stats(&self, _slot: u32) -> Counters {
         Counters::default()
     }
-    /// `--rate` values of a real server; zero until the rate estimator exists.
+    /// `--rate` values of a real server.
     fn dest_rates(&self, _slot: u32) -> Counters {
+        Counters::default()
+    }
+    /// `--stats` counters of the service whose model id is `id`.
+    fn service_stats(&self, _id: u64) -> Counters {
+        Counters::default()
+    }
+    /// `--rate` values of the service whose model id is `id`.
+    fn service_rates(&self, _id: u64) -> Counters {
         Counters::default()
     }
     /// Persistence templates pointing at a real server (`--persistent-conn`).
