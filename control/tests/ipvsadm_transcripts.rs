@@ -199,7 +199,8 @@ fn t20_counters_on_the_library() {
 }
 
 /// The spec's transcripts kept as data but not replayed (see the README there): T14 (rvs runs
-/// no sync daemon: T14-rvs), T19 (counters no test traffic reaches; see the README there), T21 (entries rvs cannot hold).
+/// no sync daemon: T14-rvs), T19 (counters no test traffic reaches), T21 (entries rvs cannot
+/// hold).
 const NOT_REPLAYED: &[&str] = &["T14", "T19", "T21"];
 
 /// A data file no test names would silently check nothing.
