@@ -3,7 +3,7 @@
 # client namespace and three real-server namespaces (nginx) around rvsd
 # (net_af_packet on veths), pings rvsd from both sides, configures a NAT
 # virtual service with rvsadm, sends real HTTP requests through it, shows
-# rvsadm -Ln and rvsd's counters, then tears everything down.
+# rvsadm -Ln, --stats and --rate, rvsd's counters, then tears everything down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +53,12 @@ $BIN/rvsadm -E -t $VIP -s wrr
 for _ in $(seq 8); do ip netns exec rvs-client curl -s -m 5 http://$VIP/; done
 echo "== rvsadm -Ln (finished connections wait in TIME_WAIT: InActConn)"
 $BIN/rvsadm -Ln
+echo "== three seconds of requests, then the statistics (updated every 2 s, as IPVS's)"
+end=$((SECONDS + 3))
+while [ $SECONDS -lt $end ]; do ip netns exec rvs-client curl -s -m 5 -o /dev/null http://$VIP/; done
+sleep 2
+$BIN/rvsadm -Ln --stats
+$BIN/rvsadm -Ln --rate
 
 echo "== stopping rvsd; its counters:"
 kill -TERM $PID; wait $PID; PID=
