@@ -11,4 +11,6 @@ pub mod ipvsadm;
 pub mod live;
 pub mod model;
 pub mod publish;
+pub mod reload;
+pub mod runtime_dir;
 pub mod slots;
