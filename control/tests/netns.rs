@@ -579,11 +579,14 @@ fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
     assert!(!out.status.success());
 }
 
-/// Reload under load (SIGHUP): the configuration file gains a real server and changes a weight
-/// while wrk runs and a slow download streams through one server. wrk ends with every answer
-/// and no socket error, the download completes, its server's ActiveConn reads 1 after wrk's
-/// connections closed (the connection still counts on the same real server: reload kept its
-/// slot), `-Ln` lists the new configuration and new connections follow the new weights.
+/// Reload (SIGHUP) keeps what did not change and drops nothing under load. First a service is
+/// added next to a wrr 1:1 one, whose cursor goes on across the reload (alternating picks: a
+/// service made anew would start again). Then the configuration file gains a real server,
+/// changes a weight and loses that service while wrk runs and a slow download streams through
+/// one server: wrk ends with every answer and no socket error, the download completes, its
+/// server's ActiveConn reads 1 once wrk's connections closed (the connection counts on the
+/// same real server), `-Ln` lists the new configuration and new connections follow the new
+/// weights.
 #[test]
 fn a_sighup_reload_under_load_drops_nothing() {
     let lab = Lab::up("netns-reload", 3, true);
@@ -609,13 +612,24 @@ fn a_sighup_reload_under_load_drops_nothing() {
         assert!(ok.status.success(), "rs{k} cannot reach rvsd");
     }
 
+    let first = common::netns::get(VIP);
+    services.push("-A -t 10.0.1.100:8080 -s rr".into());
+    with_services(&services);
+    signal(lab.rvsd().pid(), "HUP");
+    wait_until("the second service", || lab.adm("-Ln").contains(":8080"));
+    let next = common::netns::get(VIP);
+    assert_ne!(
+        first, next,
+        "the wrr cursor of the unchanged service went on"
+    );
+
     let headers = lab._dir.path("reload-headers");
     let dl = slow_download(&headers, "8M");
     let busy = download_server(&headers);
     let load = std::thread::spawn(|| wrk(VIP, 1, 16, 4));
     wait_until("wrk's connections", || lab.conns(1).0 + lab.conns(2).0 > 1);
     services[1] = rs(1, 2);
-    services.push(rs(3, 1));
+    services[3] = rs(3, 1);
     with_services(&services);
     signal(lab.rvsd().pid(), "HUP");
     wait_until("the reloaded services", || {
@@ -632,6 +646,7 @@ fn a_sighup_reload_under_load_drops_nothing() {
 
     let list = lab.adm("-Ln");
     assert!(list.contains(&format!("TCP  {VIP} wrr")), "{list}");
+    assert!(!list.contains(":8080"), "{list}");
     for (k, w) in [(1, 2), (2, 1), (3, 1)] {
         let line = format!("  -> {:<28} Masq    {w} ", format!("10.0.2.1{k}:80"));
         assert!(list.contains(&line), "{line:?} not in:\n{list}");
