@@ -1,5 +1,6 @@
 //! The control thread's state: the service model, the data plane it
-//! configures and the workers' counters it sums.
+//! configures, the workers' counters it sums, and the configuration file it
+//! reloads.
 
 use crate::admin::protocol::Reply;
 use crate::config::{Config, ConfigFile};
