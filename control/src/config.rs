@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Extra EAL arguments (`--no-huge`, `-m 512`, ...). rvsd adds the
@@ -51,7 +51,7 @@ pub struct Config {
 /// `{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "443", "8000-8100"]}`:
 /// packets of `proto` to `dst` (an address or a prefix) on one of `ports` (all when none
 /// are given) carry `mark`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarkSpec {
     pub mark: u32,
@@ -101,7 +101,7 @@ fn port_range(s: &str) -> Option<(u16, u16)> {
     (lo <= hi).then_some((lo, hi))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortSpec {
     /// A PCI address (`0000:01:00.0`) or a vdev string
@@ -117,14 +117,14 @@ pub struct PortSpec {
     pub mtu: u16,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NeighbourSpec {
     pub ip: IpAddr,
     pub mac: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
     /// Destination prefix (`0.0.0.0/0` for the default route).
@@ -152,6 +152,24 @@ fn default_mtu() -> u16 {
 }
 fn default_socket() -> PathBuf {
     PathBuf::from(DEFAULT_SOCKET)
+}
+
+/// Where rvsd's configuration comes from: its file, and the `--socket` of the command line,
+/// which wins over the file's. Read at start and again by every reload.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub socket: Option<PathBuf>,
+}
+
+impl ConfigFile {
+    pub fn load(&self) -> Result<Config, String> {
+        let mut cfg = Config::load(&self.path)?;
+        if let Some(s) = &self.socket {
+            cfg.socket = s.clone();
+        }
+        Ok(cfg)
+    }
 }
 
 impl Config {
@@ -229,6 +247,26 @@ pub fn parse_prefix(s: &str) -> Result<(IpAddr, u8), String> {
 }
 
 impl Config {
+    /// Everything `rvsd --check-config` checks without starting EAL: what [`Config::parse`]
+    /// checks, the ports' addressing and routes, the mark rules, and the services through
+    /// the service model (as at start).
+    pub fn check(&self) -> Result<(), String> {
+        self.nets()?;
+        self.marks()?;
+        crate::reload::target(&self.services, self.conn_table_size).map(drop)
+    }
+
+    /// Whether `new` differs from this configuration only in what a reload applies: the
+    /// services and the mark rules.
+    pub fn only_reloadable_changes(&self, new: &Config) -> bool {
+        let kept = Config {
+            services: new.services.clone(),
+            marks: new.marks.clone(),
+            ..self.clone()
+        };
+        kept == *new
+    }
+
     /// The mark rules, in order.
     pub fn marks(&self) -> Result<Marks, String> {
         let rules = self
@@ -330,6 +368,56 @@ mod test {
             r#"{"ports": [{"device": "net_null0"}], "unknown": 1}"#,
         ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn with(extra: &str) -> Result<Config, String> {
+        Config::parse(&format!(
+            r#"{{"ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}] {extra}}}"#
+        ))
+    }
+
+    #[test]
+    fn check_takes_routes_marks_and_services_through_their_code() {
+        let good = r#", "services": ["-A -f 1 -s rr", "-a -f 1 -r 10.0.0.2 -m"],
+            "marks": [{"mark": 1, "proto": "tcp", "dst": "10.0.0.100", "ports": ["80"]}]"#;
+        assert_eq!(with(good).unwrap().check(), Ok(()));
+        for (bad, why) in [
+            (
+                r#", "services": ["-A -t 10.0.0.100:80 -s nosuch"]"#,
+                "not found",
+            ),
+            (
+                r#", "services": ["-a -t 10.0.0.100:80 -r 10.0.0.2"]"#,
+                "line 1 failed",
+            ),
+            (
+                r#", "marks": [{"mark": 1, "proto": "icmp", "dst": "10.0.0.1"}]"#,
+                "proto",
+            ),
+            (
+                r#", "routes": [{"prefix": "0.0.0.0/0", "via": "2001:db8::1"}]"#,
+                "family",
+            ),
+        ] {
+            let err = with(bad).unwrap().check().unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_services_and_marks_are_reloadable() {
+        let cfg = with("").unwrap();
+        let marks = r#", "marks": [{"mark": 2, "proto": "udp", "dst": "10.0.0.0/24"}]"#;
+        let services = r#", "services": ["-A -t 10.0.0.100:80"]"#;
+        for new in [services, marks] {
+            assert!(cfg.only_reloadable_changes(&with(new).unwrap()), "{new}");
+        }
+        for new in [
+            r#", "workers": 2"#,
+            r#", "routes": [{"prefix": "10.9.0.0/16", "via": "10.0.0.254"}]"#,
+        ] {
+            assert!(!cfg.only_reloadable_changes(&with(new).unwrap()), "{new}");
         }
     }
 

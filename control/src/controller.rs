@@ -1,13 +1,15 @@
 //! The control thread's state: the service model, the data plane it
-//! configures and the workers' counters it sums.
+//! configures, the workers' counters it sums, and the configuration file it
+//! reloads.
 
 use crate::admin::protocol::Reply;
-use crate::config::Config;
+use crate::config::{Config, ConfigFile};
 use crate::ipvsadm;
 use crate::ipvsadm::command::ServiceKey;
 use crate::live::Live;
 use crate::model::Model;
 use crate::publish::Publisher;
+use crate::reload;
 use crate::service_stats::Stats;
 use crate::slots::DestSlots;
 use dataplane::dest::Method;
@@ -31,10 +33,16 @@ pub struct Control {
     stats: Stats,
     /// DR real servers already warned about (once each).
     unreachable_dr: HashSet<IpAddr>,
+    /// Where the configuration is read again on reload.
+    file: ConfigFile,
+    /// The configuration in effect: as at start, with the services and marks of the last
+    /// reload.
+    config: Config,
 }
 
 impl Control {
     pub fn new(
+        file: ConfigFile,
         cfg: &Config,
         dp: Arc<Dataplane<DpdkPort>>,
         counters: Arc<Vec<Counters>>,
@@ -47,24 +55,12 @@ impl Control {
             counters,
             stats: Stats::default(),
             unreachable_dr: HashSet::new(),
+            file,
+            config: cfg.clone(),
         };
-        control.load_services(&cfg.services)?;
+        reload::apply_lines(&mut control.model, &cfg.services)?;
+        control.publish();
         Ok(control)
-    }
-
-    /// Applies the configuration's services as one restore: all or nothing.
-    fn load_services(&mut self, lines: &[String]) -> Result<(), String> {
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let r = self.restore(None, lines);
-        if r.code != 0 {
-            return Err(format!(
-                "services in the configuration: {}",
-                r.stderr.trim_end()
-            ));
-        }
-        Ok(())
     }
 
     /// Runs one ipvsadm command line.
@@ -89,18 +85,60 @@ impl Control {
         self.commit(out)
     }
 
+    /// Reads the configuration file again and applies its services and mark rules (SIGHUP,
+    /// `rvsadm --reload`). On any error nothing changes and the reply says why.
+    pub fn reload(&mut self) -> Reply {
+        let path = self.file.path.display().to_string();
+        let cfg = self.file.load();
+        match cfg.and_then(|cfg| self.apply_config(cfg).map_err(|e| format!("{path}: {e}"))) {
+            Ok(summary) => {
+                log::info!("reloaded {path}: {summary}");
+                Reply {
+                    stdout: format!("rvsd: reloaded {path}: {summary}\n"),
+                    ..Reply::default()
+                }
+            }
+            Err(e) => {
+                log::warn!("reload refused, nothing changed: {e}");
+                Reply {
+                    stderr: format!("rvsd: reload refused, nothing changed: {e}\n"),
+                    code: 1,
+                    ..Reply::default()
+                }
+            }
+        }
+    }
+
+    /// Makes the services and mark rules what `cfg` says: the difference from the running
+    /// model applied in one transaction, then one snapshot swap.
+    fn apply_config(&mut self, cfg: Config) -> Result<String, String> {
+        let marks = cfg.marks()?;
+        let want = reload::target(&cfg.services, self.model.table_size())?;
+        let cmds = reload::difference(self.model.state(), want.state());
+        self.model
+            .transaction(|tx| cmds.iter().try_for_each(|c| tx.apply(c)))
+            .map_err(|f| format!("services in the configuration: {}", f.stderr.trim_end()))?;
+        if !self.config.only_reloadable_changes(&cfg) {
+            log::warn!(
+                "{}: only services and marks are reloaded; the other changes take effect when rvsd restarts",
+                self.file.path.display()
+            );
+        }
+        let mut summary = reload::summary(&cmds);
+        if cfg.marks != self.config.marks {
+            summary.push_str(", mark rules replaced");
+        }
+        self.publisher.set_marks(marks);
+        self.publish();
+        self.config.services = cfg.services;
+        self.config.marks = cfg.marks;
+        Ok(summary)
+    }
+
     /// Publishes what a successful change did to the model.
     fn commit(&mut self, out: ipvsadm::Outcome) -> Reply {
         if out.changed {
-            let t = self.model.timeouts();
-            self.dp.conns.timeouts().set(t.tcp, t.tcp_fin, t.udp);
-            let snap = self
-                .publisher
-                .snapshot(&mut self.model, self.dp.conns.dests());
-            self.warn_unreachable_dr(&snap);
-            self.dp.services.publish(snap);
-            let live = |slot| dataplane::traffic::sum(&self.dp.traffic, slot);
-            self.stats.sync(&self.model, &live);
+            self.publish();
         }
         for scope in out.zero {
             self.zero(scope.as_ref());
@@ -110,6 +148,19 @@ impl Control {
             stderr: out.stderr,
             code: out.code,
         }
+    }
+
+    /// The model's timeouts and a snapshot of its services, swapped in.
+    fn publish(&mut self) {
+        let t = self.model.timeouts();
+        self.dp.conns.timeouts().set(t.tcp, t.tcp_fin, t.udp);
+        let snap = self
+            .publisher
+            .snapshot(&mut self.model, self.dp.conns.dests());
+        self.warn_unreachable_dr(&snap);
+        self.dp.services.publish(snap);
+        let live = |slot| dataplane::traffic::sum(&self.dp.traffic, slot);
+        self.stats.sync(&self.model, &live);
     }
 
     /// A DR real server must be on a connected prefix (ipvs-forwarding §3.2). ipvsadm

@@ -1,18 +1,20 @@
 //! rvsd: brings up EAL and the ports, starts one worker per worker lcore,
-//! then runs the control loop (admin requests, housekeeping) on the main
-//! lcore until SIGINT or SIGTERM, and shuts everything down in order.
+//! then runs the control loop (admin requests, reloads, housekeeping) on the main
+//! lcore until SIGINT, SIGTERM or SIGQUIT, and shuts everything down in order.
 
 use crate::admin::protocol::{Reply, Request};
 use crate::admin::server::{AdminSocket, Pending};
-use crate::config::Config;
+use crate::config::{Config, ConfigFile};
 use crate::controller::Control;
 use crate::eal_args;
+use crate::runtime_dir::{self, RuntimeDir};
 use crate::service_stats;
 use crossbeam::channel::{Receiver, RecvTimeoutError};
 use dataplane::dpdk::{lcore, DpdkPort, Eal, EthPort, Mempool, PortConfig};
 use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
 use dataplane::stats::Counters;
 use dataplane::worker;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,22 +22,46 @@ use std::time::{Duration, Instant};
 /// How often the control loop wakes without requests (to notice a signal).
 const TICK: Duration = Duration::from_millis(100);
 
-pub fn run(cfg: Config) -> Result<(), String> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, stop.clone()).map_err(|e| e.to_string())?;
+/// What the signals rvsd answers have asked for: SIGINT, SIGTERM and SIGQUIT to stop (cleanly:
+/// SIGQUIT's core dump would leave EAL's files behind), SIGHUP to reload.
+struct Signals {
+    stop: Arc<AtomicBool>,
+    reload: Arc<AtomicBool>,
+}
+
+impl Signals {
+    fn register() -> Result<Signals, String> {
+        let s = Signals {
+            stop: Arc::new(AtomicBool::new(false)),
+            reload: Arc::new(AtomicBool::new(false)),
+        };
+        let flag = |sig, flag: &Arc<AtomicBool>| {
+            signal_hook::flag::register(sig, flag.clone()).map_err(|e| e.to_string())
+        };
+        for sig in [SIGINT, SIGTERM, SIGQUIT] {
+            flag(sig, &s.stop)?;
+        }
+        flag(SIGHUP, &s.reload)?;
+        Ok(s)
     }
+}
+
+/// Runs the daemon on `cfg`, read from `file` (which reloads read again).
+pub fn run(file: ConfigFile, cfg: Config) -> Result<(), String> {
+    let signals = Signals::register()?;
+    runtime_dir::remove_stale();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let args = eal_args::build(&cfg, cpus);
     log::info!("EAL arguments: {}", args.join(" "));
+    // Declared before the EAL: dropped (removed) after its cleanup, on every way out.
+    let _runtime_dir = RuntimeDir::of(&args);
     let eal = Eal::init(&args).map_err(|e| e.to_string())?;
-    let result = serve(&cfg, &stop);
+    let result = serve(file, &cfg, &signals);
     drop(eal);
-    remove_runtime_dir(&args);
     result
 }
 
-fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
+fn serve(file: ConfigFile, cfg: &Config, signals: &Signals) -> Result<(), String> {
     let workers = lcore::workers();
     let workers = &workers[..workers.len().min(cfg.workers.into())];
     if workers.is_empty() {
@@ -45,7 +71,7 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
     let (dp, owners) = build_dataplane(cfg, pool, workers.len() as u16)?;
     let dp = Arc::new(dp);
     let counters: Arc<Vec<Counters>> = Arc::new(workers.iter().map(|_| Counters::new()).collect());
-    let mut control = Control::new(cfg, dp.clone(), counters.clone())?;
+    let mut control = Control::new(file, cfg, dp.clone(), counters.clone())?;
     let (socket, requests) = AdminSocket::bind(&cfg.socket).map_err(|e| e.to_string())?;
 
     let halt = Arc::new(AtomicBool::new(false));
@@ -60,7 +86,7 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
         dp.ports.len()
     );
 
-    control_loop(&mut control, &requests, stop);
+    control_loop(&mut control, &requests, signals);
 
     log::info!("stopping");
     halt.store(true, Ordering::Relaxed);
@@ -73,15 +99,19 @@ fn serve(cfg: &Config, stop: &Arc<AtomicBool>) -> Result<(), String> {
     Ok(())
 }
 
-fn control_loop(control: &mut Control, requests: &Receiver<Pending>, stop: &AtomicBool) {
+fn control_loop(control: &mut Control, requests: &Receiver<Pending>, signals: &Signals) {
     let period = Duration::from_secs(service_stats::PERIOD_SECS);
     let mut next_estimate = Instant::now() + period;
-    while !stop.load(Ordering::Relaxed) {
+    while !signals.stop.load(Ordering::Relaxed) {
         let now = Instant::now();
         if now >= next_estimate {
             control.estimate();
             // Late (a long request): the next one a period from now, not at once.
             next_estimate = (next_estimate + period).max(now + period / 2);
+        }
+        if signals.reload.swap(false, Ordering::Relaxed) {
+            log::info!("SIGHUP: reloading");
+            control.reload();
         }
         match requests.recv_timeout(TICK) {
             Ok(Pending { request, reply }) => {
@@ -97,6 +127,7 @@ fn handle(control: &mut Control, request: Request) -> Reply {
     match request {
         Request::Command(words) => control.execute(&words),
         Request::Restore { argv0, lines } => control.restore(argv0.as_deref(), &lines),
+        Request::Reload => control.reload(),
     }
 }
 
@@ -140,13 +171,4 @@ fn build_dataplane(
     dp.set_v6(v6);
     dp.mtu = cfg.ports.iter().map(|p| p.mtu).collect();
     Ok((dp, owners))
-}
-
-/// EAL leaves `/var/run/dpdk/<prefix>/` behind; remove the one rvsd chose.
-fn remove_runtime_dir(args: &[String]) {
-    if let Some(i) = args.iter().position(|a| a == "--file-prefix") {
-        if let Some(prefix) = args.get(i + 1) {
-            let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{prefix}"));
-        }
-    }
 }

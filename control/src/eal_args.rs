@@ -28,9 +28,26 @@ pub fn build(cfg: &Config, cpus: usize) -> Vec<String> {
     args
 }
 
-/// The `--file-prefix` rvsd uses when the configuration gives none.
+/// What starts the `--file-prefix` rvsd uses when the configuration gives none.
+const PREFIX: &str = "rvs-";
+
+/// The `--file-prefix` rvsd uses when the configuration gives none: `rvs-PID`.
 pub fn file_prefix() -> String {
-    format!("rvs-{}", std::process::id())
+    format!("{PREFIX}{}", std::process::id())
+}
+
+/// The process whose [`file_prefix`] `name` is, if it is one.
+pub fn prefix_pid(name: &str) -> Option<u32> {
+    let pid = name.strip_prefix(PREFIX)?;
+    pid.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| pid.parse().ok())?
+}
+
+/// The `--file-prefix` in `args`.
+pub fn given_prefix(args: &[String]) -> Option<&str> {
+    let i = args.iter().position(|a| a == "--file-prefix")?;
+    args.get(i + 1).map(String::as_str)
 }
 
 /// `0@(0-N),1@c1,2@c2...`: workers take the CPUs from the last one down, so
@@ -77,6 +94,25 @@ mod test {
             4,
         );
         assert_eq!(a, ["-l", "0-2", "--file-prefix", "x", "-a", "0000:01:00.0"]);
+    }
+
+    #[test]
+    fn prefixes_name_their_process() {
+        assert_eq!(prefix_pid(&file_prefix()), Some(std::process::id()));
+        assert_eq!(prefix_pid("rvs-12"), Some(12));
+        for other in [
+            "rvs-bench-gen",
+            "rvs-",
+            "rvs-+1",
+            "rvs-99999999999",
+            "rte",
+            "x-rvs-1",
+        ] {
+            assert_eq!(prefix_pid(other), None, "{other}");
+        }
+        let args = build(&cfg(r#"{"ports": [{"device": "net_null0"}]}"#), 1);
+        assert_eq!(given_prefix(&args), Some(file_prefix().as_str()));
+        assert_eq!(given_prefix(&["--file-prefix".into()]), None);
     }
 
     #[test]

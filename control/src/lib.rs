@@ -12,5 +12,7 @@ pub mod ipvsadm;
 pub mod live;
 pub mod model;
 pub mod publish;
+pub mod reload;
+pub mod runtime_dir;
 pub mod service_stats;
 pub mod slots;

@@ -100,6 +100,11 @@ impl Publisher {
         }
     }
 
+    /// Later snapshots carry the mark rules `marks` (a reload).
+    pub fn set_marks(&mut self, marks: Marks) {
+        self.marks = Arc::new(marks);
+    }
+
     /// The snapshot for `model`'s state, taking the changes it recorded. Services the data
     /// plane cannot forward yet (SCTP) are left out with a warning: the model keeps
     /// them and listings show them. A real server gone from the model stays in the snapshot

@@ -8,11 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 
 fn daemon(dir: &TempDir) -> Rvsd {
-    let cfg = format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 1023, "conn_table_size": 4096,
-            "ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}]}}"#
-    );
-    Rvsd::start(dir, &cfg, None)
+    Rvsd::start(dir, &null_config(&[]), None)
 }
 
 fn run(d: &Rvsd, args: &[&str]) -> (i32, String, String) {

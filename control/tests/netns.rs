@@ -578,3 +578,84 @@ fn a_fwmark_service_takes_every_marked_port_and_persists_across_them() {
     let out = client(&["curl", "-s", "-m", "2", "http://10.0.1.100:81/"]);
     assert!(!out.status.success());
 }
+
+/// Reload (SIGHUP) keeps what did not change and drops nothing under load. First a service is
+/// added next to a wrr 1:1 one, whose cursor goes on across the reload (alternating picks: a
+/// service made anew would start again). Then the configuration file gains a real server,
+/// changes a weight and loses that service while wrk runs and a slow download streams through
+/// one server: wrk ends with every answer and no socket error, the download completes, its
+/// server's ActiveConn reads 1 once wrk's connections closed (the connection counts on the
+/// same real server), `-Ln` lists the new configuration and new connections follow the new
+/// weights.
+#[test]
+fn a_sighup_reload_under_load_drops_nothing() {
+    let lab = Lab::up("netns-reload", 3, true);
+    let file = lab._dir.path("rvsd.json");
+    let with_services = |services: &[String]| {
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        cfg["services"] = serde_json::json!(services);
+        std::fs::write(&file, cfg.to_string()).unwrap();
+    };
+    let rs = |k: u32, w: u32| format!("-a -t {VIP} -r 10.0.2.1{k}:80 -m -w {w}");
+    let mut services = vec![format!("-A -t {VIP} -s wrr"), rs(1, 1), rs(2, 1)];
+    with_services(&services);
+    signal(lab.rvsd().pid(), "HUP");
+    wait_until("the first services", || {
+        lab.adm("-Ln").contains("10.0.2.12:80")
+    });
+    for k in 1..=3 {
+        let ok = in_ns(
+            &format!("rvs-rs{k}"),
+            &["ping", "-c", "1", "-W", "2", "10.0.2.1"],
+        );
+        assert!(ok.status.success(), "rs{k} cannot reach rvsd");
+    }
+
+    let first = common::netns::get(VIP);
+    services.push("-A -t 10.0.1.100:8080 -s rr".into());
+    with_services(&services);
+    signal(lab.rvsd().pid(), "HUP");
+    wait_until("the second service", || lab.adm("-Ln").contains(":8080"));
+    let next = common::netns::get(VIP);
+    assert_ne!(
+        first, next,
+        "the wrr cursor of the unchanged service went on"
+    );
+
+    let headers = lab._dir.path("reload-headers");
+    let dl = slow_download(&headers, "8M");
+    let busy = download_server(&headers);
+    let load = std::thread::spawn(|| wrk(VIP, 1, 16, 4));
+    wait_until("wrk's connections", || lab.conns(1).0 + lab.conns(2).0 > 1);
+    services[1] = rs(1, 2);
+    services[3] = rs(3, 1);
+    with_services(&services);
+    signal(lab.rvsd().pid(), "HUP");
+    wait_until("the reloaded services", || {
+        lab.adm("-Ln").contains("10.0.2.13:80")
+    });
+    assert!(!load.is_finished(), "wrk ended before the reload");
+    let requests = load.join().expect("wrk: every answer, no socket error");
+    wait_until("wrk's connections closed", || {
+        (1..=3).all(|k| lab.conns(k).0 == u32::from(k == busy))
+    });
+    let out = dl.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), BIG, "the whole download arrived");
+
+    let list = lab.adm("-Ln");
+    assert!(list.contains(&format!("TCP  {VIP} wrr")), "{list}");
+    assert!(!list.contains(":8080"), "{list}");
+    for (k, w) in [(1, 2), (2, 1), (3, 1)] {
+        let line = format!("  -> {:<28} Masq    {w} ", format!("10.0.2.1{k}:80"));
+        assert!(list.contains(&line), "{line:?} not in:\n{list}");
+    }
+    // Any four wrr picks of weights 2:1:1 are two, one and one.
+    let s = spread(12);
+    let got: Vec<usize> = (1..=3)
+        .map(|k| s.get(&format!("rs{k}")).copied().unwrap_or(0))
+        .collect();
+    assert_eq!(got, [6, 3, 3], "{s:?}");
+    println!("reload under load: wrk {requests} requests, download through rs{busy}, then {s:?}");
+}

@@ -13,6 +13,9 @@
 //! ```
 //!
 //! giving the exit code and the byte counts of the two parts before it.
+//! `--reload` alone on a line is rvs's own request: rvsd reads its configuration file again
+//! and applies its services and marks (as on SIGHUP); the reply says what changed, or why
+//! nothing did (exit 1).
 //! A connection may carry any number of requests.
 
 pub mod client;

@@ -18,7 +18,13 @@ pub enum Request {
         argv0: Option<String>,
         lines: Vec<String>,
     },
+    /// `--reload` alone on its line (rvs's own, not ipvsadm's): read the configuration file
+    /// again and apply its services and marks.
+    Reload,
 }
+
+/// The line of [`Request::Reload`].
+const RELOAD: &str = "--reload";
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +100,9 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
             }
         }
     };
+    if words == [RELOAD] {
+        return Ok(Some(Request::Reload));
+    }
     let Some(argv0) = restore_line(&words) else {
         return Ok(Some(Request::Command(words)));
     };
@@ -148,6 +157,7 @@ pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
             }
             writeln!(w)?;
         }
+        Request::Reload => writeln!(w, "{RELOAD}")?,
     }
     w.flush()
 }
@@ -227,6 +237,8 @@ mod test {
                 lines: vec!["-L -n".into()],
             },
             Request::Command(vec!["-Ln".into()]),
+            Request::Reload,
+            Request::Command(vec!["--reload".into(), "-n".into()]),
             Request::Command(vec![
                 "-A".into(),
                 "-u".into(),

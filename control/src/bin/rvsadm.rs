@@ -1,10 +1,12 @@
 //! rvsadm: a drop-in ipvsadm that talks to rvsd's admin socket.
 //!
 //! Same arguments, output, messages and exit codes as ipvsadm 1.31, plus
-//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket.
+//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket and `--reload` (alone) to
+//! have rvsd re-read its configuration file's services and marks.
 
 use control::admin::client::Client;
 use control::admin::protocol::{Reply, Request};
+use control::ipvsadm::live::NoTraffic;
 use control::ipvsadm::{self, Command};
 use control::model::Model;
 use std::io::{BufRead, Write};
@@ -61,7 +63,12 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     } else {
         args
     };
-    // Parse here so that usage errors, -h and -v name our own argv0.
+    // Parse here so that usage errors, -h and -v name our own argv0. `--reload` alone is
+    // rvs's own; ipvsadm has no such option, and with anything else it stays ipvsadm's
+    // unknown option.
+    if args == ["--reload"] {
+        return call(&mut client, &Request::Reload, socket);
+    }
     let request = match ipvsadm::parse(argv0, &args) {
         Err(f) => {
             return Reply {
@@ -77,7 +84,11 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
         },
         Ok(_) => Request::Command(args),
     };
-    client.call(&request).unwrap_or_else(|e| Reply {
+    call(&mut client, &request, socket)
+}
+
+fn call(client: &mut Client, request: &Request, socket: &Path) -> Reply {
+    client.call(request).unwrap_or_else(|e| Reply {
         stderr: format!("rvsadm: admin socket {}: {e}\n", socket.display()),
         code: 2,
         ..Reply::default()
@@ -86,16 +97,7 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
 
 /// -h and -v need no daemon state: run them here, with our own argv0.
 fn offline(argv0: &str, args: &[String]) -> Reply {
-    struct Nothing;
-    impl ipvsadm::LiveCounters for Nothing {
-        fn conns(&self, _slot: u32) -> (u32, u32) {
-            (0, 0)
-        }
-        fn table_size(&self) -> u32 {
-            0
-        }
-    }
-    let out = ipvsadm::execute(argv0, args, &mut Model::new(0), &Nothing);
+    let out = ipvsadm::execute(argv0, args, &mut Model::new(0), &NoTraffic);
     Reply {
         stdout: out.stdout,
         stderr: out.stderr,

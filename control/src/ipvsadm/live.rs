@@ -56,3 +56,17 @@ pub trait LiveCounters {
     /// Calls `f` with every connection entry, in the data plane's order; none by default.
     fn for_each_connection(&self, _f: &mut dyn FnMut(&ConnEntry)) {}
 }
+
+/// A data plane with nothing on it: every counter zero, no connection entry. For what runs
+/// ipvsadm lines without a running data plane: rvsadm's `-h` and `-v`, and the
+/// configuration's service lines checked or built on the side (`crate::reload`).
+pub struct NoTraffic;
+
+impl LiveCounters for NoTraffic {
+    fn conns(&self, _slot: u32) -> (u32, u32) {
+        (0, 0)
+    }
+    fn table_size(&self) -> u32 {
+        0
+    }
+}

@@ -5,9 +5,11 @@ pub mod golden;
 pub mod netns;
 pub mod transcript;
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub const RVSD: &str = env!("CARGO_BIN_EXE_rvsd");
@@ -39,6 +41,42 @@ impl Drop for TempDir {
 pub struct Rvsd {
     child: Option<Child>,
     pub socket: PathBuf,
+    /// Its stderr (the log) as it comes.
+    log: Option<Log>,
+}
+
+/// A child's stderr read by a thread as it comes: a test may wait for a log line while the
+/// child runs, and a chatty child never blocks on a full pipe.
+struct Log {
+    text: Arc<Mutex<String>>,
+    reader: JoinHandle<()>,
+}
+
+impl Log {
+    fn follow(child: &mut Child) -> Log {
+        let pipe = child.stderr.take().unwrap();
+        let text = Arc::new(Mutex::new(String::new()));
+        let into = text.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut t = into.lock().unwrap();
+                t.push_str(&line);
+                t.push('\n');
+            }
+        });
+        Log { text, reader }
+    }
+
+    fn now(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything, once the child has closed its stderr.
+    fn all(self) -> String {
+        let _ = self.reader.join();
+        let text = self.text.lock().unwrap();
+        text.clone()
+    }
 }
 
 impl Rvsd {
@@ -60,10 +98,12 @@ impl Rvsd {
         cmd.env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().expect("start rvsd");
+        let mut child = cmd.spawn().expect("start rvsd");
+        let log = Log::follow(&mut child);
         let mut d = Rvsd {
             child: Some(child),
             socket,
+            log: Some(log),
         };
         d.wait_ready();
         d
@@ -76,7 +116,7 @@ impl Rvsd {
                 return;
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                let out = collect(self.child.take().unwrap());
+                let out = collect(self.child.take().unwrap(), self.log.take().unwrap());
                 panic!("rvsd exited early ({status}):\n{}\n{}", out.0, out.1);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -93,12 +133,33 @@ impl Rvsd {
         self.child.as_ref().unwrap().id()
     }
 
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        self.log.as_ref().unwrap().now()
+    }
+
     /// SIGTERM, wait, and return (exit code, stdout, stderr).
-    pub fn stop(mut self) -> (i32, String, String) {
+    pub fn stop(self) -> (i32, String, String) {
+        self.stop_with("TERM")
+    }
+
+    /// Sends signal `sig` (as kill(1) names it), waits for the exit and returns (exit code, -1
+    /// for a death by signal, stdout, stderr).
+    pub fn stop_with(mut self, sig: &str) -> (i32, String, String) {
         let child = self.child.take().unwrap();
-        signal(child.id(), "TERM");
-        let (out, err, code) = wait_collect(child, Duration::from_secs(20));
+        signal(child.id(), sig);
+        let log = self.log.take().unwrap();
+        let (out, err, code) = wait_collect(child, log, Duration::from_secs(20));
         (code, out, err)
+    }
+}
+
+/// Polls `done` every 50 ms for up to 20 s; panics naming `what` if it never holds.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -122,25 +183,23 @@ pub fn signal(pid: u32, sig: &str) {
     );
 }
 
-fn collect(mut child: Child) -> (String, String) {
+fn collect(mut child: Child, log: Log) -> (String, String) {
     let mut out = String::new();
-    let mut err = String::new();
     let _ = child.stdout.take().unwrap().read_to_string(&mut out);
-    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
     let _ = child.wait();
-    (out, err)
+    (out, log.all())
 }
 
-fn wait_collect(mut child: Child, limit: Duration) -> (String, String, i32) {
+fn wait_collect(mut child: Child, log: Log, limit: Duration) -> (String, String, i32) {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let (o, e) = collect(child);
+            let (o, e) = collect(child, log);
             return (o, e, status.code().unwrap_or(-1));
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let (o, e) = collect(child);
+            let (o, e) = collect(child, log);
             panic!("rvsd did not stop in time:\n{o}\n{e}");
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -193,6 +252,17 @@ pub fn text(b: &[u8]) -> String {
 /// EAL arguments every test daemon uses: no hugepages, no telemetry.
 pub const EAL_TEST_ARGS: &str =
     r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;
+
+/// rvsd on one net_null port (10.0.0.1/24): a daemon for what needs no traffic (the admin
+/// socket, reloads, signals); `services` are the ipvsadm lines it starts with.
+pub fn null_config(services: &[&str]) -> String {
+    let services = serde_json::to_string(services).unwrap();
+    format!(
+        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 1023, "conn_table_size": 4096,
+            "ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}],
+            "services": {services}}}"#
+    )
+}
 
 /// rvsd on two net_pcap ports as the director of ipvs-forwarding §7.0 for NAT tests, in both
 /// families: the client side (203.0.113.1/24 and 2001:db8:c::1/64, client 203.0.113.10 and
