@@ -73,6 +73,20 @@ impl Control {
         self.commit(out)
     }
 
+    /// `rvsadm --json`: list command `words` as JSON (`ipvsadm::json`).
+    pub fn json(&mut self, words: &[String]) -> Reply {
+        let live = Live {
+            dp: &self.dp,
+            stats: &self.stats,
+        };
+        let out = ipvsadm::execute_json(ARGV0, words, &self.model, &live);
+        Reply {
+            stdout: out.stdout,
+            stderr: out.stderr,
+            code: out.code,
+        }
+    }
+
     /// Runs `-R` with its lines (atomic: all or nothing); its messages name `argv0`, the
     /// client's program name, or `rvsadm`.
     pub fn restore(&mut self, argv0: Option<&str>, lines: &[String]) -> Reply {

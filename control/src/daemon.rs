@@ -128,6 +128,7 @@ fn handle(control: &mut Control, request: Request) -> Reply {
         Request::Command(words) => control.execute(&words),
         Request::Restore { argv0, lines } => control.restore(argv0.as_deref(), &lines),
         Request::Reload => control.reload(),
+        Request::Json(words) => control.json(&words),
     }
 }
 

@@ -21,10 +21,15 @@ pub enum Request {
     /// `--reload` alone on its line (rvs's own, not ipvsadm's): read the configuration file
     /// again and apply its services and marks.
     Reload,
+    /// `--json` and a list command (rvs's own): the listing as JSON.
+    Json(Vec<String>),
 }
 
 /// The line of [`Request::Reload`].
 const RELOAD: &str = "--reload";
+/// The first word of [`Request::Json`]'s line; ipvsadm has no such option, so no ipvsadm
+/// command line starts with it.
+const JSON: &str = "--json";
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,6 +108,9 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
     if words == [RELOAD] {
         return Ok(Some(Request::Reload));
     }
+    if let Some(rest) = words.strip_prefix(&[JSON.to_string()]) {
+        return Ok(Some(Request::Json(rest.to_vec())));
+    }
     let Some(argv0) = restore_line(&words) else {
         return Ok(Some(Request::Command(words)));
     };
@@ -132,16 +140,20 @@ fn unquote(word: &str) -> String {
     }
 }
 
+/// Words on one line, an empty one as [`EMPTY_WORD`].
+fn line(words: &[String]) -> String {
+    let words: Vec<&str> = words
+        .iter()
+        .map(|w| if w.is_empty() { EMPTY_WORD } else { w.as_str() })
+        .collect();
+    words.join(" ")
+}
+
 /// Writes a request as the daemon reads it.
 pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
     match req {
-        Request::Command(words) => {
-            let words: Vec<&str> = words
-                .iter()
-                .map(|w| if w.is_empty() { EMPTY_WORD } else { w })
-                .collect();
-            writeln!(w, "{}", words.join(" "))?
-        }
+        Request::Command(words) => writeln!(w, "{}", line(words))?,
+        Request::Json(words) => writeln!(w, "{JSON} {}", line(words))?,
         Request::Restore { argv0, lines } => {
             // The request is read as words: an argv0 holding blanks cannot travel and the
             // daemon's own name is used instead.
@@ -239,6 +251,7 @@ mod test {
             Request::Command(vec!["-Ln".into()]),
             Request::Reload,
             Request::Command(vec!["--reload".into(), "-n".into()]),
+            Request::Json(vec!["-L".into(), "-n".into(), "-c".into()]),
             Request::Command(vec![
                 "-A".into(),
                 "-u".into(),

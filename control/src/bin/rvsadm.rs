@@ -1,8 +1,9 @@
 //! rvsadm: a drop-in ipvsadm that talks to rvsd's admin socket.
 //!
 //! Same arguments, output, messages and exit codes as ipvsadm 1.31, plus
-//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket and `--reload` (alone) to
-//! have rvsd re-read its configuration file's services and marks.
+//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket, `--reload` (alone) to
+//! have rvsd re-read its configuration file's services and marks, and `--json` before a list
+//! command for its listing as JSON.
 
 use control::admin::client::Client;
 use control::admin::protocol::{Reply, Request};
@@ -68,6 +69,10 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     // unknown option.
     if args == ["--reload"] {
         return call(&mut client, &Request::Reload, socket);
+    }
+    // `--json` first, then a list command: rvs's own, checked by the daemon.
+    if let Some(list) = args.strip_prefix(&["--json".to_string()]) {
+        return call(&mut client, &Request::Json(list.to_vec()), socket);
     }
     let request = match ipvsadm::parse(argv0, &args) {
         Err(f) => {

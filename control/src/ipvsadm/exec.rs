@@ -7,7 +7,7 @@ use super::format;
 use super::help::{help_text, version_line};
 use super::live::LiveCounters;
 use super::names::{Names, SystemNames};
-use super::parse::parse_with;
+use super::parse::{parse, parse_with};
 use crate::model::{Model, State, Transaction};
 
 /// What one request produced: ipvsadm's streams and exit status, and what the caller must do.
@@ -78,6 +78,30 @@ pub fn execute_with(
 ) -> Outcome {
     match parse_with(names, argv0, args) {
         Ok(cmd) => run(names, argv0, &cmd, model, live).unwrap_or_else(Outcome::from),
+        Err(f) => f.into(),
+    }
+}
+
+/// `rvsadm --json ARGS`: list command `args` as JSON ([`super::json`]); anything but a
+/// list command is refused (exit 2, rvs's own message).
+pub fn execute_json(
+    argv0: &str,
+    args: &[String],
+    model: &Model,
+    live: &dyn LiveCounters,
+) -> Outcome {
+    let listed = match parse(argv0, args) {
+        Ok(Command::List(opts)) => super::json::list(model.state(), live, &opts),
+        Ok(_) => Err(Failure::usage(&format!(
+            "{argv0}: --json goes with a list command (-L or -l)"
+        ))),
+        Err(f) => Err(f),
+    };
+    match listed {
+        Ok(stdout) => Outcome {
+            stdout,
+            ..Outcome::default()
+        },
         Err(f) => f.into(),
     }
 }

@@ -117,7 +117,7 @@ impl View<'_> {
 
 /// Scheduler flag names as ipvsadm prints them: sh/mh have their own names
 /// ([`dataplane::sched::Scheduler::flag_names`]) and none for 0x20, the others `flag-N`.
-fn flag_names(scheduler: &str, flags: u32) -> String {
+pub(super) fn flag_names(scheduler: &str, flags: u32) -> String {
     let names = dataplane::sched::by_name(scheduler)
         .map(|s| s.flag_names())
         .filter(|n| !n.is_empty())
@@ -264,17 +264,9 @@ impl Lister<'_> {
         };
         out.push_str(&s);
         out.push('\n');
-        for d in self.dests(svc) {
+        for d in dests_in_order(svc, self.opts.nosort) {
             self.dest(out, svc, d);
         }
-    }
-
-    fn dests<'s>(&self, svc: &'s Service) -> Vec<&'s Dest> {
-        let mut dests: Vec<&Dest> = svc.dests.iter().collect();
-        if !self.opts.nosort {
-            msort(&mut dests, &|a, b| cmp_dests(&a.spec, &b.spec));
-        }
-        dests
     }
 
     /// One real-server line in the chosen format (ipvsadm-spec §7.2-§7.4).
@@ -325,7 +317,7 @@ impl Lister<'_> {
 }
 
 /// Services in listing order: sorted by libipvs's comparator unless `--nosort`.
-fn ordered(state: &State, nosort: bool) -> Vec<&Service> {
+pub(super) fn ordered(state: &State, nosort: bool) -> Vec<&Service> {
     let mut services: Vec<&Service> = state.services.iter().collect();
     if !nosort {
         msort(&mut services, &|a, b| {
@@ -333,6 +325,15 @@ fn ordered(state: &State, nosort: bool) -> Vec<&Service> {
         });
     }
     services
+}
+
+/// A service's real servers in listing order: sorted unless `--nosort`.
+pub(super) fn dests_in_order(svc: &Service, nosort: bool) -> Vec<&Dest> {
+    let mut dests: Vec<&Dest> = svc.dests.iter().collect();
+    if !nosort {
+        msort(&mut dests, &|a, b| cmp_dests(&a.spec, &b.spec));
+    }
+    dests
 }
 
 /// `-L`/`-l`: stdout text, or the listing failure (exit 1).

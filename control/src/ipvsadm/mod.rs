@@ -23,6 +23,7 @@ pub mod error;
 pub mod exec;
 pub mod format;
 pub mod help;
+pub mod json;
 pub mod live;
 pub mod names;
 pub mod options;
@@ -33,6 +34,8 @@ pub mod values;
 
 pub use command::Command;
 pub use error::Failure;
-pub use exec::{execute, execute_restore, execute_restore_with, execute_with, Outcome};
+pub use exec::{
+    execute, execute_json, execute_restore, execute_restore_with, execute_with, Outcome,
+};
 pub use live::{Counters, LiveCounters};
 pub use parse::{parse, parse_with};
