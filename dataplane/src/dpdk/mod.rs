@@ -18,7 +18,7 @@ mod port;
 
 pub use eal::Eal;
 pub use error::DpdkError;
-pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats};
+pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats, XStat};
 pub use mbuf::Mbuf;
 pub use mempool::Mempool;
 pub use port::DpdkPort;
