@@ -6,6 +6,7 @@
 //! - [`Mbuf`]: one packet buffer; freed on drop, consumed by TX.
 //! - [`EthPort`]: configure/start/stop a port with N RX and N TX queues.
 //! - [`lcore`]: run a closure on each worker lcore.
+//! - [`telemetry`]: rvs's own commands on DPDK's telemetry socket.
 #![allow(unsafe_code)]
 
 mod eal;
@@ -15,6 +16,7 @@ pub mod lcore;
 mod mbuf;
 mod mempool;
 mod port;
+pub mod telemetry;
 
 pub use eal::Eal;
 pub use error::DpdkError;
