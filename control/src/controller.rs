@@ -1,13 +1,16 @@
 //! The control thread's state: the service model, the data plane it
-//! configures and the workers' counters it sums.
+//! configures, the workers' counters it sums and the telemetry commands it
+//! keeps answering.
 
 use crate::admin::protocol::Reply;
 use crate::config::Config;
+use crate::counters::{self, RuntimeCounters};
 use crate::ipvsadm;
 use crate::live::Live;
 use crate::model::Model;
 use crate::publish::Publisher;
 use crate::slots::DestSlots;
+use crate::telemetry::{self, Telemetry};
 use dataplane::dest::Method;
 use dataplane::dpdk::DpdkPort;
 use dataplane::shared::Dataplane;
@@ -27,6 +30,8 @@ pub struct Control {
     counters: Arc<Vec<Counters>>,
     /// DR real servers already warned about (once each).
     unreachable_dr: HashSet<IpAddr>,
+    /// rvs's telemetry commands, answering while the control thread runs.
+    _telemetry: Option<Telemetry>,
 }
 
 impl Control {
@@ -36,12 +41,16 @@ impl Control {
         counters: Arc<Vec<Counters>>,
     ) -> Result<Control, String> {
         let slots = DestSlots::new(dp.conns.dests().clone());
+        let telemetry = cfg
+            .telemetry()
+            .then(|| telemetry::serve(dp.clone(), counters.clone()));
         let mut control = Control {
             model: Model::with_slots(cfg.conn_table_size, Box::new(slots)),
             publisher: Publisher::new(cfg.marks()?),
             dp,
             counters,
             unreachable_dr: HashSet::new(),
+            _telemetry: telemetry.transpose()?,
         };
         control.load_services(&cfg.services)?;
         Ok(control)
@@ -114,6 +123,11 @@ impl Control {
                 );
             }
         }
+    }
+
+    /// Every counter of the running data plane, read live.
+    pub fn counters(&self) -> RuntimeCounters {
+        counters::gather(&self.dp, &self.counters)
     }
 
     pub fn totals(&self) -> CountersSnapshot {

@@ -88,6 +88,10 @@ fn handle(control: &mut Control, request: Request) -> Reply {
     match request {
         Request::Command(words) => control.execute(&words),
         Request::Restore { argv0, lines } => control.restore(argv0.as_deref(), &lines),
+        Request::Counters => Reply {
+            stdout: control.counters().to_string(),
+            ..Reply::default()
+        },
     }
 }
 

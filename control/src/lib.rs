@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod config;
 pub mod controller;
+pub mod counters;
 pub mod daemon;
 pub mod eal_args;
 pub mod ipvsadm;
@@ -12,3 +13,4 @@ pub mod live;
 pub mod model;
 pub mod publish;
 pub mod slots;
+pub mod telemetry;

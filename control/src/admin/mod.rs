@@ -14,6 +14,9 @@
 //!
 //! giving the exit code and the byte counts of the two parts before it.
 //! A connection may carry any number of requests.
+//!
+//! One request is rvs's own, not ipvsadm's: `--counters` alone on a line answers with the
+//! running data plane's counters (`crate::counters`).
 
 pub mod client;
 pub mod protocol;

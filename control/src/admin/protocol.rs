@@ -18,7 +18,13 @@ pub enum Request {
         argv0: Option<String>,
         lines: Vec<String>,
     },
+    /// `--counters`, rvs's own request: the running data plane's counters.
+    Counters,
 }
+
+/// The line of [`Request::Counters`]; ipvsadm has no such option, so no ipvsadm command
+/// line is taken from it.
+pub const COUNTERS: &str = "--counters";
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +100,9 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
             }
         }
     };
+    if words == [COUNTERS] {
+        return Ok(Some(Request::Counters));
+    }
     let Some(argv0) = restore_line(&words) else {
         return Ok(Some(Request::Command(words)));
     };
@@ -148,6 +157,7 @@ pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
             }
             writeln!(w)?;
         }
+        Request::Counters => writeln!(w, "{COUNTERS}")?,
     }
     w.flush()
 }
@@ -227,6 +237,7 @@ mod test {
                 lines: vec!["-L -n".into()],
             },
             Request::Command(vec!["-Ln".into()]),
+            Request::Counters,
             Request::Command(vec![
                 "-A".into(),
                 "-u".into(),

@@ -1,10 +1,11 @@
 //! rvsadm: a drop-in ipvsadm that talks to rvsd's admin socket.
 //!
 //! Same arguments, output, messages and exit codes as ipvsadm 1.31, plus
-//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket.
+//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket and rvs's
+//! own `rvsadm --counters` (the running data plane's counters).
 
 use control::admin::client::Client;
-use control::admin::protocol::{Reply, Request};
+use control::admin::protocol::{Reply, Request, COUNTERS};
 use control::ipvsadm::{self, Command};
 use control::model::Model;
 use std::io::{BufRead, Write};
@@ -61,27 +62,43 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     } else {
         args
     };
-    // Parse here so that usage errors, -h and -v name our own argv0.
-    let request = match ipvsadm::parse(argv0, &args) {
-        Err(f) => {
-            return Reply {
-                stdout: f.stdout,
-                stderr: f.stderr,
-                code: f.code,
-            }
-        }
-        Ok(Command::Help | Command::Version) => return offline(argv0, &args),
-        Ok(Command::Restore) => Request::Restore {
-            argv0: Some(argv0.to_string()),
-            lines: read_stdin(),
+    let request = match rvs_request(&args) {
+        Some(request) => request,
+        None => match ipvsadm_request(argv0, args) {
+            Ok(request) => request,
+            Err(reply) => return reply,
         },
-        Ok(_) => Request::Command(args),
     };
     client.call(&request).unwrap_or_else(|e| Reply {
         stderr: format!("rvsadm: admin socket {}: {e}\n", socket.display()),
         code: 2,
         ..Reply::default()
     })
+}
+
+/// rvs's own options, each alone on the command line (with `--socket`, already taken
+/// out): `--counters`. Anything else, `--counters` among other words too, is ipvsadm's to
+/// accept or refuse.
+fn rvs_request(args: &[String]) -> Option<Request> {
+    (args == [COUNTERS]).then_some(Request::Counters)
+}
+
+/// Parses here so that usage errors, -h and -v name our own argv0; what is left for the
+/// daemon, or the reply that ends it here.
+fn ipvsadm_request(argv0: &str, args: Vec<String>) -> Result<Request, Reply> {
+    match ipvsadm::parse(argv0, &args) {
+        Err(f) => Err(Reply {
+            stdout: f.stdout,
+            stderr: f.stderr,
+            code: f.code,
+        }),
+        Ok(Command::Help | Command::Version) => Err(offline(argv0, &args)),
+        Ok(Command::Restore) => Ok(Request::Restore {
+            argv0: Some(argv0.to_string()),
+            lines: read_stdin(),
+        }),
+        Ok(_) => Ok(Request::Command(args)),
+    }
 }
 
 /// -h and -v need no daemon state: run them here, with our own argv0.
