@@ -134,19 +134,11 @@ impl Control {
         self.counters.iter().map(Counters::snapshot).sum()
     }
 
-    /// Per-port and per-reason counters, printed when rvsd stops.
+    /// Every counter, printed when rvsd stops: what `rvsadm --counters` shows, then the
+    /// workers' totals.
     pub fn final_report(&self) -> String {
-        let mut s = String::from("rvsd counters\n");
-        for p in &self.dp.ports {
-            let st = p.eth.stats();
-            let _ = writeln!(
-                s,
-                "  port {}: rx {} pkts {} bytes, tx {} pkts {} bytes, missed {}, rx errors {}, tx errors {}, no mbuf {}",
-                p.eth.name(), st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf
-            );
-        }
-        s.push_str(&report_counters(&self.totals()));
-        s
+        let totals = report_counters(&self.totals());
+        format!("rvsd counters\n{}Totals\n{totals}", self.counters())
     }
 }
 
