@@ -172,7 +172,8 @@ fn counters_leave_ipvsadm_options_as_they_were() {
     assert!(!help.contains("--counters"), "{help}");
     let (_, _, code) = run(&["--counters"]);
     assert_eq!(code, Some(0));
-    drop(d);
+    let (code, report, stderr) = d.stop();
+    assert_eq!(code, 0, "{report}\n{stderr}");
 
     // Without a daemon, ipvsadm's start-up failure, as for every command.
     let gone = rvsadm(&dir.path("none.sock"), &["--counters"], None);
