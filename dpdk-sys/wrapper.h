@@ -1,4 +1,5 @@
-/* The DPDK API rvs binds: bindgen reads this file, shim.c implements the
+/* The DPDK API rvs binds (EAL, ethdev, mbuf, mempool, ring, lcore, cycles,
+ * vdev bus, telemetry): bindgen reads this file, shim.c implements the
  * out-of-line wrappers declared at the end for DPDK's static inline
  * fast-path functions and macros. */
 #include <rte_config.h>
@@ -12,6 +13,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_bus_vdev.h>
+#include <rte_telemetry.h>
 
 int rvs_errno(void);
 uint16_t rvs_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);

@@ -10,6 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
+/// The EAL argument that keeps DPDK's telemetry socket closed.
+pub const NO_TELEMETRY: &str = "--no-telemetry";
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +48,10 @@ pub struct Config {
     /// netfilter MARK rules of a Linux director); tried in order.
     #[serde(default)]
     pub marks: Vec<MarkSpec>,
+    /// DPDK's telemetry socket, with rvs's `/rvs/...` commands on it. DPDK opens the socket
+    /// unless told `--no-telemetry`, so on by default; `false` adds that argument.
+    #[serde(default)]
+    pub telemetry: Option<bool>,
 }
 
 /// `{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "443", "8000-8100"]}`:
@@ -180,6 +186,16 @@ impl Config {
             .max(u32::from(self.workers))
     }
 
+    /// Whether DPDK's telemetry socket is kept: the `telemetry` switch, or unless `eal`
+    /// says `--no-telemetry` when the switch is absent.
+    pub fn telemetry(&self) -> bool {
+        self.telemetry.unwrap_or(!self.eal_says_no_telemetry())
+    }
+
+    fn eal_says_no_telemetry(&self) -> bool {
+        self.eal.iter().any(|a| a == NO_TELEMETRY)
+    }
+
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -215,6 +231,9 @@ impl Config {
         }
         for r in &self.routes {
             parse_prefix(&r.prefix)?;
+        }
+        if self.telemetry == Some(true) && self.eal_says_no_telemetry() {
+            return Err(format!("\"telemetry\": true, but eal has {NO_TELEMETRY}"));
         }
         Ok(())
     }
@@ -366,6 +385,7 @@ mod test {
             r#"{"ports": [{"device": "net_null0", "neighbours": [{"ip": "1.2.3.4", "mac": "02:00"}]}]}"#,
             r#"{"ports": [{"device": "net_null0"}], "workers": 0}"#,
             r#"{"ports": [{"device": "net_null0"}], "unknown": 1}"#,
+            r#"{"ports": [{"device": "net_null0"}], "telemetry": true, "eal": ["--no-telemetry"]}"#,
         ] {
             assert!(Config::parse(bad).is_err(), "{bad}");
         }
@@ -419,6 +439,18 @@ mod test {
         ] {
             assert!(!cfg.only_reloadable_changes(&with(new).unwrap()), "{new}");
         }
+    }
+
+    #[test]
+    fn telemetry_follows_dpdk_unless_switched() {
+        let telemetry = |extra: &str| {
+            let json = format!(r#"{{"ports": [{{"device": "net_null0"}}]{extra}}}"#);
+            Config::parse(&json).unwrap().telemetry()
+        };
+        assert!(telemetry(""));
+        assert!(!telemetry(r#", "eal": ["--no-telemetry"]"#));
+        assert!(!telemetry(r#", "telemetry": false"#));
+        assert!(telemetry(r#", "telemetry": true"#));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The control thread's state: the service model, the data plane it
-//! configures, the workers' counters it sums, and the configuration file it
-//! reloads.
+//! configures, the workers' counters it sums, the configuration file it
+//! reloads and the telemetry commands it keeps answering.
 
-use crate::admin::protocol::Reply;
+use crate::admin::protocol::{Reply, COUNTERS};
 use crate::config::{Config, ConfigFile};
+use crate::counters::{self, RuntimeCounters};
 use crate::ipvsadm;
 use crate::ipvsadm::command::ServiceKey;
 use crate::live::Live;
@@ -12,6 +13,7 @@ use crate::publish::Publisher;
 use crate::reload;
 use crate::service_stats::Stats;
 use crate::slots::DestSlots;
+use crate::telemetry::{self, Telemetry};
 use dataplane::dest::Method;
 use dataplane::dpdk::DpdkPort;
 use dataplane::shared::Dataplane;
@@ -38,6 +40,8 @@ pub struct Control {
     /// The configuration in effect: as at start, with the services and marks of the last
     /// reload.
     config: Config,
+    /// rvs's telemetry commands, answering while the control thread runs.
+    _telemetry: Option<Telemetry>,
 }
 
 impl Control {
@@ -48,6 +52,9 @@ impl Control {
         counters: Arc<Vec<Counters>>,
     ) -> Result<Control, String> {
         let slots = DestSlots::new(dp.conns.dests().clone());
+        let telemetry = cfg
+            .telemetry()
+            .then(|| telemetry::serve(dp.clone(), counters.clone()));
         let mut control = Control {
             model: Model::with_slots(cfg.conn_table_size, Box::new(slots)),
             publisher: Publisher::new(cfg.marks()?),
@@ -57,6 +64,7 @@ impl Control {
             unreachable_dr: HashSet::new(),
             file,
             config: cfg.clone(),
+            _telemetry: telemetry.transpose()?,
         };
         reload::apply_lines(&mut control.model, &cfg.services)?;
         control.publish();
@@ -73,8 +81,18 @@ impl Control {
         self.commit(out)
     }
 
-    /// `rvsadm --json`: list command `words` as JSON (`ipvsadm::json`).
+    /// `rvsadm --json`: list command `words` as JSON (`ipvsadm::json`), or the live
+    /// counters (`--counters`).
     pub fn json(&mut self, words: &[String]) -> Reply {
+        if words == [COUNTERS] {
+            let mut stdout = serde_json::to_string_pretty(&self.counters())
+                .expect("counters serialize");
+            stdout.push('\n');
+            return Reply {
+                stdout,
+                ..Reply::default()
+            };
+        }
         let live = Live {
             dp: &self.dp,
             stats: &self.stats,
@@ -213,23 +231,20 @@ impl Control {
         self.stats.tick(&live);
     }
 
+    /// Every counter of the running data plane, read live.
+    pub fn counters(&self) -> RuntimeCounters {
+        counters::gather(&self.dp, &self.counters)
+    }
+
     pub fn totals(&self) -> CountersSnapshot {
         self.counters.iter().map(Counters::snapshot).sum()
     }
 
-    /// Per-port and per-reason counters, printed when rvsd stops.
+    /// Every counter, printed when rvsd stops: what `rvsadm --counters` shows, then the
+    /// workers' totals.
     pub fn final_report(&self) -> String {
-        let mut s = String::from("rvsd counters\n");
-        for p in &self.dp.ports {
-            let st = p.eth.stats();
-            let _ = writeln!(
-                s,
-                "  port {}: rx {} pkts {} bytes, tx {} pkts {} bytes, missed {}, rx errors {}, tx errors {}, no mbuf {}",
-                p.eth.name(), st.ipackets, st.ibytes, st.opackets, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf
-            );
-        }
-        s.push_str(&report_counters(&self.totals()));
-        s
+        let totals = report_counters(&self.totals());
+        format!("rvsd counters\n{}Totals\n{totals}", self.counters())
     }
 }
 

@@ -129,6 +129,10 @@ fn handle(control: &mut Control, request: Request) -> Reply {
         Request::Restore { argv0, lines } => control.restore(argv0.as_deref(), &lines),
         Request::Reload => control.reload(),
         Request::Json(words) => control.json(&words),
+        Request::Counters => Reply {
+            stdout: control.counters().to_string(),
+            ..Reply::default()
+        },
     }
 }
 

@@ -1,12 +1,13 @@
 //! The EAL argument list rvsd builds from its configuration.
 
-use crate::config::Config;
+use crate::config::{Config, NO_TELEMETRY};
 
 /// The configured EAL arguments plus: one `--vdev` or `-a` per port
 /// (`--no-pci` when every port is a vdev, so host NICs stay untouched), a
 /// `--file-prefix` unique to this process (several instances may run with
 /// `--no-huge`), and `--lcores` unless the configuration chose lcores: the
-/// main (control) lcore may float over every CPU, worker k is pinned.
+/// main (control) lcore may float over every CPU, worker k is pinned; and
+/// `--no-telemetry` when telemetry is switched off.
 pub fn build(cfg: &Config, cpus: usize) -> Vec<String> {
     let mut args = cfg.eal.clone();
     let has = |names: &[&str]| cfg.eal.iter().any(|a| names.contains(&a.as_str()));
@@ -24,6 +25,9 @@ pub fn build(cfg: &Config, cpus: usize) -> Vec<String> {
     if !has(&["-l", "-c", "--lcores"]) {
         args.push("--lcores".into());
         args.push(lcores(cfg.workers, cpus));
+    }
+    if !cfg.telemetry() && !has(&[NO_TELEMETRY]) {
+        args.push(NO_TELEMETRY.into());
     }
     args
 }
@@ -113,6 +117,22 @@ mod test {
         let args = build(&cfg(r#"{"ports": [{"device": "net_null0"}]}"#), 1);
         assert_eq!(given_prefix(&args), Some(file_prefix().as_str()));
         assert_eq!(given_prefix(&["--file-prefix".into()]), None);
+    }
+
+    #[test]
+    fn telemetry_off_closes_dpdks_socket() {
+        let no_telemetry = |json: &str| {
+            let a = build(&cfg(json), 2);
+            a.iter().filter(|x| *x == NO_TELEMETRY).count()
+        };
+        let port = r#""ports": [{"device": "net_null0"}]"#;
+        assert_eq!(no_telemetry(&format!(r#"{{{port}}}"#)), 0);
+        assert_eq!(
+            no_telemetry(&format!(r#"{{{port}, "telemetry": false}}"#)),
+            1
+        );
+        let both = format!(r#"{{{port}, "telemetry": false, "eal": ["--no-telemetry"]}}"#);
+        assert_eq!(no_telemetry(&both), 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod config;
 pub mod controller;
+pub mod counters;
 pub mod daemon;
 pub mod eal_args;
 pub mod estimator;
@@ -16,3 +17,4 @@ pub mod reload;
 pub mod runtime_dir;
 pub mod service_stats;
 pub mod slots;
+pub mod telemetry;

@@ -48,6 +48,16 @@ pub enum Method {
 }
 
 impl Method {
+    /// The name ipvsadm lists it by (`Masq`, `Local`, `Tunnel`, `Route`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Masq => "Masq",
+            Method::Local => "Local",
+            Method::Tunnel => "Tunnel",
+            Method::Route => "Route",
+        }
+    }
+
     /// The method stored as `m as u8` (connection entries keep it that way).
     pub fn from_bits(bits: u8) -> Method {
         match bits {

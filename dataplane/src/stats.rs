@@ -192,6 +192,8 @@ struct Fields {
     rx_bytes: AtomicU64,
     tx_packets: AtomicU64,
     tx_bytes: AtomicU64,
+    busy_polls: AtomicU64,
+    idle_polls: AtomicU64,
     arp_replies: AtomicU64,
     arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
@@ -209,6 +211,8 @@ impl Default for Fields {
             rx_bytes: AtomicU64::new(0),
             tx_packets: AtomicU64::new(0),
             tx_bytes: AtomicU64::new(0),
+            busy_polls: AtomicU64::new(0),
+            idle_polls: AtomicU64::new(0),
             arp_replies: AtomicU64::new(0),
             arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
@@ -242,6 +246,19 @@ impl Counters {
     pub fn add_tx(&self, packets: u64, bytes: u64) {
         bump(&self.inner.tx_packets, packets);
         bump(&self.inner.tx_bytes, bytes);
+    }
+
+    /// Counts one poll of every port: busy when it received at least one frame, idle when
+    /// none. Their ratio is the worker's utilisation (a poll-mode worker never sleeps).
+    pub fn add_poll(&self, busy: bool) {
+        bump(
+            if busy {
+                &self.inner.busy_polls
+            } else {
+                &self.inner.idle_polls
+            },
+            1,
+        );
     }
 
     /// Counts one dropped frame under its reason.
@@ -296,6 +313,8 @@ impl Counters {
             rx_bytes: f.rx_bytes.load(Relaxed),
             tx_packets: f.tx_packets.load(Relaxed),
             tx_bytes: f.tx_bytes.load(Relaxed),
+            busy_polls: f.busy_polls.load(Relaxed),
+            idle_polls: f.idle_polls.load(Relaxed),
             arp_replies: f.arp_replies.load(Relaxed),
             arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
@@ -315,6 +334,10 @@ pub struct CountersSnapshot {
     pub rx_bytes: u64,
     pub tx_packets: u64,
     pub tx_bytes: u64,
+    /// Polls of every port that received at least one frame ([`Counters::add_poll`]).
+    pub busy_polls: u64,
+    /// Polls of every port that received nothing.
+    pub idle_polls: u64,
     pub arp_replies: u64,
     pub arp_learned: u64,
     pub icmp_echo_replies: u64,
@@ -333,6 +356,8 @@ impl Default for CountersSnapshot {
             rx_bytes: 0,
             tx_packets: 0,
             tx_bytes: 0,
+            busy_polls: 0,
+            idle_polls: 0,
             arp_replies: 0,
             arp_learned: 0,
             icmp_echo_replies: 0,
@@ -366,6 +391,8 @@ impl AddAssign for CountersSnapshot {
         self.rx_bytes = self.rx_bytes.wrapping_add(o.rx_bytes);
         self.tx_packets = self.tx_packets.wrapping_add(o.tx_packets);
         self.tx_bytes = self.tx_bytes.wrapping_add(o.tx_bytes);
+        self.busy_polls = self.busy_polls.wrapping_add(o.busy_polls);
+        self.idle_polls = self.idle_polls.wrapping_add(o.idle_polls);
         self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
         self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
@@ -433,6 +460,9 @@ mod test {
         workers[1].add_drops(DropReason::TxFull, 3);
         workers[0].add_arp_reply();
         workers[1].add_icmp_echo_reply();
+        workers[0].add_poll(true);
+        workers[0].add_poll(false);
+        workers[1].add_poll(false);
         let total: CountersSnapshot = workers.iter().map(Counters::snapshot).sum();
         assert_eq!(total.rx_packets, 3);
         assert_eq!(total.rx_bytes, 192);
@@ -440,6 +470,7 @@ mod test {
         assert_eq!(total.tx_bytes, 60);
         assert_eq!(total.arp_replies, 1);
         assert_eq!(total.icmp_echo_replies, 1);
+        assert_eq!((total.busy_polls, total.idle_polls), (1, 2));
         assert_eq!(total.drop_count(DropReason::TableFull), 1);
         assert_eq!(total.drop_count(DropReason::TxFull), 3);
         assert_eq!(total.total_drops(), 4);

@@ -66,9 +66,11 @@ pub fn run<P: PortIo>(
         ctx.now = dp.now_ms();
         // Idle too: a new configuration's real servers get resolved before traffic comes.
         drop(current(dp, &mut ctx));
+        let mut received = 0;
         for (in_port, port) in dp.ports.iter().enumerate() {
             if up[in_port] {
                 let n = port.rx_burst(queue, &mut burst);
+                received += n;
                 if n > 0 {
                     // Loaded after the burst arrived: a packet sent once an admin command
                     // has returned meets the configuration that command made.
@@ -78,6 +80,7 @@ pub fn run<P: PortIo>(
                 }
             }
         }
+        counters.add_poll(received > 0);
         if !held.is_empty() {
             let snap = current(dp, &mut ctx);
             let fresh = std::mem::replace(&mut firsts, ctx.frags.firsts) != ctx.frags.firsts;

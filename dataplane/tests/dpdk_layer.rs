@@ -30,8 +30,13 @@ fn eal_mempool_mbuf_port_and_queue_ownership() {
     // Buffers: allocate, grow, write, read back, cut, and free on drop.
     let pool = Mempool::new("test_pool", 1023).unwrap();
     let before = pool.available();
+    assert_eq!(
+        (pool.name(), pool.size(), pool.in_use()),
+        ("test_pool".into(), 1023, 0)
+    );
     let mut m = pool.alloc().unwrap();
     assert_eq!(pool.available(), before - 1);
+    assert_eq!(pool.in_use(), 1);
     m.append(60).unwrap().copy_from_slice(&[0xa5; 60]);
     m.data_mut()[0] = 1;
     assert_eq!(m.data().len(), 60);
@@ -63,6 +68,13 @@ fn eal_mempool_mbuf_port_and_queue_ownership() {
         burst.iter().all(Option::is_none),
         "sent frames are handed over"
     );
+    // DPDK's counters: the basic ones, and the extended ones that repeat them by name.
+    let stats = port.stats();
+    assert_eq!((stats.ipackets, stats.opackets), (n as u64, n as u64));
+    let xstats = port.xstats();
+    let xstat = |name: &str| xstats.iter().find(|x| x.name == name).map(|x| x.value);
+    assert_eq!(xstat("rx_good_packets"), Some(n as u64), "{xstats:?}");
+    assert_eq!(xstat("tx_good_packets"), Some(n as u64), "{xstats:?}");
     assert_eq!(
         port.rx_burst(7, &mut burst),
         0,

@@ -100,6 +100,8 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     assert!(out[1].is_empty());
     let s = counters.snapshot();
     assert_eq!((s.rx_packets, s.tx_packets), (5, 2));
+    // Each busy poll brought at least one of the five frames.
+    assert!((1..=5).contains(&s.busy_polls), "{s:?}");
     assert_eq!(s.arp_learned, 1);
     assert_eq!(
         dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),

@@ -17,6 +17,9 @@
 //! and applies its services and marks (as on SIGHUP); the reply says what changed, or why
 //! nothing did (exit 1).
 //! A connection may carry any number of requests.
+//!
+//! One request is rvs's own, not ipvsadm's: `--counters` alone on a line answers with the
+//! running data plane's counters (`crate::counters`).
 
 pub mod client;
 pub mod protocol;

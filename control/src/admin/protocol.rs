@@ -21,15 +21,18 @@ pub enum Request {
     /// `--reload` alone on its line (rvs's own, not ipvsadm's): read the configuration file
     /// again and apply its services and marks.
     Reload,
-    /// `--json` and a list command (rvs's own): the listing as JSON.
+    /// `--json` and a list command or `--counters` (rvs's own): the same as JSON.
     Json(Vec<String>),
+    /// `--counters`, rvs's own request: the running data plane's counters.
+    Counters,
 }
 
-/// The line of [`Request::Reload`].
-const RELOAD: &str = "--reload";
-/// The first word of [`Request::Json`]'s line; ipvsadm has no such option, so no ipvsadm
-/// command line starts with it.
-const JSON: &str = "--json";
+/// The lines of [`Request::Reload`] and [`Request::Counters`], and the first word of
+/// [`Request::Json`]'s: ipvsadm has no such options, so no ipvsadm command line is taken
+/// from them.
+pub const RELOAD: &str = "--reload";
+pub const COUNTERS: &str = "--counters";
+pub const JSON: &str = "--json";
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,6 +111,9 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
     if words == [RELOAD] {
         return Ok(Some(Request::Reload));
     }
+    if words == [COUNTERS] {
+        return Ok(Some(Request::Counters));
+    }
     if let Some(rest) = words.strip_prefix(&[JSON.to_string()]) {
         return Ok(Some(Request::Json(rest.to_vec())));
     }
@@ -170,6 +176,7 @@ pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
             writeln!(w)?;
         }
         Request::Reload => writeln!(w, "{RELOAD}")?,
+        Request::Counters => writeln!(w, "{COUNTERS}")?,
     }
     w.flush()
 }
@@ -252,6 +259,7 @@ mod test {
             Request::Reload,
             Request::Command(vec!["--reload".into(), "-n".into()]),
             Request::Json(vec!["-L".into(), "-n".into(), "-c".into()]),
+            Request::Counters,
             Request::Command(vec![
                 "-A".into(),
                 "-u".into(),

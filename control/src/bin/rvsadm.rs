@@ -1,12 +1,13 @@
 //! rvsadm: a drop-in ipvsadm that talks to rvsd's admin socket.
 //!
 //! Same arguments, output, messages and exit codes as ipvsadm 1.31, plus
-//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket, `--reload` (alone) to
-//! have rvsd re-read its configuration file's services and marks, and `--json` before a list
-//! command for its listing as JSON.
+//! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket, and rvs's own options:
+//! `--counters` (the running data plane's counters), `--reload` (rvsd re-reads its
+//! configuration file's services and marks), and `--json` before a list command or
+//! `--counters` (the same as JSON).
 
 use control::admin::client::Client;
-use control::admin::protocol::{Reply, Request};
+use control::admin::protocol::{Reply, Request, COUNTERS, JSON, RELOAD};
 use control::ipvsadm::live::NoTraffic;
 use control::ipvsadm::{self, Command};
 use control::model::Model;
@@ -64,40 +65,48 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     } else {
         args
     };
-    // Parse here so that usage errors, -h and -v name our own argv0. `--reload` alone is
-    // rvs's own; ipvsadm has no such option, and with anything else it stays ipvsadm's
-    // unknown option.
-    if args == ["--reload"] {
-        return call(&mut client, &Request::Reload, socket);
-    }
-    // `--json` first, then a list command: rvs's own, checked by the daemon.
-    if let Some(list) = args.strip_prefix(&["--json".to_string()]) {
-        return call(&mut client, &Request::Json(list.to_vec()), socket);
-    }
-    let request = match ipvsadm::parse(argv0, &args) {
-        Err(f) => {
-            return Reply {
-                stdout: f.stdout,
-                stderr: f.stderr,
-                code: f.code,
-            }
-        }
-        Ok(Command::Help | Command::Version) => return offline(argv0, &args),
-        Ok(Command::Restore) => Request::Restore {
-            argv0: Some(argv0.to_string()),
-            lines: read_stdin(),
+    let request = match rvs_request(&args) {
+        Some(request) => request,
+        None => match ipvsadm_request(argv0, args) {
+            Ok(request) => request,
+            Err(reply) => return reply,
         },
-        Ok(_) => Request::Command(args),
     };
-    call(&mut client, &request, socket)
-}
-
-fn call(client: &mut Client, request: &Request, socket: &Path) -> Reply {
-    client.call(request).unwrap_or_else(|e| Reply {
+    client.call(&request).unwrap_or_else(|e| Reply {
         stderr: format!("rvsadm: admin socket {}: {e}\n", socket.display()),
         code: 2,
         ..Reply::default()
     })
+}
+
+/// rvs's own options (with `--socket` already taken out): `--counters` or `--reload` alone,
+/// `--json` first. Anything else, these among other words too, is ipvsadm's to accept or
+/// refuse.
+fn rvs_request(args: &[String]) -> Option<Request> {
+    match args {
+        [only] if only == COUNTERS => Some(Request::Counters),
+        [only] if only == RELOAD => Some(Request::Reload),
+        [first, rest @ ..] if first == JSON => Some(Request::Json(rest.to_vec())),
+        _ => None,
+    }
+}
+
+/// Parses here so that usage errors, -h and -v name our own argv0; what is left for the
+/// daemon, or the reply that ends it here.
+fn ipvsadm_request(argv0: &str, args: Vec<String>) -> Result<Request, Reply> {
+    match ipvsadm::parse(argv0, &args) {
+        Err(f) => Err(Reply {
+            stdout: f.stdout,
+            stderr: f.stderr,
+            code: f.code,
+        }),
+        Ok(Command::Help | Command::Version) => Err(offline(argv0, &args)),
+        Ok(Command::Restore) => Ok(Request::Restore {
+            argv0: Some(argv0.to_string()),
+            lines: read_stdin(),
+        }),
+        Ok(_) => Ok(Request::Command(args)),
+    }
 }
 
 /// -h and -v need no daemon state: run them here, with our own argv0.

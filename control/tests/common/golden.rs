@@ -210,10 +210,15 @@ pub fn counter(report: &str, name: &str) -> u64 {
 
 /// The frames in a classic pcap file (what net_pcap writes, as it writes).
 pub fn pcap_frames(path: &Path) -> usize {
+    pcap_lengths(path).len()
+}
+
+/// The captured length of each whole frame in a classic pcap file.
+pub fn pcap_lengths(path: &Path) -> Vec<usize> {
     let Ok(b) = std::fs::read(path) else {
-        return 0;
+        return Vec::new();
     };
-    let mut n = 0;
+    let mut lengths = Vec::new();
     let mut off = 24;
     while off + 16 <= b.len() {
         let len = u32::from_le_bytes(b[off + 8..off + 12].try_into().unwrap()) as usize;
@@ -221,9 +226,9 @@ pub fn pcap_frames(path: &Path) -> usize {
             break;
         }
         off += 16 + len;
-        n += 1;
+        lengths.push(len);
     }
-    n
+    lengths
 }
 
 /// Runs rvsd wired as the oracle's director (`wiring`), on net_pcap, for golden case `run`

@@ -34,6 +34,12 @@ pub struct ConnTable<A: Packed> {
     pe: PeData,
 }
 
+/// The entries `[start, end)` of partition `w` of `workers` over `cap` entries: even shares.
+fn partition(cap: u32, w: usize, workers: usize) -> (u32, u32) {
+    let at = |w: usize| (u64::from(cap) * w as u64 / workers as u64) as u32;
+    (at(w), at(w + 1))
+}
+
 /// A template's entry and generation, packed for [`ConnTable::controller`] (+1, so that a
 /// zero word means none).
 struct Controller;
@@ -130,8 +136,7 @@ impl<A: Packed> ConnTable<A> {
         });
         let owners = (0..workers)
             .map(|w| {
-                let start = (u64::from(cap) * w as u64 / workers as u64) as u32;
-                let end = (u64::from(cap) * (w as u64 + 1) / workers as u64) as u32;
+                let (start, end) = partition(cap, w, workers);
                 ConnOwner {
                     table: Arc::clone(&table),
                     part: w,
@@ -148,6 +153,16 @@ impl<A: Packed> ConnTable<A> {
 
     pub fn capacity(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Each partition's entries in use and its size, in worker order. A live read of what
+    /// the owners publish: it never writes their lines.
+    pub fn partitions(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (cap, workers) = (self.entries.len() as u32, self.used.len());
+        self.used.iter().enumerate().map(move |(w, used)| {
+            let (start, end) = partition(cap, w, workers);
+            (used.load(Relaxed) as usize, (end - start) as usize)
+        })
     }
 
     /// Number of connections in the table (entries allocated and not yet reclaimed).

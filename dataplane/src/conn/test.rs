@@ -280,6 +280,20 @@ fn full_table_refuses_and_keeps_established() {
 }
 
 #[test]
+fn partitions_report_each_owners_fill() {
+    let (t, mut owners) = table(7, 3);
+    assert_eq!(t.partitions().collect::<Vec<_>>(), [(0, 2), (0, 2), (0, 3)]);
+    for p in 0..3 {
+        owners[2].insert(&nat(p), 0).unwrap();
+    }
+    owners[0].insert(&nat(10), 0).unwrap();
+    assert_eq!(t.partitions().collect::<Vec<_>>(), [(1, 2), (0, 2), (3, 3)]);
+    let sizes: usize = t.partitions().map(|(_, size)| size).sum();
+    assert_eq!((t.len(), sizes), (4, t.capacity()));
+    assert_eq!(owners[2].insert(&nat(20), 0), Err(InsertError::Full));
+}
+
+#[test]
 fn port_reuse_in_time_wait_reschedules() {
     // §7.5: TIME_WAIT + new SYN with conn_reuse_mode=1 → expire, schedule anew.
     let (t, mut owners) = table(16, 2);

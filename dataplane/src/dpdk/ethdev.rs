@@ -1,7 +1,8 @@
 //! Ethernet ports: configure, start, burst RX/TX, stop and close.
 
 use super::{DpdkError, Mbuf, Mempool};
-use std::ffi::CString;
+use serde::Serialize;
+use std::ffi::{CStr, CString};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 
@@ -19,8 +20,8 @@ pub struct PortConfig<'a> {
     pub promiscuous: bool,
 }
 
-/// Counters DPDK keeps for a port.
-#[derive(Debug, Default, Clone, Copy)]
+/// Counters DPDK keeps for a port (`rte_eth_stats`).
+#[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct PortStats {
     pub ipackets: u64,
     pub opackets: u64,
@@ -30,6 +31,13 @@ pub struct PortStats {
     pub ierrors: u64,
     pub oerrors: u64,
     pub rx_nombuf: u64,
+}
+
+/// One of the driver's extended counters (`rte_eth_xstats`): its name and value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct XStat {
+    pub name: String,
+    pub value: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +224,40 @@ impl EthPort {
             oerrors: s.oerrors,
             rx_nombuf: s.rx_nombuf,
         }
+    }
+
+    /// The driver's extended counters, in its order; empty when it has none or they
+    /// changed in number while being read.
+    pub fn xstats(&self) -> Vec<XStat> {
+        // SAFETY: a null array of size 0 asks only for the count; the port exists.
+        let n = unsafe { dpdk_sys::rte_eth_xstats_get_names(self.id, std::ptr::null_mut(), 0) };
+        let Ok(n) = usize::try_from(n) else {
+            return Vec::new();
+        };
+        let mut names = vec![dpdk_sys::rte_eth_xstat_name::default(); n];
+        let mut values = vec![dpdk_sys::rte_eth_xstat::default(); n];
+        // SAFETY: both arrays hold n elements, the size passed; the port exists.
+        let (got_names, got_values) = unsafe {
+            (
+                dpdk_sys::rte_eth_xstats_get_names(self.id, names.as_mut_ptr(), n as u32),
+                dpdk_sys::rte_eth_xstats_get(self.id, values.as_mut_ptr(), n as u32),
+            )
+        };
+        if got_names != n as i32 || got_values != n as i32 {
+            return Vec::new();
+        }
+        values
+            .iter()
+            .filter_map(|v| {
+                let name = &names.get(v.id as usize)?.name;
+                // SAFETY: DPDK writes NUL-terminated names into the 64-byte field.
+                let name = unsafe { CStr::from_ptr(name.as_ptr()) };
+                Some(XStat {
+                    name: name.to_string_lossy().into_owned(),
+                    value: v.value,
+                })
+            })
+            .collect()
     }
 
     /// Stops and closes the port. Every worker must have stopped bursting

@@ -1,7 +1,7 @@
 //! Packet-buffer pools.
 
 use super::{DpdkError, Mbuf};
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::ptr::NonNull;
 
 /// A pool of packet buffers (`rte_pktmbuf_pool_create`). Pools live until
@@ -49,6 +49,26 @@ impl Mempool {
     pub fn available(&self) -> u32 {
         // SAFETY: the pool pointer is valid; the call only reads counters.
         unsafe { dpdk_sys::rte_mempool_avail_count(self.raw.as_ptr()) }
+    }
+
+    /// Buffers currently taken from the pool (by drivers' rings, workers, frames in flight).
+    pub fn in_use(&self) -> u32 {
+        // SAFETY: the pool pointer is valid; the call only reads counters.
+        unsafe { dpdk_sys::rte_mempool_in_use_count(self.raw.as_ptr()) }
+    }
+
+    /// The buffers the pool was made with.
+    pub fn size(&self) -> u32 {
+        // SAFETY: the pool pointer is valid for the life of the process; `size` is set at
+        // creation and never changes.
+        unsafe { self.raw.as_ref().size }
+    }
+
+    /// The name the pool was created with.
+    pub fn name(&self) -> String {
+        // SAFETY: as above; `name` is a NUL-terminated array written at creation.
+        let name = unsafe { CStr::from_ptr(self.raw.as_ref().name.as_ptr()) };
+        name.to_string_lossy().into_owned()
     }
 
     pub(super) fn as_ptr(&self) -> *mut dpdk_sys::rte_mempool {

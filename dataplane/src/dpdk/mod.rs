@@ -6,6 +6,7 @@
 //! - [`Mbuf`]: one packet buffer; freed on drop, consumed by TX.
 //! - [`EthPort`]: configure/start/stop a port with N RX and N TX queues.
 //! - [`lcore`]: run a closure on each worker lcore.
+//! - [`telemetry`]: rvs's own commands on DPDK's telemetry socket.
 #![allow(unsafe_code)]
 
 mod eal;
@@ -15,10 +16,11 @@ pub mod lcore;
 mod mbuf;
 mod mempool;
 mod port;
+pub mod telemetry;
 
 pub use eal::Eal;
 pub use error::DpdkError;
-pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats};
+pub use ethdev::{EthPort, LinkStatus, PortConfig, PortStats, XStat};
 pub use mbuf::Mbuf;
 pub use mempool::Mempool;
 pub use port::DpdkPort;
