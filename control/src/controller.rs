@@ -85,8 +85,8 @@ impl Control {
     /// counters (`--counters`).
     pub fn json(&mut self, words: &[String]) -> Reply {
         if words == [COUNTERS] {
-            let mut stdout = serde_json::to_string_pretty(&self.counters())
-                .expect("counters serialize");
+            let mut stdout =
+                serde_json::to_string_pretty(&self.counters()).expect("counters serialize");
             stdout.push('\n');
             return Reply {
                 stdout,

@@ -18,3 +18,4 @@ pub mod runtime_dir;
 pub mod service_stats;
 pub mod slots;
 pub mod telemetry;
+pub mod watch;

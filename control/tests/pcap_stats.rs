@@ -1,11 +1,14 @@
 //! `--stats` and `--rate` from rvsd on net_pcap, on the burst the oracle measured (ipvs-
-//! schedulers §7.1): 2000 UDP datagrams of 30 bytes (IP length) within one 2-s estimation interval, then
-//! nothing. rvsd counts them exactly and its rates decay, estimation after estimation, as
-//! Linux 6.12's did for the same burst.
+//! schedulers §7.1): 2000 UDP datagrams of 30 bytes (IP length) within one 2-s estimation
+//! interval, then nothing. rvsd counts them exactly and its rates decay, estimation after
+//! estimation, as Linux 6.12's did for the same burst. The same figures come out of
+//! `rvsadm --json`, and `rvsadm --watch` shows them redrawn in place in a terminal (tmux).
 
 mod common;
 use common::golden::counter;
 use common::*;
+use serde_json::Value;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// InPPS and InBPS Linux 6.12 showed at its successive estimations after the burst.
@@ -60,6 +63,16 @@ fn a_burst_is_counted_and_its_rates_decay_as_on_linux() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let stats = text(&d.adm(&["-Ln", "--stats", "--exact"]).stdout);
+    let json = |args: &[&str]| -> Value {
+        let out = d.adm(&[&["--json"], args].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let listed = json(&["-Ln"]);
+    let refused = d.adm(&["--json", "-A", "-t", "10.9.9.9:80"]);
+    let conns = json(&["-Lnc"]);
+    let counters = json(&["--counters"]);
+    let screens = watch_in_tmux(&d.socket);
     let (code, report, err) = d.stop();
     assert_eq!(code, 0, "{report}\n{err}");
     assert_eq!(counter(&report, "rx_packets"), 2001, "{report}");
@@ -68,4 +81,83 @@ fn a_burst_is_counted_and_its_rates_decay_as_on_linux() {
     assert_eq!(values(&stats, SERVICE), want, "{stats}");
     assert_eq!(values(&stats, "  -> 10.0.0.11:53"), want, "{stats}");
     assert_eq!(seen, LINUX, "InPPS and InBPS at each estimation");
+
+    let svc = &listed["services"][0];
+    assert_eq!(
+        (svc["protocol"].as_str(), svc["port"].as_u64()),
+        (Some("udp"), Some(53))
+    );
+    let server = &svc["servers"][0];
+    assert_eq!(server["address"], "10.0.0.11");
+    assert_eq!(server["forward"], "masq");
+    assert_eq!(server["inactive_connections"], 1);
+    for s in [&svc["stats"], &server["stats"]] {
+        let got: Vec<u64> = [
+            "conns",
+            "in_packets",
+            "out_packets",
+            "in_bytes",
+            "out_bytes",
+        ]
+        .iter()
+        .map(|k| s[k].as_u64().unwrap())
+        .collect();
+        assert_eq!(got, want, "{listed}");
+    }
+    assert_eq!(refused.status.code(), Some(2), "--json with -A");
+    let c = &conns["connections"][0];
+    assert_eq!(
+        (c["protocol"].as_str(), c["state"].as_str()),
+        (Some("udp"), Some("UDP"))
+    );
+    assert_eq!(c["client"]["port"], 40001);
+    assert_eq!(counters["workers"][0]["rx_packets"], 2001);
+
+    // Frames redrawn in place: each screen holds one table, and the rates fell between.
+    let pps = |screen: &str| values(screen, SERVICE)[1];
+    for screen in &screens {
+        assert_eq!(screen.matches("CPS    InPPS").count(), 1, "{screen}");
+        assert!(screen.contains("Workers:  0 "), "{screen}");
+        assert!(screen.contains("Drops"), "{screen}");
+    }
+    assert!(pps(&screens[0]) > pps(&screens[1]), "{screens:?}");
+}
+
+/// Runs `rvsadm --watch 1` in a detached tmux session of 100×40 and captures the screen
+/// twice, three seconds apart (rates change every 2 s); then Ctrl-C ends it.
+fn watch_in_tmux(socket: &std::path::Path) -> Vec<String> {
+    let session = format!("rvs-watch-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux").args(args).output().expect("tmux");
+        assert!(out.status.success(), "tmux {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let cmd = format!("{RVSADM} --socket {} --watch 1", socket.display());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "100",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    let mut screens = Vec::new();
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_secs(3));
+        screens.push(tmux(&["capture-pane", "-p", "-t", &session]));
+    }
+    tmux(&["send-keys", "-t", &session, "C-c", ""]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Ctrl-C ended rvsadm, and with it the session.
+    let alive = Command::new("tmux")
+        .args(["has-session", "-t", &session])
+        .status();
+    assert!(
+        !alive.unwrap().success(),
+        "rvsadm --watch still running after Ctrl-C"
+    );
+    screens
 }

@@ -3,17 +3,19 @@
 //! Same arguments, output, messages and exit codes as ipvsadm 1.31, plus
 //! `--socket PATH` (or `RVS_SOCKET`) to name the daemon's socket, and rvs's own options:
 //! `--counters` (the running data plane's counters), `--reload` (rvsd re-reads its
-//! configuration file's services and marks), and `--json` before a list command or
-//! `--counters` (the same as JSON).
+//! configuration file's services and marks), `--json` before a list command or
+//! `--counters` (the same as JSON), and `--watch [SECONDS]` (a live view).
 
 use control::admin::client::Client;
 use control::admin::protocol::{Reply, Request, COUNTERS, JSON, RELOAD};
 use control::ipvsadm::live::NoTraffic;
 use control::ipvsadm::{self, Command};
 use control::model::Model;
+use control::watch;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().collect();
@@ -65,6 +67,9 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     } else {
         args
     };
+    if let Some(rest) = args.strip_prefix(&["--watch".to_string()]) {
+        return watch(&mut client, rest, socket);
+    }
     let request = match rvs_request(&args) {
         Some(request) => request,
         None => match ipvsadm_request(argv0, args) {
@@ -72,11 +77,64 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
             Err(reply) => return reply,
         },
     };
-    client.call(&request).unwrap_or_else(|e| Reply {
+    ask(&mut client, &request, socket)
+}
+
+/// The daemon's reply to `request`, or why there is none.
+fn ask(client: &mut Client, request: &Request, socket: &Path) -> Reply {
+    client.call(request).unwrap_or_else(|e| Reply {
         stderr: format!("rvsadm: admin socket {}: {e}\n", socket.display()),
         code: 2,
         ..Reply::default()
     })
+}
+
+/// `--watch [SECONDS]` (rvs's own): a frame every SECONDS until interrupted, or until the
+/// daemon stops answering (its reply is then the result).
+fn watch(client: &mut Client, args: &[String], socket: &Path) -> Reply {
+    let secs = match watch::interval(args) {
+        Ok(s) => s,
+        Err(e) => {
+            return Reply {
+                stderr: format!("rvsadm: {e}\n"),
+                code: 2,
+                ..Reply::default()
+            }
+        }
+    };
+    let rates = Request::Command(vec!["-Ln".into(), "--rate".into()]);
+    let counters = Request::Json(vec![COUNTERS.into()]);
+    let title = format!(
+        "rvsadm --watch {secs}: rvsd at {} (Ctrl-C to stop)",
+        socket.display()
+    );
+    let mut before: Option<(Instant, serde_json::Value)> = None;
+    loop {
+        let r = ask(client, &rates, socket);
+        let c = ask(client, &counters, socket);
+        let now = match (r.code, c.code, serde_json::from_str(&c.stdout)) {
+            (0, 0, Ok(v)) => v,
+            (0, 0, Err(e)) => {
+                return Reply {
+                    stderr: format!("rvsadm: counters: {e}\n"),
+                    code: 1,
+                    ..Reply::default()
+                }
+            }
+            (0, _, _) => return c,
+            _ => return r,
+        };
+        let t = Instant::now();
+        let elapsed = before
+            .as_ref()
+            .map_or(secs as f64, |(t0, _)| t.duration_since(*t0).as_secs_f64());
+        let previous = before.as_ref().map(|(_, v)| v);
+        let frame = watch::frame(&title, &r.stdout, &now, previous, elapsed);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(frame.as_bytes()).and_then(|()| out.flush());
+        before = Some((t, now));
+        std::thread::sleep(Duration::from_secs(secs));
+    }
 }
 
 /// rvs's own options (with `--socket` already taken out): `--counters` or `--reload` alone,
