@@ -34,15 +34,7 @@ fn polls(worker: &[&str]) -> (u64, u64) {
 fn counters_show_ports_workers_drops_tables_and_mbufs_live() {
     let dir = TempDir::new("counters");
     py("frames.py", &["make-nat", dir.0.to_str().unwrap()]);
-    let cfg = pcap_nat_config(
-        &dir,
-        &[
-            "-A -t 198.51.100.1:80 -s rr",
-            "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
-            "-A -u 198.51.100.1:53 -s rr",
-            "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
-        ],
-    );
+    let cfg = pcap_nat_config(&dir, NAT_SERVICES);
     let (rx0, rx1) = (dir.path("rx0.pcap"), dir.path("rx1.pcap"));
     let (tx0, tx1) = (dir.path("tx0.pcap"), dir.path("tx1.pcap"));
     let d = Rvsd::start(&dir, &cfg, None);

@@ -41,15 +41,7 @@ fn check_l4(f: &Value, kind: &str, src: (&str, u64), dst: (&str, u64), payload: 
 fn nat_rewrites_tcp_and_udp_both_ways() {
     let dir = TempDir::new("pcap-nat");
     py("frames.py", &["make-nat", dir.0.to_str().unwrap()]);
-    let cfg = pcap_nat_config(
-        &dir,
-        &[
-            "-A -t 198.51.100.1:80 -s rr",
-            "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
-            "-A -u 198.51.100.1:53 -s rr",
-            "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
-        ],
-    );
+    let cfg = pcap_nat_config(&dir, NAT_SERVICES);
     let d = Rvsd::start(&dir, &cfg, None);
     let deadline = Instant::now() + Duration::from_secs(10);
     let (mut out0, mut out1) = (Vec::new(), Vec::new());

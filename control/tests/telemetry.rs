@@ -15,13 +15,7 @@ use std::time::{Duration, Instant};
 /// rvsd on the two net_pcap ports of `pcap_nat_config`, with EAL file prefix `prefix` and
 /// the telemetry switch `telemetry`.
 fn config(dir: &TempDir, prefix: &str, telemetry: bool) -> String {
-    let services = [
-        "-A -t 198.51.100.1:80 -s rr",
-        "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
-        "-A -u 198.51.100.1:53 -s rr",
-        "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
-    ];
-    let mut cfg: Value = serde_json::from_str(&pcap_nat_config(dir, &services)).unwrap();
+    let mut cfg: Value = serde_json::from_str(&pcap_nat_config(dir, NAT_SERVICES)).unwrap();
     cfg["eal"] = json!([
         "--no-huge",
         "-m",

@@ -264,6 +264,14 @@ pub fn null_config(services: &[&str]) -> String {
     )
 }
 
+/// The services of `frames.py make-nat`'s flows: TCP 80 and UDP 53 of V, NAT to R1.
+pub const NAT_SERVICES: &[&str] = &[
+    "-A -t 198.51.100.1:80 -s rr",
+    "-a -t 198.51.100.1:80 -r 10.0.0.11:8080 -m",
+    "-A -u 198.51.100.1:53 -s rr",
+    "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
+];
+
 /// rvsd on two net_pcap ports as the director of ipvs-forwarding §7.0 for NAT tests, in both
 /// families: the client side (203.0.113.1/24 and 2001:db8:c::1/64, client 203.0.113.10 and
 /// 2001:db8:c::10 known) reads DIR/rx0.pcap and writes DIR/tx0.pcap, the real-server side
