@@ -4,8 +4,8 @@
 set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev clang libclang-dev pkg-config
-      python3-scapy tshark tcpdump socat curl nginx-light wrk iproute2 iputils-ping ethtool procps
-      tmux)
+      python3-scapy python3-prometheus-client tshark tcpdump socat curl nginx-light wrk iproute2
+      iputils-ping ethtool procps tmux)
 
 missing=()
 for p in "${PKGS[@]}"; do

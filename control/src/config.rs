@@ -1,12 +1,12 @@
 //! rvsd's JSON configuration: EAL arguments, ports with their addresses and
-//! static neighbours, routes, workers, table sizes, the admin socket and the
-//! initial services (ipvsadm command lines).
+//! static neighbours, routes, workers, table sizes, the admin socket, the
+//! metrics endpoint and the initial services (ipvsadm command lines).
 
 use dataplane::mark::{MarkRule, Marks};
 use dataplane::neigh::NeighAddr;
 use dataplane::shared::Net;
 use serde::Deserialize;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
@@ -52,6 +52,10 @@ pub struct Config {
     /// unless told `--no-telemetry`, so on by default; `false` adds that argument.
     #[serde(default)]
     pub telemetry: Option<bool>,
+    /// Where to serve Prometheus metrics over HTTP (`"127.0.0.1:9110"`, `"[::1]:9110"`):
+    /// an address and a port, no name. None when absent.
+    #[serde(default, deserialize_with = "metrics_address")]
+    pub metrics: Option<SocketAddr>,
 }
 
 /// `{"mark": 1, "proto": "tcp", "dst": "10.0.1.100", "ports": ["80", "443", "8000-8100"]}`:
@@ -98,6 +102,16 @@ impl MarkSpec {
             ports,
         })
     }
+}
+
+/// `"metrics"`: serde's own message for a bad address does not name the setting.
+fn metrics_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "metrics: {text:?} is not an address and port (127.0.0.1:9110, [::1]:9110)"
+        ))
+    })
 }
 
 /// `80` or `8000-8100` → an inclusive range.
@@ -451,6 +465,21 @@ mod test {
         assert!(!telemetry(r#", "eal": ["--no-telemetry"]"#));
         assert!(!telemetry(r#", "telemetry": false"#));
         assert!(telemetry(r#", "telemetry": true"#));
+    }
+
+    #[test]
+    fn metrics_is_off_unless_given_an_address_and_port() {
+        assert_eq!(with("").unwrap().metrics, None);
+        let addr = |a: &str| with(&format!(r#", "metrics": "{a}""#)).map(|c| c.metrics);
+        assert_eq!(
+            addr("127.0.0.1:9110"),
+            Ok(Some("127.0.0.1:9110".parse().unwrap()))
+        );
+        assert_eq!(addr("[::1]:9110"), Ok(Some("[::1]:9110".parse().unwrap())));
+        for bad in ["localhost:9110", "127.0.0.1", "127.0.0.1:99999", ""] {
+            let err = addr(bad).unwrap_err();
+            assert!(err.contains("is not an address and port"), "{bad}: {err}");
+        }
     }
 
     #[test]

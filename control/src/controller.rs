@@ -7,7 +7,9 @@ use crate::config::{Config, ConfigFile};
 use crate::counters::{self, RuntimeCounters};
 use crate::ipvsadm;
 use crate::ipvsadm::command::ServiceKey;
+use crate::ipvsadm::Counters as ListCounters;
 use crate::live::Live;
+use crate::metrics;
 use crate::model::Model;
 use crate::publish::Publisher;
 use crate::reload;
@@ -234,6 +236,17 @@ impl Control {
     /// Every counter of the running data plane, read live.
     pub fn counters(&self) -> RuntimeCounters {
         counters::gather(&self.dp, &self.counters)
+    }
+
+    /// Every Prometheus series (`crate::metrics`): the services' statistics as the listings
+    /// show them, and the live counters.
+    pub fn metrics(&self) -> String {
+        let live = Live {
+            dp: &self.dp,
+            stats: &self.stats,
+        };
+        let total = ListCounters(self.stats.total_counters());
+        metrics::render(self.model.services(), &live, total, &self.counters())
     }
 
     pub fn totals(&self) -> CountersSnapshot {

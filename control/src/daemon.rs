@@ -7,9 +7,10 @@ use crate::admin::server::{AdminSocket, Pending};
 use crate::config::{Config, ConfigFile};
 use crate::controller::Control;
 use crate::eal_args;
+use crate::metrics;
 use crate::runtime_dir::{self, RuntimeDir};
 use crate::service_stats;
-use crossbeam::channel::{Receiver, RecvTimeoutError};
+use crossbeam::channel::{bounded, Receiver, RecvTimeoutError};
 use dataplane::dpdk::{lcore, DpdkPort, Eal, EthPort, Mempool, PortConfig};
 use dataplane::shared::{Dataplane, Mode, Owners, Sizes};
 use dataplane::stats::Counters;
@@ -72,7 +73,12 @@ fn serve(file: ConfigFile, cfg: &Config, signals: &Signals) -> Result<(), String
     let dp = Arc::new(dp);
     let counters: Arc<Vec<Counters>> = Arc::new(workers.iter().map(|_| Counters::new()).collect());
     let mut control = Control::new(file, cfg, dp.clone(), counters.clone())?;
-    let (socket, requests) = AdminSocket::bind(&cfg.socket).map_err(|e| e.to_string())?;
+    // The control thread's requests: the admin socket's and the metrics endpoint's scrapes.
+    let (to_control, requests) = bounded(64);
+    if let Some(addr) = cfg.metrics {
+        metrics::http::serve(addr, to_control.clone())?;
+    }
+    let socket = AdminSocket::bind(&cfg.socket, to_control).map_err(|e| e.to_string())?;
 
     let halt = Arc::new(AtomicBool::new(false));
     for ((queue, &lc), conns) in workers.iter().enumerate().zip(owners) {
@@ -131,6 +137,10 @@ fn handle(control: &mut Control, request: Request) -> Reply {
         Request::Json(words) => control.json(&words),
         Request::Counters => Reply {
             stdout: control.counters().to_string(),
+            ..Reply::default()
+        },
+        Request::Metrics => Reply {
+            stdout: control.metrics(),
             ..Reply::default()
         },
     }

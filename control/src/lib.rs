@@ -11,6 +11,7 @@ pub mod eal_args;
 pub mod estimator;
 pub mod ipvsadm;
 pub mod live;
+pub mod metrics;
 pub mod model;
 pub mod publish;
 pub mod reload;

@@ -18,8 +18,9 @@
 //! nothing did (exit 1).
 //! A connection may carry any number of requests.
 //!
-//! One request is rvs's own, not ipvsadm's: `--counters` alone on a line answers with the
-//! running data plane's counters (`crate::counters`).
+//! Two requests are rvs's own, not ipvsadm's: `--counters` alone on a line answers with the
+//! running data plane's counters (`crate::counters`), `--metrics` with the Prometheus series
+//! the metrics endpoint serves (`crate::metrics`).
 
 pub mod client;
 pub mod protocol;

@@ -25,13 +25,18 @@ pub enum Request {
     Json(Vec<String>),
     /// `--counters`, rvs's own request: the running data plane's counters.
     Counters,
+    /// `--metrics`, rvs's own request: every Prometheus series as the metrics endpoint
+    /// serves it (`crate::metrics`).
+    Metrics,
 }
 
-/// The lines of [`Request::Reload`] and [`Request::Counters`], and the first word of
+/// The lines of [`Request::Reload`], [`Request::Counters`] and [`Request::Metrics`], and the
+/// first word of
 /// [`Request::Json`]'s: ipvsadm has no such options, so no ipvsadm command line is taken
 /// from them.
 pub const RELOAD: &str = "--reload";
 pub const COUNTERS: &str = "--counters";
+pub const METRICS: &str = "--metrics";
 pub const JSON: &str = "--json";
 
 /// What the daemon answers: ipvsadm's two streams and its exit code.
@@ -114,6 +119,9 @@ pub fn read_request(r: &mut impl BufRead) -> Result<Option<Request>, ReadError> 
     if words == [COUNTERS] {
         return Ok(Some(Request::Counters));
     }
+    if words == [METRICS] {
+        return Ok(Some(Request::Metrics));
+    }
     if let Some(rest) = words.strip_prefix(&[JSON.to_string()]) {
         return Ok(Some(Request::Json(rest.to_vec())));
     }
@@ -177,6 +185,7 @@ pub fn write_request(w: &mut impl Write, req: &Request) -> io::Result<()> {
         }
         Request::Reload => writeln!(w, "{RELOAD}")?,
         Request::Counters => writeln!(w, "{COUNTERS}")?,
+        Request::Metrics => writeln!(w, "{METRICS}")?,
     }
     w.flush()
 }
@@ -260,6 +269,7 @@ mod test {
             Request::Command(vec!["--reload".into(), "-n".into()]),
             Request::Json(vec!["-L".into(), "-n".into(), "-c".into()]),
             Request::Counters,
+            Request::Metrics,
             Request::Command(vec![
                 "-A".into(),
                 "-u".into(),

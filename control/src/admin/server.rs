@@ -1,10 +1,11 @@
 //! The daemon side of the admin socket. One thread accepts, one thread per
 //! connection reads requests; every request goes to the control thread
-//! through a channel (the control thread alone owns the service model) and
-//! its reply comes back on a per-request channel.
+//! through a channel (the control thread alone owns the service model; the
+//! metrics endpoint feeds the same channel) and its reply comes back on a
+//! per-request channel.
 
 use super::protocol::{read_request, write_reply, ReadError, Reply, Request};
-use crossbeam::channel::{bounded, Receiver, Sender};
+use crossbeam::channel::{bounded, Sender};
 use std::io::BufReader;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -24,8 +25,8 @@ pub struct AdminSocket {
 impl AdminSocket {
     /// Binds `path` with mode 0600 (creating its directory with 0700 when
     /// missing, replacing a stale socket) and starts accepting; requests
-    /// arrive on the returned receiver.
-    pub fn bind(path: &Path) -> std::io::Result<(AdminSocket, Receiver<Pending>)> {
+    /// go to `requests`.
+    pub fn bind(path: &Path, requests: Sender<Pending>) -> std::io::Result<AdminSocket> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
                 std::fs::create_dir_all(dir)?;
@@ -37,17 +38,13 @@ impl AdminSocket {
         // Only root may talk to the control plane (bind honours the umask,
         // so set the mode explicitly).
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        let (tx, rx) = bounded(64);
         std::thread::Builder::new()
             .name("rvs-admin".into())
-            .spawn(move || accept_loop(listener, tx))?;
+            .spawn(move || accept_loop(listener, requests))?;
         log::info!("admin socket at {}", path.display());
-        Ok((
-            AdminSocket {
-                path: path.to_owned(),
-            },
-            rx,
-        ))
+        Ok(AdminSocket {
+            path: path.to_owned(),
+        })
     }
 }
 
