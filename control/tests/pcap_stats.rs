@@ -154,9 +154,10 @@ fn watch_in_tmux(socket: &std::path::Path) -> Vec<String> {
     // Ctrl-C ended rvsadm, and with it the session.
     let alive = Command::new("tmux")
         .args(["has-session", "-t", &session])
-        .status();
+        .output()
+        .expect("tmux");
     assert!(
-        !alive.unwrap().success(),
+        !alive.status.success(),
         "rvsadm --watch still running after Ctrl-C"
     );
     screens
