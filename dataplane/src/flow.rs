@@ -26,6 +26,9 @@ pub trait Addr: Copy + Eq + Ord + Hash + Debug + Send + Sync + Into<IpAddr> + 's
     fn from_ip(ip: IpAddr) -> Option<Self>;
     /// The key as the family-erased [`Flow`] the schedulers take.
     fn erase(key: FlowKey<Self>) -> Flow;
+    /// A source no client can have (RFC 1122 §3.2.1.3, RFC 4291): unspecified, loopback,
+    /// multicast, broadcast and IPv4's reserved 240/4; IPv6 also IPv4-mapped.
+    fn is_martian(self) -> bool;
 }
 
 impl Addr for Ipv4Addr {
@@ -48,6 +51,11 @@ impl Addr for Ipv4Addr {
     }
     fn erase(key: FlowKey<Self>) -> Flow {
         Flow::V4(key)
+    }
+    fn is_martian(self) -> bool {
+        let first = self.octets()[0];
+        // 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved and broadcast.
+        first == 0 || first == 127 || first >= 224
     }
 }
 
@@ -72,6 +80,12 @@ impl Addr for Ipv6Addr {
     }
     fn erase(key: FlowKey<Self>) -> Flow {
         Flow::V6(key)
+    }
+    fn is_martian(self) -> bool {
+        self.is_unspecified()
+            || self.is_loopback()
+            || self.is_multicast()
+            || self.to_ipv4_mapped().is_some()
     }
 }
 
@@ -167,5 +181,29 @@ mod test {
             v6.fold(),
             "2001:db8:c::11".parse::<Ipv6Addr>().unwrap().fold()
         );
+    }
+
+    #[test]
+    fn martian_sources() {
+        let v6 = |s: &str| s.parse::<Ipv6Addr>().unwrap().is_martian();
+        for m in ["::", "::1", "ff02::1", "::ffff:10.0.0.1"] {
+            assert!(v6(m), "{m}");
+        }
+        for ok in ["2001:db8::1", "fe80::1", "64:ff9b::a00:1"] {
+            assert!(!v6(ok), "{ok}");
+        }
+        let v4 = |s: &str| s.parse::<Ipv4Addr>().unwrap().is_martian();
+        for m in [
+            "0.0.0.0",
+            "127.1.2.3",
+            "239.1.1.1",
+            "255.255.255.255",
+            "240.0.0.1",
+        ] {
+            assert!(v4(m), "{m}");
+        }
+        for ok in ["10.0.0.1", "169.254.1.1", "223.255.255.255", "100.64.0.1"] {
+            assert!(!v4(ok), "{ok}");
+        }
     }
 }

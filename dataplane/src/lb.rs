@@ -430,6 +430,12 @@ fn new_conn<P: PortIo, A: Forward>(
     Ok(hit)
 }
 
+/// A source that is no client's: a martian address ([`Addr::is_martian`]), one of the box's
+/// own, or a VIP. Such a packet is spoofed; it gets no connection (nor a server's answer).
+fn martian<P: PortIo, A: Forward>(dp: &Dataplane<P>, snap: &Snapshot, src: A) -> bool {
+    src.is_martian() || A::net(dp).is_own(src) || snap.is_vip(src)
+}
+
 /// The connection for `p` (in `frame`) on its service, bound by [`bind`] to the real server
 /// of the client's template ([`persist`], returned too) or the scheduler's pick.
 fn choose<P: PortIo, A: Forward>(
@@ -440,6 +446,9 @@ fn choose<P: PortIo, A: Forward>(
     frame: &[u8],
     p: &IpPacket<A>,
 ) -> Result<(Conn<A>, Option<ConnHit<A>>), DropReason> {
+    if martian(dp, snap, p.key.saddr) {
+        return Err(DropReason::MartianSource);
+    }
     let schedule = |ctx: &mut Ctx| {
         let cursor = ctx.cursors.get(svc_index);
         svc.pick(cursor, dp.conns.dests(), &A::erase(p.key), ctx.now)

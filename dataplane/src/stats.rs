@@ -143,6 +143,9 @@ drop_reasons! {
     NoDestination => "no_destination",
     /// Non-SYN segment with no connection entry (ipvs-forwarding §7.9).
     NoConnection => "no_connection",
+    /// New connection from a source no client can have: unspecified, loopback, multicast,
+    /// broadcast, reserved, one of the box's own addresses or a VIP.
+    MartianSource => "martian_source",
     /// New connection to a `--pe sip` service, or a flow its real server starts, whose
     /// packet has no usable SIP Call-ID or is not UDP (ipvs-schedulers §5.6).
     PeNoData => "pe_no_data",

@@ -209,6 +209,41 @@ fn nat_lab(r1_known: bool) -> Plane {
     (Arc::new(dp), owners.pop().unwrap())
 }
 
+/// A SYN to the VIP from a source no client can have (loopback, "this network", multicast,
+/// broadcast, reserved, the box's own address, the VIP itself) is spoofed: dropped before
+/// any scheduling, counted, no connection; C's own SYN still goes through.
+#[test]
+fn martian_sources_get_no_connection() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    let martians = [
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(0, 1, 2, 3),
+        Ipv4Addr::new(224, 0, 0, 5),
+        Ipv4Addr::new(255, 255, 255, 255),
+        Ipv4Addr::new(240, 0, 0, 1),
+        Ipv4Addr::new(192, 0, 2, 1),
+        V,
+    ];
+    for src in martians {
+        let mut f = hex(S0);
+        let mut ip = Ipv4Packet::new_unchecked(&mut f[14..]);
+        ip.set_src_addr(src);
+        ip.fill_checksum();
+        dp.ports[0].push_rx(&f);
+    }
+    dp.ports[0].push_rx(&hex(S0));
+    let (out, counters) = run_until(lab, martians.len() as u64 + 1);
+    let s = counters.snapshot();
+    assert_eq!(
+        s.drop_count(DropReason::MartianSource),
+        martians.len() as u64
+    );
+    assert_eq!(s.total_drops(), martians.len() as u64);
+    assert_eq!(out[1].len(), 1, "only C's SYN reaches R1");
+    assert_eq!(dp.conns.len(), 1);
+}
+
 /// §7.1–7.2 through the real loop: the SYN of client C to V:80 goes to
 /// R1:8080 rewritten exactly as IPVS does, the SYN-ACK comes back as from
 /// V:80, and R1 counts one active connection.
