@@ -83,7 +83,7 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     dp.ports[0].push_rx(&ping);
     dp.ports[0].push_rx(&hex("020000000001 0200000000fe 88b5 00"));
     dp.ports[0].push_rx(&hex("0200000000"));
-    // A reply to an ARP request of ours: learned, not answered, not a drop.
+    // A reply nobody asked for (rvsd has no entry for 10.0.1.3): not learned, dropped.
     let arp_reply = hex(
         "020000000001 020000000003 0806 0001 0800 06 04 0002 020000000003 0a000103 020000000001 0a000101",
     );
@@ -102,16 +102,16 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     assert_eq!((s.rx_packets, s.tx_packets), (5, 2));
     // Each busy poll brought at least one of the five frames.
     assert!((1..=5).contains(&s.busy_polls), "{s:?}");
-    assert_eq!(s.arp_learned, 1);
-    assert_eq!(
-        dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),
-        Some([2, 0, 0, 0, 0, 3])
-    );
+    assert_eq!(s.arp_learned, 0);
+    let now = dp.now_ms();
+    assert_eq!(dp.v4.neigh[0].get(Ipv4Addr::new(10, 0, 1, 3), now), None);
     assert_eq!(s.drop_count(DropReason::UnknownEtherType), 1);
     assert_eq!(s.drop_count(DropReason::EthernetTruncated), 1);
-    assert_eq!(s.total_drops(), 2);
-    // The requester was learned from its ARP request.
-    assert_eq!(dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 2)), Some(CLIENT));
+    assert_eq!(s.drop_count(DropReason::ArpNotRequest), 1);
+    assert_eq!(s.total_drops(), 3);
+    // The requester was learned from its ARP request for our address, on its port only.
+    assert_eq!(dp.v4.neigh[0].get(Ipv4Addr::new(10, 0, 1, 2), now), Some(CLIENT));
+    assert_eq!(dp.v4.neigh[1].get(Ipv4Addr::new(10, 0, 1, 2), now), None);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn director(
     let addrs = vec![vec![(outside, 24)], vec![(Ipv4Addr::new(10, 0, 0, 1), 24)]];
     let net = Net::new(addrs, &all).unwrap();
     let planes = Dataplane::new(ports, net, Mode::Balance, SIZES).unwrap();
-    planes.0.v4.neigh.learn(gw, CLIENT);
+    planes.0.v4.add_static(0, gw, CLIENT).unwrap();
     planes
 }
 
@@ -203,7 +203,7 @@ fn director(
 fn nat_lab(r1_known: bool) -> Plane {
     let (dp, mut owners) = director(Ipv4Addr::new(192, 0, 2, 1), &[]);
     if r1_known {
-        dp.v4.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
+        dp.v4.add_static(1, R1, [2, 0, 0, 0, 0, 0x11]).unwrap();
     }
     dp.services.publish(nat_snapshot(0, 1, 0));
     (Arc::new(dp), owners.pop().unwrap())
@@ -329,8 +329,8 @@ fn direct_lab(d: Dest) -> Plane {
         Ipv4Addr::new(198, 18, 0, 1),
         &[(Ipv4Addr::new(192, 0, 2, 0), 24, GW)],
     );
-    dp.v4.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
-    dp.v4.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
+    dp.v4.add_static(1, R2, [2, 0, 0, 0, 0, 0x21]).unwrap();
+    dp.v4.add_static(1, GW, [2, 0, 0, 0, 0, 0x54]).unwrap();
     let rr = dataplane::sched::by_name("rr").unwrap();
     dp.services
         .publish(Snapshot::new(vec![Service::new(V80, rr, vec![d], 1)], &[]));
@@ -927,8 +927,9 @@ fn v6_lab(known: bool) -> Plane {
     )
     .unwrap();
     if known {
-        v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
-        v6.neigh.learn(ip6("2001:db8:a::11"), [2, 0, 0, 0, 0, 0x11]);
+        v6.add_static(0, ip6("2001:db8:c::10"), CLIENT).unwrap();
+        v6.add_static(1, ip6("2001:db8:a::11"), [2, 0, 0, 0, 0, 0x11])
+            .unwrap();
     }
     dp.set_v6(v6);
     let key = ServiceKey {
@@ -1108,7 +1109,7 @@ fn ipv6_neighbour_discovery_answers_for_the_vip_and_resolves_next_hops() {
     dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
     let (out, counters) = run_until(lab, 2);
     assert_eq!(
-        dp.v6.neigh.get(ip6("2001:db8:c::10")),
+        dp.v6.neigh[0].get(ip6("2001:db8:c::10"), dp.now_ms()),
         Some(CLIENT),
         "learned from the NS"
     );
@@ -1248,12 +1249,13 @@ fn mixed_lab(key: ServiceKey, server: IpAddr) -> Plane {
         &[],
     )
     .unwrap();
-    v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
-    v6.neigh.learn(ip6("2001:db8:b::31"), [2, 0, 0, 0, 0, 0x31]);
-    dp.v4.neigh.learn(C, CLIENT);
+    v6.add_static(0, ip6("2001:db8:c::10"), CLIENT).unwrap();
+    v6.add_static(1, ip6("2001:db8:b::31"), [2, 0, 0, 0, 0, 0x31])
+        .unwrap();
+    dp.v4.add_static(0, C, CLIENT).unwrap();
     dp.v4
-        .neigh
-        .learn(Ipv4Addr::new(10, 0, 0, 31), [2, 0, 0, 0, 0, 0x31]);
+        .add_static(1, Ipv4Addr::new(10, 0, 0, 31), [2, 0, 0, 0, 0, 0x31])
+        .unwrap();
     dp.set_v6(v6);
     let tunnel = Tunnel {
         kind: TunKind::Ipip,
@@ -1404,7 +1406,7 @@ fn persistent_lab(port: u16, netmask: u32) -> Plane {
         .rev()
         .map(|k| {
             let addr = Ipv4Addr::new(10, 0, 0, 21 + k);
-            dp.v4.neigh.learn(addr, [2, 0, 0, 0, 0, 0x21 + k]);
+            dp.v4.add_static(1, addr, [2, 0, 0, 0, 0, 0x21 + k]).unwrap();
             let port = if port == 0 { 0 } else { 8080 };
             dest(addr, port, Method::Masq, Tunnel::default(), u32::from(k))
         })
