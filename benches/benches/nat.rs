@@ -64,7 +64,9 @@ fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
     let dests: Vec<Dest> = (0..3)
         .map(|i| {
             let addr = Ipv4Addr::new(10, 0, 0, 11 + i);
-            dp.v4.add_static(1, addr, [2, 0, 0, 0, 0, 0x11 + i]).unwrap();
+            dp.v4
+                .add_static(1, addr, [2, 0, 0, 0, 0, 0x11 + i])
+                .unwrap();
             Dest {
                 params: DestParams {
                     addr: addr.into(),

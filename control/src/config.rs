@@ -446,7 +446,10 @@ mod test {
         let one = |ip: &str| Config::parse(&neighbours(&mut std::iter::once(ip.into())));
         assert_eq!(one("10.0.200.2").unwrap().check(), Ok(()));
         let err = one("10.1.0.2").unwrap().check().unwrap_err();
-        assert!(err.contains("10.1.0.2 of port 0 is not on one of its prefixes"), "{err}");
+        assert!(
+            err.contains("10.1.0.2 of port 0 is not on one of its prefixes"),
+            "{err}"
+        );
         let many = (0..5000u32).map(|i| format!("10.0.{}.{}", 100 + i / 250, 1 + i % 250));
         let err = Config::parse(&neighbours(&mut many.into_iter()))
             .unwrap()

@@ -255,7 +255,10 @@ pub fn build_ns(
     };
     let (dst, dst_mac) = match to {
         Some(mac) => (target, mac),
-        None => (solicited_node(target), ipv6_multicast_mac(solicited_node(target))),
+        None => (
+            solicited_node(target),
+            ipv6_multicast_mac(solicited_node(target)),
+        ),
     };
     let mut eth = EthernetFrame::new_unchecked(&mut *frame);
     eth.set_dst_addr(dst_mac);
@@ -645,7 +648,10 @@ mod test {
         assert_eq!(build_ns(&mut short, OUR_MAC, D, R1, None), 0);
         assert_eq!(short, [0xa5; 85]);
         // A STALE entry's probe: to R1 itself, at its MAC.
-        assert_eq!(build_ns(&mut buf, OUR_MAC, D, R1, Some(R1_MAC)), NS_FRAME_LEN);
+        assert_eq!(
+            build_ns(&mut buf, OUR_MAC, D, R1, Some(R1_MAC)),
+            NS_FRAME_LEN
+        );
         assert_eq!(&buf[..86], &hex(NS_PROBE)[..]);
     }
 

@@ -249,7 +249,13 @@ impl Entry {
     }
 
     /// What `lesson` about `mac` makes of this entry (in `state`), if anything.
-    fn taught(self, state: State, mac: MacAddr, lesson: Lesson, now: u64) -> Result<Entry, Learned> {
+    fn taught(
+        self,
+        state: State,
+        mac: MacAddr,
+        lesson: Lesson,
+        now: u64,
+    ) -> Result<Entry, Learned> {
         let same = self.mac & (MAC_MASK | INCOMPLETE) == pack(mac);
         match state {
             State::Static if same => Err(Learned::Unchanged),
@@ -322,7 +328,11 @@ impl<A: NeighAddr> Slot<A> {
             };
             fence(Acquire);
             if self.state.load(Relaxed) == s {
-                return if mine { View::Mine(s, e) } else { View::Other(s, e) };
+                return if mine {
+                    View::Mine(s, e)
+                } else {
+                    View::Other(s, e)
+                };
             }
         }
         View::Busy

@@ -400,7 +400,10 @@ mod test {
         assert_eq!(build_arp_request(&mut buf[..59], OUR_MAC, D, D, None), 0);
         // A STALE entry's probe: the same request, unicast.
         let r1_mac = [2, 0, 0, 0, 0, 0x11];
-        assert_eq!(build_arp_request(&mut buf, OUR_MAC, D, r1, Some(r1_mac)), 60);
+        assert_eq!(
+            build_arp_request(&mut buf, OUR_MAC, D, r1, Some(r1_mac)),
+            60
+        );
         assert_eq!((&buf[..6], &buf[6..60]), (&r1_mac[..], &want[6..]));
     }
 

@@ -12,6 +12,7 @@ use crate::route::{self, RouteTable};
 use crate::service::Services;
 use crate::traffic::Traffic;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -188,6 +189,8 @@ pub struct Dataplane<P> {
     pub requests: RequestLimit,
     /// Start of the data plane's millisecond clock.
     epoch: Instant,
+    /// Milliseconds the clock was moved forward ([`Dataplane::advance_clock`]).
+    skew: AtomicU64,
 }
 
 /// Sizes fixed at start.
@@ -233,6 +236,7 @@ impl<P: PortIo> Dataplane<P> {
             conns: Conns { v4: c4, v6: c6 },
             requests: RequestLimit::default(),
             epoch: Instant::now(),
+            skew: AtomicU64::new(0),
         };
         Ok((dp, owners))
     }
@@ -247,8 +251,14 @@ impl<P: PortIo> Dataplane<P> {
         &self.traffic[usize::from(queue)]
     }
 
-    /// Milliseconds since the data plane started (the connection clock).
+    /// Milliseconds since the data plane started (the clock of connections and neighbours).
     pub fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        self.epoch.elapsed().as_millis() as u64 + self.skew.load(Relaxed)
+    }
+
+    /// Moves the clock `ms` forward: what ages (neighbours, connections) ages as if that
+    /// much time had passed. For tests of ageing that cannot wait for it.
+    pub fn advance_clock(&self, ms: u64) {
+        self.skew.fetch_add(ms, Relaxed);
     }
 }

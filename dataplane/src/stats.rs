@@ -445,7 +445,9 @@ impl AddAssign for CountersSnapshot {
         self.icmp_errors_sent = self.icmp_errors_sent.wrapping_add(o.icmp_errors_sent);
         self.icmp_errors_limited = self.icmp_errors_limited.wrapping_add(o.icmp_errors_limited);
         self.neigh_requests = self.neigh_requests.wrapping_add(o.neigh_requests);
-        self.neigh_requests_limited = self.neigh_requests_limited.wrapping_add(o.neigh_requests_limited);
+        self.neigh_requests_limited = self
+            .neigh_requests_limited
+            .wrapping_add(o.neigh_requests_limited);
         self.neigh_refused = self.neigh_refused.wrapping_add(o.neigh_refused);
         self.neigh_table_full = self.neigh_table_full.wrapping_add(o.neigh_table_full);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {

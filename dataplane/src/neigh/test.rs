@@ -125,7 +125,13 @@ fn entries_age_and_are_probed() {
         // The next packet starts over: a broadcast request, the entry INCOMPLETE.
         let later = stale + 3 * RETRANS_MS;
         assert_eq!(t.ask(a, later), Ask::Resolve);
-        assert_eq!(t.lookup(a, later + 1), Lookup { mac: None, ask: false });
+        assert_eq!(
+            t.lookup(a, later + 1),
+            Lookup {
+                mac: None,
+                ask: false
+            }
+        );
         // The answer comes: REACHABLE.
         assert_eq!(t.learn(a, M2, Lesson::ANSWER, later + 5), Learned::Stored);
         assert_eq!(t.lookup(a, later + 5), usable(M2, false));
@@ -147,7 +153,13 @@ fn unused_stale_entries_and_unanswered_requests_go() {
         assert_eq!(t.ask(b, 1000), Ask::Resolve);
         assert_eq!(t.ask(b, 2000), Ask::Resolve);
         assert_eq!(t.ask(b, 2500), Ask::NotDue);
-        assert_eq!(t.lookup(b, 2999), Lookup { mac: None, ask: false });
+        assert_eq!(
+            t.lookup(b, 2999),
+            Lookup {
+                mac: None,
+                ask: false
+            }
+        );
         assert_eq!(t.lookup(b, 3000), UNKNOWN);
         // An INCOMPLETE entry takes any answer, even an unsolicited one.
         assert_eq!(t.ask(b, 3000), Ask::Resolve);
@@ -164,27 +176,45 @@ fn a_full_window_refuses_and_failed_slots_are_reused() {
             .filter(|&i| t.learn(addr(i), M1, Lesson::REQUEST_FOR_US, 0) == Learned::Stored)
             .count();
         assert_eq!(stored, 32);
-        assert_eq!(t.learn(addr(500), M1, Lesson::REQUEST_FOR_US, 0), Learned::Full);
+        assert_eq!(
+            t.learn(addr(500), M1, Lesson::REQUEST_FOR_US, 0),
+            Learned::Full
+        );
         assert_eq!(t.ask(addr(500), 0), Ask::Full);
         // Once they aged out unused, their slots take new neighbours.
         let later = GC_STALE_MS;
-        assert_eq!(t.learn(addr(500), M2, Lesson::REQUEST_FOR_US, later), Learned::Stored);
+        assert_eq!(
+            t.learn(addr(500), M2, Lesson::REQUEST_FOR_US, later),
+            Learned::Stored
+        );
         assert_eq!(t.lookup(addr(500), later).mac, Some(M2));
     });
     let t = NeighTable::<Ipv4Addr>::new(32);
     assert!((1..=32).all(|i| t.add_static(v4(i), M1)));
-    assert!(!t.add_static(v4(33), M1), "a static entry that does not fit");
-    assert_eq!(t.learn(Ipv4Addr::UNSPECIFIED, M1, Lesson::REQUEST_FOR_US, 0), Learned::Refused);
+    assert!(
+        !t.add_static(v4(33), M1),
+        "a static entry that does not fit"
+    );
+    assert_eq!(
+        t.learn(Ipv4Addr::UNSPECIFIED, M1, Lesson::REQUEST_FOR_US, 0),
+        Learned::Refused
+    );
 }
 
 /// The hash is seeded: the same addresses land elsewhere in another table, so a set aimed at
 /// one window of one run is spread in the next.
 #[test]
 fn tables_are_seeded() {
-    let (a, b) = (NeighTable::<Ipv4Addr>::new(4096), NeighTable::<Ipv4Addr>::new(4096));
+    let (a, b) = (
+        NeighTable::<Ipv4Addr>::new(4096),
+        NeighTable::<Ipv4Addr>::new(4096),
+    );
     let moved = (1..=64).filter(|&i| a.home(v4(i)) != b.home(v4(i))).count();
     assert!(moved > 60, "{moved}");
-    let (c, d) = (NeighTable::<Ipv4Addr>::with_seed(4096, 7), NeighTable::with_seed(4096, 7));
+    let (c, d) = (
+        NeighTable::<Ipv4Addr>::with_seed(4096, 7),
+        NeighTable::with_seed(4096, 7),
+    );
     assert!((1..=64).all(|i| c.home(v4(i)) == d.home(v4(i))));
 }
 
@@ -194,7 +224,11 @@ fn the_request_bucket_allows_a_burst_then_the_rate() {
     let n = REQUESTS_PER_SEC as usize;
     assert_eq!((0..200).filter(|_| l.allow(0)).count(), n);
     assert!(!l.allow(10));
-    assert_eq!((0..200).filter(|_| l.allow(100)).count(), n / 10, "per 100 ms");
+    assert_eq!(
+        (0..200).filter(|_| l.allow(100)).count(),
+        n / 10,
+        "per 100 ms"
+    );
     assert_eq!((0..200).filter(|_| l.allow(60_000)).count(), n);
 }
 
@@ -213,10 +247,16 @@ fn equal_tags_are_told_apart_by_the_key_words() {
     assert_ne!(a, b);
     assert_eq!(tag(a), tag(b));
     let t = NeighTable::<Ipv6Addr>::new(64);
-    assert_eq!(t.learn(a, [0xa; 6], Lesson::REQUEST_FOR_US, 0), Learned::Stored);
+    assert_eq!(
+        t.learn(a, [0xa; 6], Lesson::REQUEST_FOR_US, 0),
+        Learned::Stored
+    );
     assert_eq!(t.get(b, 0), None);
     assert_eq!(t.learn(b, [0xb; 6], Lesson::HEARD, 0), Learned::NoEntry);
-    assert_eq!(t.learn(b, [0xb; 6], Lesson::REQUEST_FOR_US, 0), Learned::Stored);
+    assert_eq!(
+        t.learn(b, [0xb; 6], Lesson::REQUEST_FOR_US, 0),
+        Learned::Stored
+    );
     assert_eq!((t.get(a, 0), t.get(b, 0)), (Some([0xa; 6]), Some([0xb; 6])));
 }
 
