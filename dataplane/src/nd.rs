@@ -60,7 +60,7 @@ const OUR_ROUTER_FLAG: u8 = flags::ROUTER;
 /// Answers an ICMPv6 message to the box: a Neighbor Solicitation with [`na_reply`], anything
 /// else with [`icmpv6_echo_reply`] (which answers echo requests and names why it refuses the
 /// rest), except an advertisement: `NdNotSolicitation`, for the caller to learn it
-/// ([`nd_sender`]) and consume it.
+/// ([`nd_lesson`]) and consume it.
 pub fn icmpv6_reply<L: LocalAddrs<Ipv6Addr> + ?Sized>(
     frame: &mut [u8],
     l3_offset: usize,
