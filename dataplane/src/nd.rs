@@ -174,7 +174,7 @@ fn solicitation<L: LocalAddrs<Ipv6Addr> + ?Sized>(
 /// The checks NS and NA share (RFC 4861 §7.1.1, §7.1.2) on an IPv6 packet carrying `kind`:
 /// checksum, hop limit 255, code 0, at least 24 bytes with well-formed options, and a target
 /// that is not multicast. A packet that is not ICMPv6 `kind` is `NdNotSolicitation` (only
-/// [`na_reply`] reports a reason; [`nd_sender`] tries both kinds).
+/// [`na_reply`] reports a reason; [`nd_lesson`] tries both kinds).
 fn nd_message<'a>(
     ip: &'a Ipv6Packet<&[u8]>,
     kind: Icmpv6Message,
