@@ -59,12 +59,14 @@ fn plane(conns: usize, method: Method) -> (Dataplane<MemPort>, Owners) {
     )
     .unwrap();
     dp.v4
-        .neigh
-        .learn(Ipv4Addr::new(203, 0, 113, 10), [2, 0, 0, 0, 0, 0xfe]);
+        .add_static(0, Ipv4Addr::new(203, 0, 113, 10), [2, 0, 0, 0, 0, 0xfe])
+        .unwrap();
     let dests: Vec<Dest> = (0..3)
         .map(|i| {
             let addr = Ipv4Addr::new(10, 0, 0, 11 + i);
-            dp.v4.neigh.learn(addr, [2, 0, 0, 0, 0, 0x11 + i]);
+            dp.v4
+                .add_static(1, addr, [2, 0, 0, 0, 0, 0x11 + i])
+                .unwrap();
             Dest {
                 params: DestParams {
                     addr: addr.into(),

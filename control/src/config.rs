@@ -340,9 +340,13 @@ impl Config {
             }
         }
         let net = Net::new(addrs, &gateways)?;
-        for n in self.ports.iter().flat_map(|p| &p.neighbours) {
-            if let Some(ip) = A::from_ip(n.ip) {
-                net.neigh.learn(ip, parse_mac(&n.mac)?);
+        for (port, p) in self.ports.iter().enumerate() {
+            for n in &p.neighbours {
+                if let Some(ip) = A::from_ip(n.ip) {
+                    let mac = parse_mac(&n.mac)?;
+                    net.add_static(port, ip, mac)
+                        .map_err(|e| format!("{}: {e}", p.device))?;
+                }
             }
         }
         Ok(net)
@@ -437,6 +441,35 @@ mod test {
             let err = with(bad).unwrap().check().unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    /// A static neighbour belongs to its port: off the port's prefixes, or more than its
+    /// table holds, the configuration is refused (never silently dropped).
+    #[test]
+    fn static_neighbours_must_be_on_their_port_and_fit() {
+        let neighbours = |ips: &mut dyn Iterator<Item = String>| {
+            let list: Vec<String> = ips
+                .map(|ip| format!(r#"{{"ip": "{ip}", "mac": "02:00:00:00:00:02"}}"#))
+                .collect();
+            format!(
+                r#"{{"ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/16"],
+                    "neighbours": [{}]}}]}}"#,
+                list.join(", ")
+            )
+        };
+        let one = |ip: &str| Config::parse(&neighbours(&mut std::iter::once(ip.into())));
+        assert_eq!(one("10.0.200.2").unwrap().check(), Ok(()));
+        let err = one("10.1.0.2").unwrap().check().unwrap_err();
+        assert!(
+            err.contains("10.1.0.2 of port 0 is not on one of its prefixes"),
+            "{err}"
+        );
+        let many = (0..5000u32).map(|i| format!("10.0.{}.{}", 100 + i / 250, 1 + i % 250));
+        let err = Config::parse(&neighbours(&mut many.into_iter()))
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(err.contains("does not fit in its table"), "{err}");
     }
 
     #[test]

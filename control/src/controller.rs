@@ -277,6 +277,10 @@ pub fn report_counters(c: &CountersSnapshot) -> String {
         ("nd_learned", c.nd_learned),
         ("icmp_errors_sent", c.icmp_errors_sent),
         ("icmp_errors_limited", c.icmp_errors_limited),
+        ("neigh_requests", c.neigh_requests),
+        ("neigh_requests_limited", c.neigh_requests_limited),
+        ("neigh_refused", c.neigh_refused),
+        ("neigh_table_full", c.neigh_table_full),
     ] {
         let _ = writeln!(s, "  {name} {v}");
     }

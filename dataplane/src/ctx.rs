@@ -5,14 +5,14 @@ use crate::frag::FragTable;
 use crate::sched::cursors::Cursors;
 use crate::shared::Owners;
 use crate::stats::Counters;
+use crate::wire::MacAddr;
 use std::net::Ipv4Addr;
 use std::net::Ipv6Addr;
 
-/// Neighbour requests (ARP, IPv6 Neighbor Solicitation) a burst asks for, sent by the worker
-/// after the burst. Bounded, and each address is asked at most once per [`ARP_RETRY_MS`].
-const PENDING: usize = 8;
-const RECENT: usize = 16;
-pub const ARP_RETRY_MS: u64 = 200;
+/// Neighbour requests (ARP, IPv6 Neighbor Solicitation) a burst may gather for the worker
+/// to send after it. Which are due, and how many, the neighbour tables and the data plane's
+/// [`RequestLimit`](crate::neigh::RequestLimit) decide (`fwd::ask`).
+const PENDING: usize = 64;
 
 pub struct Ctx<'a> {
     pub queue: u16,
@@ -104,44 +104,37 @@ impl IcmpLimit {
     }
 }
 
+/// The requests of one family gathered since the last send: `(port, address, MAC)`, the
+/// MAC for a unicast probe of a STALE entry, none for a broadcast (ARP) or multicast (NS).
 pub struct NeighRequests<A> {
-    pending: [(usize, A); PENDING],
+    pending: [(usize, A, Option<MacAddr>); PENDING],
     n: usize,
-    recent: [(A, u64); RECENT],
-    next: usize,
 }
 
 impl<A: Addr> Default for NeighRequests<A> {
     fn default() -> Self {
-        let none = A::from_bits(0);
         NeighRequests {
-            pending: [(0, none); PENDING],
+            pending: [(0, A::from_bits(0), None); PENDING],
             n: 0,
-            recent: [(none, 0); RECENT],
-            next: 0,
         }
     }
 }
 
 impl<A: Addr> NeighRequests<A> {
-    /// Asks for `ip`'s MAC on `port`, unless it was asked recently or the
-    /// burst's list is full (the next packet to `ip` asks again).
-    pub fn request(&mut self, port: usize, ip: A, now: u64) {
-        let asked = self
-            .recent
-            .iter()
-            .any(|&(a, t)| a == ip && now < t + ARP_RETRY_MS);
-        if asked || self.n == PENDING {
-            return;
+    pub fn is_full(&self) -> bool {
+        self.n == PENDING
+    }
+
+    /// Adds a request (dropped if [full](Self::is_full): the caller checks first).
+    pub fn push(&mut self, port: usize, ip: A, to: Option<MacAddr>) {
+        if let Some(slot) = self.pending.get_mut(self.n) {
+            *slot = (port, ip, to);
+            self.n += 1;
         }
-        self.pending[self.n] = (port, ip);
-        self.n += 1;
-        self.recent[self.next] = (ip, now);
-        self.next = (self.next + 1) % RECENT;
     }
 
     /// Takes the requests gathered so far.
-    pub fn drain(&mut self) -> impl Iterator<Item = (usize, A)> + '_ {
+    pub fn drain(&mut self) -> impl Iterator<Item = (usize, A, Option<MacAddr>)> + '_ {
         let n = std::mem::take(&mut self.n);
         self.pending[..n].iter().copied()
     }
@@ -164,17 +157,12 @@ mod test {
     }
 
     #[test]
-    fn asks_once_per_retry_period_and_bounds_the_burst() {
+    fn requests_are_bounded_and_drained_once() {
         let mut a = NeighRequests::<Ipv4Addr>::default();
-        let ip = Ipv4Addr::new(10, 0, 2, 11);
-        a.request(1, ip, 1000);
-        a.request(1, ip, 1100);
-        assert_eq!(a.drain().collect::<Vec<_>>(), vec![(1, ip)]);
-        a.request(1, ip, 1000 + ARP_RETRY_MS);
-        assert_eq!(a.drain().count(), 1);
-        for i in 0..20u32 {
-            a.request(0, Ipv4Addr::from(i + 1), 5000);
+        for i in 0..PENDING as u32 + 5 {
+            a.push(1, Ipv4Addr::from(i), None);
         }
+        assert!(a.is_full());
         assert_eq!(a.drain().count(), PENDING);
         assert_eq!(a.drain().count(), 0);
     }

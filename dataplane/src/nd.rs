@@ -14,14 +14,15 @@
 //! grows such a frame first, or it is dropped as `BufferTooSmall`.
 //!
 //! Messages must follow the IPv6 header directly: extension headers are not walked (the
-//! IPv6 fixed-header contract of [`wire::ipv6`](crate::wire::ipv6)). rvs does no Neighbor
-//! Unreachability Detection and no DAD of its own; what ND teaches ([`nd_sender`]) is kept
-//! in the [`NeighTable`] like ARP's.
+//! IPv6 fixed-header contract of [`wire::ipv6`](crate::wire::ipv6)). rvs's Neighbor
+//! Unreachability Detection is the neighbour table's ageing (REACHABLE, STALE, unicast
+//! probes); it does no DAD of its own. What ND teaches ([`nd_lesson`]) is kept
+//! in the port's [`NeighTable`](crate::neigh::NeighTable) under ARP's rules.
 
 use core::net::Ipv6Addr;
 
 use crate::classify::{classify, Class};
-use crate::neigh::NeighTable;
+use crate::neigh::Lesson;
 use crate::reply::LocalAddrs;
 use crate::stats::DropReason;
 use crate::wire::ethernet::{self, ipv6_multicast_mac, is_multicast};
@@ -59,7 +60,7 @@ const OUR_ROUTER_FLAG: u8 = flags::ROUTER;
 /// Answers an ICMPv6 message to the box: a Neighbor Solicitation with [`na_reply`], anything
 /// else with [`icmpv6_echo_reply`] (which answers echo requests and names why it refuses the
 /// rest), except an advertisement: `NdNotSolicitation`, for the caller to learn it
-/// ([`nd_sender`]) and consume it.
+/// ([`nd_lesson`]) and consume it.
 pub fn icmpv6_reply<L: LocalAddrs<Ipv6Addr> + ?Sized>(
     frame: &mut [u8],
     l3_offset: usize,
@@ -173,7 +174,7 @@ fn solicitation<L: LocalAddrs<Ipv6Addr> + ?Sized>(
 /// The checks NS and NA share (RFC 4861 §7.1.1, §7.1.2) on an IPv6 packet carrying `kind`:
 /// checksum, hop limit 255, code 0, at least 24 bytes with well-formed options, and a target
 /// that is not multicast. A packet that is not ICMPv6 `kind` is `NdNotSolicitation` (only
-/// [`na_reply`] reports a reason; [`nd_sender`] tries both kinds).
+/// [`na_reply`] reports a reason; [`nd_lesson`] tries both kinds).
 fn nd_message<'a>(
     ip: &'a Ipv6Packet<&[u8]>,
     kind: Icmpv6Message,
@@ -238,15 +239,29 @@ impl NdOut {
 /// Writes a Neighbor Solicitation for `target` from `src_ip` (one of the output port's
 /// addresses, RFC 4861 §7.2.2) into `buf` and returns its length, [`NS_FRAME_LEN`]; returns 0
 /// (writing nothing) if `buf` is shorter. Multicast to the target's solicited-node group
-/// (§7.2.2), on Ethernet 33:33:ff and its low 24 bits (RFC 2464 §7), hop limit 255, with our
-/// MAC as source link-layer address option (§4.3: it MUST be in a multicast solicitation).
-pub fn build_ns(buf: &mut [u8], our_mac: MacAddr, src_ip: Ipv6Addr, target: Ipv6Addr) -> usize {
+/// (§7.2.2), on Ethernet 33:33:ff and its low 24 bits (RFC 2464 §7), or, with `to`, unicast
+/// to the target at that MAC (§7.3.1: Neighbor Unreachability Detection's probe); hop limit
+/// 255, with our MAC as source link-layer address option (§4.3: it MUST be in a multicast
+/// solicitation).
+pub fn build_ns(
+    buf: &mut [u8],
+    our_mac: MacAddr,
+    src_ip: Ipv6Addr,
+    target: Ipv6Addr,
+    to: Option<MacAddr>,
+) -> usize {
     let Some(frame) = buf.get_mut(..NS_FRAME_LEN) else {
         return 0;
     };
-    let dst = solicited_node(target);
+    let (dst, dst_mac) = match to {
+        Some(mac) => (target, mac),
+        None => (
+            solicited_node(target),
+            ipv6_multicast_mac(solicited_node(target)),
+        ),
+    };
     let mut eth = EthernetFrame::new_unchecked(&mut *frame);
-    eth.set_dst_addr(ipv6_multicast_mac(dst));
+    eth.set_dst_addr(dst_mac);
     eth.set_src_addr(our_mac);
     eth.set_ethertype(EtherType::Ipv6);
     let ns = NdOut {
@@ -329,64 +344,46 @@ fn echo_to_reply(msg: &mut [u8], src: Ipv6Addr, dst: Ipv6Addr) -> Result<(), Dro
     Ok(())
 }
 
-/// What an ND message teaches about a neighbour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Learn {
-    /// Create the entry or replace its MAC.
-    Insert(Ipv6Addr, MacAddr),
-    /// Replace the MAC of an existing entry only.
-    Update(Ipv6Addr, MacAddr),
-}
-
-impl Learn {
-    /// Applies it to `table`; true if the table now holds it.
-    pub fn apply(self, table: &NeighTable<Ipv6Addr>) -> bool {
-        match self {
-            Learn::Insert(ip, mac) => table.learn(ip, mac),
-            Learn::Update(ip, mac) => table.update(ip, mac),
-        }
-    }
-}
-
-/// What a valid NS or NA teaches, for neighbour learning (the counterpart of
-/// [`arp_sender`](crate::reply::arp_sender)); `None` for anything else, and never one of our
-/// own addresses (someone else claiming it; Linux `ndisc_recv_na` refuses too) nor a group
-/// or all-zero MAC:
+/// What a valid NS or NA teaches ([`neigh`](crate::neigh)'s rules; the counterpart of
+/// [`arp_lesson`](crate::reply::arp_lesson)): the neighbour, its MAC and the lesson; `None`
+/// for anything else, and never one of our own addresses (someone else claiming it; Linux
+/// `ndisc_recv_na` refuses too) nor a group or all-zero MAC:
 /// * an NS for one of our addresses from a specified source, with a source link-layer
-///   address option: insert the source (RFC 4861 §7.2.3; an NS for someone else "MUST be
-///   silently discarded", so it teaches nothing and cannot fill the table);
-/// * a solicited NA (S) to one of our addresses, with a target link-layer address option:
-///   insert the target. It answers a solicitation of ours; rvs keeps no INCOMPLETE entry
-///   while it waits (§7.2.5), so this creates one, and replaces the MAC whatever O says;
-/// * any other NA with O set and the option: update the target if it is known (§7.2.5: an
-///   advertisement for an address without an entry is discarded); without O, nothing.
-pub fn nd_sender<L: LocalAddrs<Ipv6Addr> + ?Sized>(frame: &[u8], local: &L) -> Option<Learn> {
+///   address option: a request for us, which may create the entry (RFC 4861 §7.2.3; an NS
+///   for someone else "MUST be silently discarded", so it teaches nothing);
+/// * an NA with a target link-layer address option: it updates the target's entry if there
+///   is one (§7.2.5: an advertisement for an address without an entry is discarded), an
+///   INCOMPLETE one (our solicitation's answer) included; solicited (S, to one of our
+///   addresses) it confirms the entry; without Override it does not replace a known MAC.
+pub fn nd_lesson<L: LocalAddrs<Ipv6Addr> + ?Sized>(
+    frame: &[u8],
+    local: &L,
+) -> Option<(Ipv6Addr, MacAddr, Lesson)> {
     let Class::Ipv6(p) = classify(frame) else {
         return None;
     };
     let ip = Ipv6Packet::new_checked(frame.get(p.l3..)?).ok()?;
-    let learn = ns_teaches(&ip, local).or_else(|| na_teaches(&ip, local))?;
-    let (Learn::Insert(addr, mac) | Learn::Update(addr, mac)) = learn;
+    let (addr, mac, lesson) = ns_teaches(&ip, local).or_else(|| na_teaches(&ip, local))?;
     let ok = !local.is_local(addr) && !is_multicast(mac) && mac != [0; 6];
-    ok.then_some(learn)
+    ok.then_some((addr, mac, lesson))
 }
 
 fn ns_teaches<L: LocalAddrs<Ipv6Addr> + ?Sized>(
     ip: &Ipv6Packet<&[u8]>,
     local: &L,
-) -> Option<Learn> {
+) -> Option<(Ipv6Addr, MacAddr, Lesson)> {
     let ns = nd_message(ip, Icmpv6Message::NeighborSolicit).ok()?;
     let src = ip.src_addr();
     if src.is_unspecified() || src.is_multicast() || !local.is_local(ns.target_addr()) {
         return None;
     }
-    Some(Learn::Insert(src, ns.source_ll_addr()?))
+    Some((src, ns.source_ll_addr()?, Lesson::REQUEST_FOR_US))
 }
 
 fn na_teaches<L: LocalAddrs<Ipv6Addr> + ?Sized>(
     ip: &Ipv6Packet<&[u8]>,
     local: &L,
-) -> Option<Learn> {
+) -> Option<(Ipv6Addr, MacAddr, Lesson)> {
     let na = nd_message(ip, Icmpv6Message::NeighborAdvert).ok()?;
     let (target, mac, f) = (na.target_addr(), na.target_ll_addr()?, na.flags());
     let solicited = f & flags::SOLICITED != 0;
@@ -395,11 +392,12 @@ fn na_teaches<L: LocalAddrs<Ipv6Addr> + ?Sized>(
     if solicited && dst.is_multicast() {
         return None;
     }
-    match (solicited && local.is_local(dst), f & flags::OVERRIDE != 0) {
-        (true, _) => Some(Learn::Insert(target, mac)),
-        (false, true) => Some(Learn::Update(target, mac)),
-        (false, false) => None,
-    }
+    let lesson = Lesson {
+        create: false,
+        confirm: solicited && local.is_local(dst),
+        replace: f & flags::OVERRIDE != 0,
+    };
+    Some((target, mac, lesson))
 }
 
 #[cfg(test)]
@@ -466,6 +464,11 @@ mod test {
     const NS_OUT: &str = "3333ff000011 020000000002 86dd\
         60000000 0020 3a ff 20010db8000a00000000000000000001 ff0200000000000000000001ff000011\
         87001bf40000000020010db8000a000000000000000000110101020000000002";
+    // Ether(dst=R1M, src=OUR)/IPv6(src=D, dst=R1, hlim=255)
+    //   /ICMPv6ND_NS(tgt=R1)/ICMPv6NDOptSrcLLAddr(lladdr=OUR)
+    const NS_PROBE: &str = "020000000011 020000000002 86dd\
+        60000000 0020 3a ff 20010db8000a00000000000000000001 20010db8000a00000000000000000011\
+        8700ec350000000020010db8000a000000000000000000110101020000000002";
     // Ether(dst=OUR, src=R1M)/IPv6(src=R1, dst=D, hlim=255)
     //   /ICMPv6ND_NA(tgt=R1, R=0, S=1, O=1)/ICMPv6NDOptDstLLAddr(lladdr=R1M)
     const NA_R1: &str = "020000000002 020000000011 86dd\
@@ -638,12 +641,18 @@ mod test {
     #[test]
     fn solicitation_builder() {
         let mut buf = [0xa5u8; 90];
-        assert_eq!(build_ns(&mut buf, OUR_MAC, D, R1), NS_FRAME_LEN);
+        assert_eq!(build_ns(&mut buf, OUR_MAC, D, R1, None), NS_FRAME_LEN);
         assert_eq!(&buf[..86], &hex(NS_OUT)[..]);
         assert_eq!(&buf[86..], &[0xa5; 4]);
         let mut short = [0xa5u8; 85];
-        assert_eq!(build_ns(&mut short, OUR_MAC, D, R1), 0);
+        assert_eq!(build_ns(&mut short, OUR_MAC, D, R1, None), 0);
         assert_eq!(short, [0xa5; 85]);
+        // A STALE entry's probe: to R1 itself, at its MAC.
+        assert_eq!(
+            build_ns(&mut buf, OUR_MAC, D, R1, Some(R1_MAC)),
+            NS_FRAME_LEN
+        );
+        assert_eq!(&buf[..86], &hex(NS_PROBE)[..]);
     }
 
     #[test]
@@ -751,13 +760,18 @@ mod test {
 
     #[test]
     fn what_nd_teaches() {
-        let gw = Some(Learn::Insert(GW, GW_MAC));
-        let r1 = Some(Learn::Insert(R1, R1_MAC));
+        let lesson = |create, confirm, replace| Lesson {
+            create,
+            confirm,
+            replace,
+        };
+        let gw = Some((GW, GW_MAC, Lesson::REQUEST_FOR_US));
+        let r1 = |l: Lesson| Some((R1, R1_MAC, l));
         let addr = |at: usize, a: &'static str| move |f: &mut Vec<u8>| put(f, at, a);
         let cases = [
-            ("NS for D", hex(NS), r1),
+            ("NS for D", hex(NS), r1(Lesson::REQUEST_FOR_US)),
             ("NS for V", hex(NS_VIP), gw),
-            ("tagged NS", tagged(&hex(NS)), r1),
+            ("tagged NS", tagged(&hex(NS)), r1(Lesson::REQUEST_FOR_US)),
             (
                 "NS for another",
                 edited(NS, addr(TARGET, "2001:db8:a::99")),
@@ -771,16 +785,17 @@ mod test {
                 edited(NS, |f| f[OPTION + 2] = 0x33),
                 None,
             ),
-            ("solicited NA", hex(NA_R1), r1),
+            ("solicited NA", hex(NA_R1), r1(lesson(false, true, true))),
             (
-                "unsolicited NA",
-                hex(NA_R1_UNSOL),
-                Some(Learn::Update(R1, R1_MAC)),
+                "solicited NA, O clear",
+                edited(NA_R1, |f| f[NA_FLAGS] = 0x40),
+                r1(lesson(false, true, false)),
             ),
+            ("unsolicited NA", hex(NA_R1_UNSOL), r1(Lesson::HEARD)),
             (
                 "unsolicited NA, O clear",
                 edited(NA_R1_UNSOL, |f| f[NA_FLAGS] = 0),
-                None,
+                r1(lesson(false, false, false)),
             ),
             (
                 "S to a group",
@@ -790,7 +805,7 @@ mod test {
             (
                 "solicited NA to another",
                 edited(NA_R1, addr(DST, "2001:db8:a::99")),
-                Some(Learn::Update(R1, R1_MAC)),
+                r1(Lesson::HEARD),
             ),
             ("NA for our address", hex(NA), None),
             (
@@ -807,18 +822,8 @@ mod test {
             ("echo", hex(ECHO_REQ), None),
         ];
         for (what, frame, want) in cases {
-            assert_eq!(nd_sender(&frame, &OURS), want, "{what}");
+            assert_eq!(nd_lesson(&frame, &OURS), want, "{what}");
         }
-    }
-
-    #[test]
-    fn learning_applies_to_the_table() {
-        let t = NeighTable::<Ipv6Addr>::new(64);
-        assert!(!Learn::Update(R1, R1_MAC).apply(&t));
-        assert_eq!(t.get(R1), None);
-        assert!(Learn::Insert(R1, R1_MAC).apply(&t));
-        assert!(Learn::Update(R1, GW_MAC).apply(&t));
-        assert_eq!(t.get(R1), Some(GW_MAC));
     }
 
     proptest! {
@@ -830,7 +835,7 @@ mod test {
                     prop_assert_eq!(&g, &f);
                 }
             }
-            let _ = nd_sender(&f, &OURS);
+            let _ = nd_lesson(&f, &OURS);
         }
 
         #[test]

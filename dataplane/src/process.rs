@@ -7,14 +7,15 @@ use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
 use crate::lb;
 use crate::nd;
+use crate::neigh::{Learned, Lesson, NeighAddr};
 use crate::port::{Frame, PortIo};
 use crate::related::{self, Related};
 use crate::reply::{self, LocalAddrs};
 use crate::service::Snapshot;
-use crate::shared::{Dataplane, Mode};
+use crate::shared::{Dataplane, Mode, Net};
 use crate::stats::{Counters, DropReason};
 use crate::verdict::Verdict;
-use crate::wire::IpProtocol;
+use crate::wire::{ethernet, IpProtocol, MacAddr};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The addresses the box answers ARP, ND and ping for on one port: the port's own of either
@@ -104,9 +105,10 @@ fn arp<P: PortIo>(
     l3_offset: usize,
     local: &Local,
 ) -> Verdict {
-    let learned =
-        reply::arp_sender(frame.data()).is_some_and(|(ip, mac)| dp.v4.neigh.learn(ip, mac));
-    let answer = reply::arp_reply(frame.data_mut(), l3_offset, local, dp.ports[in_port].mac());
+    let our_mac = dp.ports[in_port].mac();
+    let lesson = reply::arp_lesson(frame.data(), local, our_mac);
+    let learned = lesson.is_some_and(|l| teach(&dp.v4, ctx, in_port, l3_offset, l));
+    let answer = reply::arp_reply(frame.data_mut(), l3_offset, local, our_mac);
     let heard = Heard {
         learned,
         not_a_question: DropReason::ArpNotRequest,
@@ -114,6 +116,35 @@ fn arp<P: PortIo>(
         count_answer: Counters::add_arp_reply,
     };
     heard.answer(ctx, in_port, frame, answer)
+}
+
+/// Applies what a neighbour protocol message heard on `port` teaches (`neigh`'s rules):
+/// only from an untagged frame (at `l3_offset` 14; rvs has no VLAN interfaces) and about a
+/// sender on one of the port's prefixes, to the port's own table. True if the table holds
+/// the lesson; refusals and a full table are counted.
+fn teach<A: NeighAddr>(
+    net: &Net<A>,
+    ctx: &Ctx,
+    port: usize,
+    l3_offset: usize,
+    (ip, mac, lesson): (A, MacAddr, Lesson),
+) -> bool {
+    if l3_offset != ethernet::HEADER_LEN || !net.on_link(port, ip) {
+        ctx.counters.add_neigh_refused();
+        return false;
+    }
+    match net.neigh[port].learn(ip, mac, lesson, ctx.now) {
+        Learned::Stored | Learned::Unchanged => true,
+        Learned::Refused => {
+            ctx.counters.add_neigh_refused();
+            false
+        }
+        Learned::Full => {
+            ctx.counters.add_neigh_table_full();
+            false
+        }
+        Learned::NoEntry | Learned::Lost => false,
+    }
 }
 
 /// What a neighbour protocol message (ARP, ND) did: whether it taught us a neighbour, the
@@ -154,7 +185,8 @@ fn icmpv6<P: PortIo>(
     l3_offset: usize,
     local: &Local,
 ) -> Verdict {
-    let learned = nd::nd_sender(frame.data(), local).is_some_and(|l| l.apply(&dp.v6.neigh));
+    let lesson = nd::nd_lesson(frame.data(), local);
+    let learned = lesson.is_some_and(|l| teach(&dp.v6, ctx, in_port, l3_offset, l));
     // An advertisement carries an option a solicitation may lack: room for it.
     if !frame.extend_to(l3_offset + nd::ND_L3_LEN) {
         return Verdict::Drop(DropReason::BufferTooSmall);

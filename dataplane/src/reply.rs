@@ -13,6 +13,7 @@ use core::net::Ipv4Addr;
 
 use crate::classify::{classify, Class};
 use crate::flow::Addr;
+use crate::neigh::Lesson;
 use crate::stats::DropReason;
 use crate::wire::ethernet::{self, is_multicast, BROADCAST};
 use crate::wire::{
@@ -165,35 +166,50 @@ fn pad_to_min(frame: &mut [u8], end: usize) -> usize {
     }
 }
 
-/// The sender of an ARP request or reply, for neighbour learning: `None` unless the frame is a
-/// valid Ethernet/IPv4 ARP whose sender is a unicast MAC with a specified address (an RFC 5227
-/// probe has sender 0.0.0.0 and teaches nothing).
-pub fn arp_sender(frame: &[u8]) -> Option<(Ipv4Addr, MacAddr)> {
+/// What an ARP frame teaches about its sender ([`neigh`](crate::neigh)'s rules, Linux's
+/// `arp_process`): `None` unless the frame is a valid Ethernet/IPv4 ARP whose sender is a
+/// unicast MAC with a specified address that is not ours (an RFC 5227 probe has sender
+/// 0.0.0.0 and teaches nothing). A request for one of our addresses may create the entry; a
+/// reply sent to `our_mac` confirms it; anything else (gratuitous ARP, a broadcast reply,
+/// a request for someone else) only updates an entry that exists.
+pub fn arp_lesson<L: LocalAddrs + ?Sized>(
+    frame: &[u8],
+    local: &L,
+    our_mac: MacAddr,
+) -> Option<(Ipv4Addr, MacAddr, Lesson)> {
     let Class::Arp { l3_offset } = classify(frame) else {
         return None;
     };
     let arp = ArpPacket::new_checked(frame.get(l3_offset..)?).ok()?;
     let (ip, mac) = (arp.sender_ip(), arp.sender_hw_addr());
-    if ip.is_unspecified() || is_multicast(mac) || mac == [0; 6] {
+    if ip.is_unspecified() || is_multicast(mac) || mac == [0; 6] || local.is_local(ip) {
         return None;
     }
-    Some((ip, mac))
+    let to_us = EthernetFrame::new_checked(frame).ok()?.dst_addr() == our_mac;
+    let lesson = match arp.operation() {
+        ArpOperation::Request if local.is_local(arp.target_ip()) => Lesson::REQUEST_FOR_US,
+        ArpOperation::Reply if to_us => Lesson::ANSWER,
+        _ => Lesson::HEARD,
+    };
+    Some((ip, mac, lesson))
 }
 
-/// Writes a broadcast ARP request "who has `target_ip`? tell `src_ip`" into `buf`, padded to
+/// Writes an ARP request "who has `target_ip`? tell `src_ip`" into `buf`, padded to
 /// [`MIN_FRAME_LEN`], and returns its length; returns 0 (writing nothing) if `buf` is shorter.
+/// Broadcast, or to `to` (a STALE entry's unicast probe, as Linux's `arp_solicit`).
 pub fn build_arp_request(
     buf: &mut [u8],
     src_mac: MacAddr,
     src_ip: Ipv4Addr,
     target_ip: Ipv4Addr,
+    to: Option<MacAddr>,
 ) -> usize {
     let Some(frame) = buf.get_mut(..MIN_FRAME_LEN) else {
         return 0;
     };
     frame.fill(0);
     let mut eth = EthernetFrame::new_unchecked(&mut *frame);
-    eth.set_dst_addr(BROADCAST);
+    eth.set_dst_addr(to.unwrap_or(BROADCAST));
     eth.set_src_addr(src_mac);
     eth.set_ethertype(EtherType::Arp);
     let mut arp = ArpPacket::new_unchecked(&mut frame[ethernet::HEADER_LEN..]);
@@ -348,20 +364,32 @@ mod test {
     }
 
     #[test]
-    fn arp_sender_learns_from_requests_and_replies() {
-        let r1 = Some((Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]));
-        assert_eq!(arp_sender(&hex(ARP_REQ)), r1);
-        assert_eq!(arp_sender(&hex(ARP_REP)), Some((D, OUR_MAC)));
-        let probe = hex(&ARP_REQ.replace("0a00000b", "00000000"));
-        assert_eq!(arp_sender(&probe), None);
-        assert_eq!(arp_sender(&hex(ECHO_REQ)), None);
-        assert_eq!(arp_sender(&hex(ARP_REQ)[..41]), None);
+    fn what_arp_teaches() {
+        let r1 = (Ipv4Addr::new(10, 0, 0, 11), [2, 0, 0, 0, 0, 0x11]);
+        let lesson = |f: &str| arp_lesson(&hex(f), &OURS, OUR_MAC);
+        assert_eq!(lesson(ARP_REQ), Some((r1.0, r1.1, Lesson::REQUEST_FOR_US)));
+        // R1 asking for someone else, or announcing itself (gratuitous): an update only.
+        let other = ARP_REQ.replace("0a000001", "0a000063");
+        assert_eq!(lesson(&other), Some((r1.0, r1.1, Lesson::HEARD)));
+        let garp = ARP_REQ.replace("0a000001", "0a00000b");
+        assert_eq!(lesson(&garp), Some((r1.0, r1.1, Lesson::HEARD)));
+        // R1's reply to us confirms; the same reply broadcast does not.
+        let reply = "020000000002 020000000011 0806 0001 0800 0604 0002 020000000011 0a00000b 020000000002 0a000001";
+        assert_eq!(lesson(reply), Some((r1.0, r1.1, Lesson::ANSWER)));
+        let broadcast = reply.replacen("020000000002", "ffffffffffff", 1);
+        assert_eq!(lesson(&broadcast), Some((r1.0, r1.1, Lesson::HEARD)));
+        // Our own reply (sender D, one of ours), a probe, no ARP, a cut frame: nothing.
+        assert_eq!(lesson(ARP_REP), None);
+        assert_eq!(lesson(&ARP_REQ.replace("0a00000b", "00000000")), None);
+        assert_eq!(lesson(ECHO_REQ), None);
+        assert_eq!(arp_lesson(&hex(ARP_REQ)[..41], &OURS, OUR_MAC), None);
     }
 
     #[test]
     fn arp_request_builder() {
         let mut buf = [0xa5u8; 64];
-        let n = build_arp_request(&mut buf, OUR_MAC, D, Ipv4Addr::new(10, 0, 0, 11));
+        let r1 = Ipv4Addr::new(10, 0, 0, 11);
+        let n = build_arp_request(&mut buf, OUR_MAC, D, r1, None);
         assert_eq!(n, 60);
         let want = hex(&[
             "ffffffffffff 020000000002 0806 0001 0800 0604 0001 020000000002 0a000001 000000000000 0a00000b",
@@ -369,7 +397,14 @@ mod test {
         ].concat());
         assert_eq!(&buf[..60], &want[..]);
         assert_eq!(&buf[60..], &[0xa5; 4]);
-        assert_eq!(build_arp_request(&mut buf[..59], OUR_MAC, D, D), 0);
+        assert_eq!(build_arp_request(&mut buf[..59], OUR_MAC, D, D, None), 0);
+        // A STALE entry's probe: the same request, unicast.
+        let r1_mac = [2, 0, 0, 0, 0, 0x11];
+        assert_eq!(
+            build_arp_request(&mut buf, OUR_MAC, D, r1, Some(r1_mac)),
+            60
+        );
+        assert_eq!((&buf[..6], &buf[6..60]), (&r1_mac[..], &want[6..]));
     }
 
     proptest! {
@@ -383,7 +418,7 @@ mod test {
             if icmp_echo_reply(&mut b, l3, &OURS, OUR_MAC).is_err() {
                 prop_assert_eq!(&b, &f);
             }
-            let _ = arp_sender(&f);
+            let _ = arp_lesson(&f, &OURS, OUR_MAC);
         }
     }
 }

@@ -53,7 +53,8 @@ fn mask<A: Addr>(len: u8) -> u128 {
     }
 }
 
-fn contains<A: Addr>(net: A, len: u8, ip: A) -> bool {
+/// Whether `ip` is in `net/len`.
+pub fn contains<A: Addr>(net: A, len: u8, ip: A) -> bool {
     (net.to_bits() ^ ip.to_bits()) & mask::<A>(len) == 0
 }
 

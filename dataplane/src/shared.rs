@@ -6,12 +6,13 @@ use crate::conn::{ConnOwner, ConnTable, Packed, Timeouts};
 use crate::ctx::Frags;
 use crate::dest::DestTable;
 use crate::frag::FragTable;
-use crate::neigh::{NeighAddr, NeighTable};
+use crate::neigh::{NeighAddr, NeighTable, RequestLimit};
 use crate::port::PortIo;
-use crate::route::RouteTable;
+use crate::route::{self, RouteTable};
 use crate::service::Services;
 use crate::traffic::Traffic;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,7 +28,7 @@ pub enum Mode {
     L2Fwd,
 }
 
-/// Neighbours the table holds: far more than any directly attached LAN here.
+/// Neighbours each port's table holds (per family).
 const NEIGHBOURS: usize = 4096;
 /// Real servers (live counter slots) the box can have at once.
 pub const DEST_SLOTS: usize = 1 << 16;
@@ -119,11 +120,12 @@ impl Tables for Ipv6Addr {
 }
 
 /// One IP family's side of the box: each port's own addresses (with prefix length), the
-/// routes (connected prefixes and the configured gateways) and the neighbours.
+/// routes (connected prefixes and the configured gateways) and each port's neighbours.
 pub struct Net<A: NeighAddr> {
     pub addrs: Vec<Vec<(A, u8)>>,
     pub routes: RouteTable<A>,
-    pub neigh: NeighTable<A>,
+    /// By port: a neighbour is learned, and used, on the port it was heard on.
+    pub neigh: Vec<NeighTable<A>>,
 }
 
 impl<A: NeighAddr> Net<A> {
@@ -131,9 +133,32 @@ impl<A: NeighAddr> Net<A> {
     pub fn new(addrs: Vec<Vec<(A, u8)>>, gateways: &[(A, u8, A)]) -> Result<Self, String> {
         Ok(Net {
             routes: RouteTable::build(&addrs, gateways)?,
+            neigh: addrs.iter().map(|_| NeighTable::new(NEIGHBOURS)).collect(),
             addrs,
-            neigh: NeighTable::new(NEIGHBOURS),
         })
+    }
+
+    /// Whether `ip` is on one of port `port`'s connected prefixes.
+    pub fn on_link(&self, port: usize, ip: A) -> bool {
+        let prefixes = self.addrs.get(port).map_or(&[][..], Vec::as_slice);
+        prefixes.iter().any(|&(a, len)| route::contains(a, len, ip))
+    }
+
+    /// Stores the static neighbour `ip` → `mac` of port `port`: never learned over, never
+    /// aged. An error if `ip` is not on the port's prefixes or does not fit its table.
+    pub fn add_static(&self, port: usize, ip: A, mac: [u8; 6]) -> Result<(), String> {
+        let ip_text = Into::<std::net::IpAddr>::into(ip);
+        if !self.on_link(port, ip) {
+            return Err(format!(
+                "neighbour {ip_text} of port {port} is not on one of its prefixes"
+            ));
+        }
+        if !self.neigh[port].add_static(ip, mac) {
+            return Err(format!(
+                "neighbour {ip_text} of port {port} does not fit in its table"
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `ip` is one of the box's own addresses of this family.
@@ -160,8 +185,12 @@ pub struct Dataplane<P> {
     pub conns: Conns,
     /// Each worker's per-real-server traffic counters, by queue.
     pub traffic: Vec<Traffic>,
+    /// The neighbour requests (ARP, NS) every worker together may send.
+    pub requests: RequestLimit,
     /// Start of the data plane's millisecond clock.
     epoch: Instant,
+    /// Milliseconds the clock was moved forward ([`Dataplane::advance_clock`]).
+    skew: AtomicU64,
 }
 
 /// Sizes fixed at start.
@@ -205,7 +234,9 @@ impl<P: PortIo> Dataplane<P> {
                 .map(|_| Traffic::new(DEST_SLOTS))
                 .collect(),
             conns: Conns { v4: c4, v6: c6 },
+            requests: RequestLimit::default(),
             epoch: Instant::now(),
+            skew: AtomicU64::new(0),
         };
         Ok((dp, owners))
     }
@@ -220,8 +251,14 @@ impl<P: PortIo> Dataplane<P> {
         &self.traffic[usize::from(queue)]
     }
 
-    /// Milliseconds since the data plane started (the connection clock).
+    /// Milliseconds since the data plane started (the clock of connections and neighbours).
     pub fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        self.epoch.elapsed().as_millis() as u64 + self.skew.load(Relaxed)
+    }
+
+    /// Moves the clock `ms` forward: what ages (neighbours, connections) ages as if that
+    /// much time had passed. For tests of ageing that cannot wait for it.
+    pub fn advance_clock(&self, ms: u64) {
+        self.skew.fetch_add(ms, Relaxed);
     }
 }

@@ -204,6 +204,10 @@ struct Fields {
     nd_learned: AtomicU64,
     icmp_errors_sent: AtomicU64,
     icmp_errors_limited: AtomicU64,
+    neigh_requests: AtomicU64,
+    neigh_requests_limited: AtomicU64,
+    neigh_refused: AtomicU64,
+    neigh_table_full: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
 }
 
@@ -223,6 +227,10 @@ impl Default for Fields {
             nd_learned: AtomicU64::new(0),
             icmp_errors_sent: AtomicU64::new(0),
             icmp_errors_limited: AtomicU64::new(0),
+            neigh_requests: AtomicU64::new(0),
+            neigh_requests_limited: AtomicU64::new(0),
+            neigh_refused: AtomicU64::new(0),
+            neigh_table_full: AtomicU64::new(0),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -307,6 +315,26 @@ impl Counters {
         bump(&self.inner.icmp_errors_limited, 1);
     }
 
+    /// A neighbour request sent (ARP request, Neighbor Solicitation).
+    pub fn add_neigh_request(&self) {
+        bump(&self.inner.neigh_requests, 1);
+    }
+
+    /// A due neighbour request the limits kept back (the data plane's token bucket, or the worker's pending list full).
+    pub fn add_neigh_request_limited(&self) {
+        bump(&self.inner.neigh_requests_limited, 1);
+    }
+
+    /// A neighbour lesson the rules refused: another MAC for a static entry, a sender off the port's prefixes or one of ours, a tagged frame, an NA without Override for another MAC.
+    pub fn add_neigh_refused(&self) {
+        bump(&self.inner.neigh_refused, 1);
+    }
+
+    /// A neighbour that found no free slot in its window of the port's table (a lesson or an unresolved next hop): not stored.
+    pub fn add_neigh_table_full(&self) {
+        bump(&self.inner.neigh_table_full, 1);
+    }
+
     /// A copy of the counters, readable from any thread. Fields are read one by one, so a
     /// snapshot taken while the worker runs may mix values from adjacent instants.
     pub fn snapshot(&self) -> CountersSnapshot {
@@ -325,6 +353,10 @@ impl Counters {
             nd_learned: f.nd_learned.load(Relaxed),
             icmp_errors_sent: f.icmp_errors_sent.load(Relaxed),
             icmp_errors_limited: f.icmp_errors_limited.load(Relaxed),
+            neigh_requests: f.neigh_requests.load(Relaxed),
+            neigh_requests_limited: f.neigh_requests_limited.load(Relaxed),
+            neigh_refused: f.neigh_refused.load(Relaxed),
+            neigh_table_full: f.neigh_table_full.load(Relaxed),
             drops: core::array::from_fn(|i| f.drops[i].load(Relaxed)),
         }
     }
@@ -348,6 +380,14 @@ pub struct CountersSnapshot {
     pub nd_learned: u64,
     pub icmp_errors_sent: u64,
     pub icmp_errors_limited: u64,
+    /// See [`Counters::add_neigh_request`].
+    pub neigh_requests: u64,
+    /// See [`Counters::add_neigh_request_limited`].
+    pub neigh_requests_limited: u64,
+    /// See [`Counters::add_neigh_refused`].
+    pub neigh_refused: u64,
+    /// See [`Counters::add_neigh_table_full`].
+    pub neigh_table_full: u64,
     /// Indexed by `DropReason as usize`; see [`CountersSnapshot::drop_count`].
     pub drops: [u64; DropReason::COUNT],
 }
@@ -368,6 +408,10 @@ impl Default for CountersSnapshot {
             nd_learned: 0,
             icmp_errors_sent: 0,
             icmp_errors_limited: 0,
+            neigh_requests: 0,
+            neigh_requests_limited: 0,
+            neigh_refused: 0,
+            neigh_table_full: 0,
             drops: [0; DropReason::COUNT],
         }
     }
@@ -403,6 +447,12 @@ impl AddAssign for CountersSnapshot {
         self.nd_learned = self.nd_learned.wrapping_add(o.nd_learned);
         self.icmp_errors_sent = self.icmp_errors_sent.wrapping_add(o.icmp_errors_sent);
         self.icmp_errors_limited = self.icmp_errors_limited.wrapping_add(o.icmp_errors_limited);
+        self.neigh_requests = self.neigh_requests.wrapping_add(o.neigh_requests);
+        self.neigh_requests_limited = self
+            .neigh_requests_limited
+            .wrapping_add(o.neigh_requests_limited);
+        self.neigh_refused = self.neigh_refused.wrapping_add(o.neigh_refused);
+        self.neigh_table_full = self.neigh_table_full.wrapping_add(o.neigh_table_full);
         for (a, b) in self.drops.iter_mut().zip(o.drops) {
             *a = a.wrapping_add(b);
         }

@@ -9,7 +9,7 @@ use crate::classify::{classify, Class};
 use crate::ctx::Ctx;
 use crate::frag::HOLD_MS;
 use crate::fwd::fragment::fragment;
-use crate::fwd::Forward;
+use crate::fwd::{self, Forward};
 use crate::lb;
 use crate::nd::{self, NS_FRAME_LEN};
 use crate::port::{Frame, PortIo, BURST};
@@ -242,39 +242,40 @@ fn resolve_real_servers<P: PortIo>(dp: &Dataplane<P>, ctx: &mut Ctx, snap: &Snap
     }
 }
 
-/// Asks for the MAC of the next hop towards `addr`, unless it is known.
+/// Asks for the MAC of the next hop towards `addr`, if a request is due.
 fn resolve<P: PortIo, A: Forward>(dp: &Dataplane<P>, ctx: &mut Ctx, addr: A) {
     let net = A::net(dp);
     if let Some(hop) = net.routes.lookup(addr) {
-        if net.neigh.get(hop.ip).is_none() {
-            A::solicit(ctx, hop.port, hop.ip);
+        if net.neigh[hop.port].lookup(hop.ip, ctx.now).ask {
+            fwd::ask(dp, ctx, hop.port, hop.ip);
         }
     }
 }
 
-/// Asks for the MACs of next hops the burst found unresolved, from the output port's
-/// first address of the family: ARP requests and Neighbor Solicitations.
+/// Sends the neighbour requests the burst claimed, from the output port's first address of
+/// the family: ARP requests and Neighbor Solicitations, broadcast (multicast) to resolve,
+/// unicast to probe a STALE entry.
 fn send_neighbour_requests<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     tx: &mut TxBuffers<P::Frame>,
 ) {
-    for (port, ip) in ctx.arp.drain() {
+    for (port, ip, to) in ctx.arp.drain() {
         let Some(src) = dp.v4.port_addr(port) else {
             continue;
         };
         let mac = dp.ports[port].mac();
         send_built(dp, ctx.queue, ctx.counters, tx, port, |buf| {
-            build_arp_request(buf, mac, src, ip)
+            build_arp_request(buf, mac, src, ip, to)
         });
     }
-    for (port, ip) in ctx.nd.drain() {
+    for (port, ip, to) in ctx.nd.drain() {
         let Some(src) = dp.v6.port_addr(port) else {
             continue;
         };
         let mac = dp.ports[port].mac();
         send_built(dp, ctx.queue, ctx.counters, tx, port, |buf| {
-            nd::build_ns(buf, mac, src, ip)
+            nd::build_ns(buf, mac, src, ip, to)
         });
     }
 }
@@ -293,5 +294,6 @@ fn send_built<P: PortIo>(
     };
     let len = build(frame.data_mut());
     frame.truncate(len);
+    counters.add_neigh_request();
     tx.push(&dp.ports, port, queue, frame, counters);
 }

@@ -2,10 +2,11 @@
 //! counters by reason.
 
 use dataplane::dest::{DestParams, Method, TunCsum, TunKind, Tunnel};
+use dataplane::neigh::{REACHABLE_MS, REQUESTS_PER_SEC, RETRANS_MS};
 use dataplane::port::MemPort;
 use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
-use dataplane::stats::{Counters, DropReason};
+use dataplane::stats::{Counters, CountersSnapshot, DropReason};
 use dataplane::wire::{IcmpMessage, IcmpPacket, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
 use dataplane::worker;
 use std::net::{IpAddr, Ipv4Addr};
@@ -47,26 +48,83 @@ fn dataplane(mode: Mode) -> Plane {
     build(vec![MemPort::new(RVS0), MemPort::new(RVS1)], addrs, mode)
 }
 
+/// The worker loop running in its own thread while the test feeds it frames (one at a
+/// time, or waiting for what it did) and changes the configuration or the clock between
+/// them.
+struct Running {
+    dp: Arc<Dataplane<MemPort>>,
+    counters: Arc<Counters>,
+    halt: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+    fed: u64,
+}
+
+impl Running {
+    fn start((dp, owner): Plane) -> Running {
+        let counters = Arc::new(Counters::new());
+        let halt = Arc::new(AtomicBool::new(false));
+        let (d, c, h) = (dp.clone(), counters.clone(), halt.clone());
+        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h));
+        Running {
+            dp,
+            counters,
+            halt,
+            thread,
+            fed: 0,
+        }
+    }
+
+    /// Sends `frame` in on `port` and waits until the worker has sent or dropped it.
+    fn feed(&mut self, port: usize, frame: &[u8]) {
+        self.fed += 1;
+        self.dp.ports[port].push_rx(frame);
+        let fed = self.fed;
+        self.wait(|s| s.tx_packets + s.total_drops() >= fed);
+    }
+
+    /// Waits until `done` holds of the counters, or 5 s passed.
+    fn wait(&self, done: impl Fn(&CountersSnapshot) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done(&self.counters.snapshot()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Moves the data plane's clock `ms` forward and waits for two polls, so that the next
+    /// frame fed meets the new time (the worker reads the clock once per poll).
+    fn advance_clock(&self, ms: u64) {
+        self.dp.advance_clock(ms);
+        let polls = |s: &CountersSnapshot| s.busy_polls + s.idle_polls;
+        let now = polls(&self.counters.snapshot());
+        self.wait(|s| polls(s) >= now + 2);
+    }
+
+    /// The only entry's state name and milliseconds left.
+    fn entry(&self) -> (&'static str, u32) {
+        let mut views = Vec::new();
+        self.dp
+            .conns
+            .v4
+            .for_each_live(self.dp.now_ms(), |v| views.push(v.clone()));
+        assert_eq!(views.len(), 1, "{views:?}");
+        (views[0].state_name, views[0].expires_ms)
+    }
+
+    /// Stops the worker; returns what each port sent and the counters.
+    fn stop(self) -> (Vec<Vec<Vec<u8>>>, Counters) {
+        self.halt.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap();
+        let out = self.dp.ports.iter().map(MemPort::take_tx).collect();
+        (out, Arc::try_unwrap(self.counters).ok().unwrap())
+    }
+}
+
 /// Runs the worker until it has dealt with `frames` input frames (sent or
 /// dropped) or 5 s passed.
-fn run_until((dp, owner): Plane, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
-    let counters = Arc::new(Counters::new());
-    let halt = Arc::new(AtomicBool::new(false));
-    let t = {
-        let (dp, c, h) = (dp.clone(), counters.clone(), halt.clone());
-        std::thread::spawn(move || worker::run(&dp, 0, &c, owner, &h))
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let done = |s: dataplane::stats::CountersSnapshot| {
-        s.tx_packets + s.total_drops() + s.arp_learned >= frames
-    };
-    while !done(counters.snapshot()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    halt.store(true, Ordering::Relaxed);
-    t.join().unwrap();
-    let out = dp.ports.iter().map(MemPort::take_tx).collect();
-    (out, Arc::try_unwrap(counters).ok().unwrap())
+fn run_until(plane: Plane, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
+    let w = Running::start(plane);
+    w.wait(|s| s.tx_packets + s.total_drops() + s.arp_learned >= frames);
+    w.stop()
 }
 
 #[test]
@@ -83,7 +141,7 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     dp.ports[0].push_rx(&ping);
     dp.ports[0].push_rx(&hex("020000000001 0200000000fe 88b5 00"));
     dp.ports[0].push_rx(&hex("0200000000"));
-    // A reply to an ARP request of ours: learned, not answered, not a drop.
+    // A reply nobody asked for (rvsd has no entry for 10.0.1.3): not learned, dropped.
     let arp_reply = hex(
         "020000000001 020000000003 0806 0001 0800 06 04 0002 020000000003 0a000103 020000000001 0a000101",
     );
@@ -102,16 +160,19 @@ fn answers_arp_and_ping_for_own_addresses_and_counts_the_rest() {
     assert_eq!((s.rx_packets, s.tx_packets), (5, 2));
     // Each busy poll brought at least one of the five frames.
     assert!((1..=5).contains(&s.busy_polls), "{s:?}");
-    assert_eq!(s.arp_learned, 1);
-    assert_eq!(
-        dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 3)),
-        Some([2, 0, 0, 0, 0, 3])
-    );
+    assert_eq!(s.arp_learned, 0);
+    let now = dp.now_ms();
+    assert_eq!(dp.v4.neigh[0].get(Ipv4Addr::new(10, 0, 1, 3), now), None);
     assert_eq!(s.drop_count(DropReason::UnknownEtherType), 1);
     assert_eq!(s.drop_count(DropReason::EthernetTruncated), 1);
-    assert_eq!(s.total_drops(), 2);
-    // The requester was learned from its ARP request.
-    assert_eq!(dp.v4.neigh.get(Ipv4Addr::new(10, 0, 1, 2)), Some(CLIENT));
+    assert_eq!(s.drop_count(DropReason::ArpNotRequest), 1);
+    assert_eq!(s.total_drops(), 3);
+    // The requester was learned from its ARP request for our address, on its port only.
+    assert_eq!(
+        dp.v4.neigh[0].get(Ipv4Addr::new(10, 0, 1, 2), now),
+        Some(CLIENT)
+    );
+    assert_eq!(dp.v4.neigh[1].get(Ipv4Addr::new(10, 0, 1, 2), now), None);
 }
 
 #[test]
@@ -195,7 +256,7 @@ fn director(
     let addrs = vec![vec![(outside, 24)], vec![(Ipv4Addr::new(10, 0, 0, 1), 24)]];
     let net = Net::new(addrs, &all).unwrap();
     let planes = Dataplane::new(ports, net, Mode::Balance, SIZES).unwrap();
-    planes.0.v4.neigh.learn(gw, CLIENT);
+    planes.0.v4.add_static(0, gw, CLIENT).unwrap();
     planes
 }
 
@@ -203,7 +264,7 @@ fn director(
 fn nat_lab(r1_known: bool) -> Plane {
     let (dp, mut owners) = director(Ipv4Addr::new(192, 0, 2, 1), &[]);
     if r1_known {
-        dp.v4.neigh.learn(R1, [2, 0, 0, 0, 0, 0x11]);
+        dp.v4.add_static(1, R1, [2, 0, 0, 0, 0, 0x11]).unwrap();
     }
     dp.services.publish(nat_snapshot(0, 1, 0));
     (Arc::new(dp), owners.pop().unwrap())
@@ -364,8 +425,8 @@ fn direct_lab(d: Dest) -> Plane {
         Ipv4Addr::new(198, 18, 0, 1),
         &[(Ipv4Addr::new(192, 0, 2, 0), 24, GW)],
     );
-    dp.v4.neigh.learn(R2, [2, 0, 0, 0, 0, 0x21]);
-    dp.v4.neigh.learn(GW, [2, 0, 0, 0, 0, 0x54]);
+    dp.v4.add_static(1, R2, [2, 0, 0, 0, 0, 0x21]).unwrap();
+    dp.v4.add_static(1, GW, [2, 0, 0, 0, 0, 0x54]).unwrap();
     let rr = dataplane::sched::by_name("rr").unwrap();
     dp.services
         .publish(Snapshot::new(vec![Service::new(V80, rr, vec![d], 1)], &[]));
@@ -416,60 +477,6 @@ const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
-
-/// The worker loop running in its own thread while the test feeds it frames one at a
-/// time and changes the configuration between them.
-struct Running {
-    dp: Arc<Dataplane<MemPort>>,
-    counters: Arc<Counters>,
-    halt: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-    fed: u64,
-}
-
-impl Running {
-    fn start((dp, owner): Plane) -> Running {
-        let counters = Arc::new(Counters::new());
-        let halt = Arc::new(AtomicBool::new(false));
-        let (d, c, h) = (dp.clone(), counters.clone(), halt.clone());
-        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h));
-        Running {
-            dp,
-            counters,
-            halt,
-            thread,
-            fed: 0,
-        }
-    }
-
-    /// Sends `frame` in on `port` and waits until the worker has sent or dropped it.
-    fn feed(&mut self, port: usize, frame: &[u8]) {
-        self.fed += 1;
-        self.dp.ports[port].push_rx(frame);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let done = |s: dataplane::stats::CountersSnapshot| s.tx_packets + s.total_drops();
-        while done(self.counters.snapshot()) < self.fed && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    /// The only entry's state name and milliseconds left.
-    fn entry(&self) -> (&'static str, u32) {
-        let mut views = Vec::new();
-        self.dp
-            .conns
-            .v4
-            .for_each_live(self.dp.now_ms(), |v| views.push(v.clone()));
-        assert_eq!(views.len(), 1, "{views:?}");
-        (views[0].state_name, views[0].expires_ms)
-    }
-
-    fn stop(self) -> Counters {
-        self.halt.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap();
-        Arc::try_unwrap(self.counters).ok().unwrap()
-    }
-}
 
 /// §2.2 (sloppy_tcp off): a segment with SYN and without RST creates an entry, whatever
 /// else it carries (SYN+ACK, SYN+FIN go to the SYN column: SYN_RECV); RST, SYN+RST, FIN and
@@ -523,14 +530,10 @@ fn packets_of_a_deleted_real_server_are_dropped_until_it_returns() {
     w.feed(0, &segment(64, 0, true, ACK, 10));
     // Re-armed: back to the full 900 s, above what was left after the dropped packet.
     assert!(w.entry().1 > left + 250, "re-armed once the server is back");
-    let dp = w.dp.clone();
-    let s = w.stop().snapshot();
+    let (out, counters) = w.stop();
+    let s = counters.snapshot();
     assert_eq!(s.drop_count(DropReason::DestUnavailable), 1);
-    assert_eq!(
-        dp.ports[1].take_tx().len(),
-        3,
-        "SYN, ACK, then the last ACK"
-    );
+    assert_eq!(out[1].len(), 3, "SYN, ACK, then the last ACK");
 }
 
 /// §7.7: the SYN leaves for R2's MAC with only the TTL changed; the entry is
@@ -962,8 +965,9 @@ fn v6_lab(known: bool) -> Plane {
     )
     .unwrap();
     if known {
-        v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
-        v6.neigh.learn(ip6("2001:db8:a::11"), [2, 0, 0, 0, 0, 0x11]);
+        v6.add_static(0, ip6("2001:db8:c::10"), CLIENT).unwrap();
+        v6.add_static(1, ip6("2001:db8:a::11"), [2, 0, 0, 0, 0, 0x11])
+            .unwrap();
     }
     dp.set_v6(v6);
     let key = ServiceKey {
@@ -1143,7 +1147,7 @@ fn ipv6_neighbour_discovery_answers_for_the_vip_and_resolves_next_hops() {
     dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
     let (out, counters) = run_until(lab, 2);
     assert_eq!(
-        dp.v6.neigh.get(ip6("2001:db8:c::10")),
+        dp.v6.neigh[0].get(ip6("2001:db8:c::10"), dp.now_ms()),
         Some(CLIENT),
         "learned from the NS"
     );
@@ -1283,12 +1287,13 @@ fn mixed_lab(key: ServiceKey, server: IpAddr) -> Plane {
         &[],
     )
     .unwrap();
-    v6.neigh.learn(ip6("2001:db8:c::10"), CLIENT);
-    v6.neigh.learn(ip6("2001:db8:b::31"), [2, 0, 0, 0, 0, 0x31]);
-    dp.v4.neigh.learn(C, CLIENT);
+    v6.add_static(0, ip6("2001:db8:c::10"), CLIENT).unwrap();
+    v6.add_static(1, ip6("2001:db8:b::31"), [2, 0, 0, 0, 0, 0x31])
+        .unwrap();
+    dp.v4.add_static(0, C, CLIENT).unwrap();
     dp.v4
-        .neigh
-        .learn(Ipv4Addr::new(10, 0, 0, 31), [2, 0, 0, 0, 0, 0x31]);
+        .add_static(1, Ipv4Addr::new(10, 0, 0, 31), [2, 0, 0, 0, 0, 0x31])
+        .unwrap();
     dp.set_v6(v6);
     let tunnel = Tunnel {
         kind: TunKind::Ipip,
@@ -1439,7 +1444,9 @@ fn persistent_lab(port: u16, netmask: u32) -> Plane {
         .rev()
         .map(|k| {
             let addr = Ipv4Addr::new(10, 0, 0, 21 + k);
-            dp.v4.neigh.learn(addr, [2, 0, 0, 0, 0, 0x21 + k]);
+            dp.v4
+                .add_static(1, addr, [2, 0, 0, 0, 0, 0x21 + k])
+                .unwrap();
             let port = if port == 0 { 0 } else { 8080 };
             dest(addr, port, Method::Masq, Tunnel::default(), u32::from(k))
         })
@@ -1593,4 +1600,326 @@ fn one_packet_scheduling_spreads_datagrams_and_keeps_no_entry() {
             "counted only while sent"
         );
     }
+}
+
+// Neighbours (issue 15): what ARP and ND may teach, ageing, and the requests' limits.
+
+const R1_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0x11];
+const FAKE: [u8; 6] = [2, 0, 0, 0, 0, 0x66];
+const BCAST: [u8; 6] = [0xff; 6];
+/// The §7.0 director's inside address.
+const D: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+/// An ARP frame to Ethernet `dst`: operation `op` (1 request, 2 reply) from `sha`/`spa` to
+/// `tha`/`tpa`.
+fn arp(
+    dst: [u8; 6],
+    op: u8,
+    (sha, spa): ([u8; 6], Ipv4Addr),
+    (tha, tpa): ([u8; 6], Ipv4Addr),
+) -> Vec<u8> {
+    [
+        &dst[..],
+        &sha,
+        &[0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, op],
+        &sha,
+        &spa.octets(),
+        &tha,
+        &tpa.octets(),
+    ]
+    .concat()
+}
+
+/// A who-has `tpa` from `sha`/`spa`, broadcast.
+fn who_has(tpa: Ipv4Addr, sender: ([u8; 6], Ipv4Addr)) -> Vec<u8> {
+    arp(BCAST, 1, sender, ([0; 6], tpa))
+}
+
+/// `f` with an 802.1Q tag (VLAN 100) after the MACs.
+fn tagged(f: &[u8]) -> Vec<u8> {
+    [&f[..12], &[0x81, 0, 0, 0x64], &f[12..]].concat()
+}
+
+fn is_arp(f: &[u8]) -> bool {
+    f[12..14] == [0x08, 0x06]
+}
+
+/// An ARP reply from a spoofer, a gratuitous ARP and a request for our address, all saying
+/// R1 is at another MAC, and a reply saying so on the other port: the static entry of R1
+/// stays, and the client's SYN goes to the real R1.
+#[test]
+fn a_spoofed_arp_does_not_move_a_static_neighbour() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    dp.ports[1].push_rx(&arp(RVS1, 2, (FAKE, R1), (RVS1, D)));
+    dp.ports[1].push_rx(&who_has(R1, (FAKE, R1)));
+    dp.ports[1].push_rx(&who_has(D, (FAKE, R1)));
+    let outside = Ipv4Addr::new(192, 0, 2, 1);
+    dp.ports[0].push_rx(&arp(RVS0, 2, (FAKE, R1), (RVS0, outside)));
+    let w = Running::start(lab);
+    w.wait(|s| s.neigh_refused >= 4);
+    dp.ports[0].push_rx(&hex(S0));
+    w.wait(|s| s.tx_packets >= 2);
+    let (out, counters) = w.stop();
+    let s = counters.snapshot();
+    assert_eq!((s.neigh_refused, s.arp_replies), (4, 1), "{s:?}");
+    let (arps, ip): (Vec<_>, Vec<_>) = out[1].iter().partition(|f| is_arp(f));
+    assert_eq!(ip.len(), 1, "the SYN");
+    assert_eq!(&ip[0][..6], &R1_MAC[..], "to the real R1");
+    assert_eq!(
+        &arps[0][..6],
+        &FAKE[..],
+        "the request was answered, to its asker"
+    );
+    assert_eq!(dp.v4.neigh[1].get(R1, dp.now_ms()), Some(R1_MAC));
+}
+
+/// The same in IPv6: a solicited, overriding advertisement for the static R1 from another
+/// MAC changes nothing, and an unsolicited one for an unknown address creates no entry.
+#[test]
+fn a_spoofed_advertisement_does_not_move_a_static_neighbour() {
+    let lab = v6_lab(true);
+    let dp = lab.0.clone();
+    // scapy: Ether(dst=RVS1, src=FAKE)/IPv6(src="2001:db8:a::11", dst="2001:db8:a::1",
+    //   hlim=255)/ICMPv6ND_NA(tgt="2001:db8:a::11", R=0, S=1, O=1)/ICMPv6NDOptDstLLAddr(FAKE)
+    let spoof = "020000000002 020000000066 86dd 6000000000203aff 20010db8000a00000000000000000011 20010db8000a00000000000000000001 880089d1 60000000 20010db8000a00000000000000000011 0201 020000000066";
+    // scapy: Ether(dst="33:33:00:00:00:01", src="02:00:00:00:00:50")/IPv6(src="2001:db8:a::50",
+    //   dst="ff02::1", hlim=255)/ICMPv6ND_NA(tgt="2001:db8:a::50", R=0, S=0, O=1)/...(lladdr=src)
+    let unsolicited = "333300000001 020000000050 86dd 6000000000203aff 20010db8000a00000000000000000050 ff020000000000000000000000000001 8800f829 20000000 20010db8000a00000000000000000050 0201 020000000050";
+    dp.ports[1].push_rx(&hex(spoof));
+    dp.ports[1].push_rx(&hex(unsolicited));
+    let w = Running::start(lab);
+    w.wait(|s| s.total_drops() >= 2);
+    dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
+    w.wait(|s| s.tx_packets >= 1);
+    let (out, counters) = w.stop();
+    let s = counters.snapshot();
+    assert_eq!((s.neigh_refused, s.nd_learned), (1, 0), "{s:?}");
+    assert_eq!(out[1].len(), 1);
+    assert_eq!(&out[1][0][..6], &R1_MAC[..], "the SYN to the real R1");
+    let now = dp.now_ms();
+    assert_eq!(dp.v6.neigh[1].get(ip6("2001:db8:a::11"), now), Some(R1_MAC));
+    assert_eq!(dp.v6.neigh[1].get(ip6("2001:db8:a::50"), now), None);
+}
+
+/// Only an untagged request for our address from a sender on the receiving port's prefixes
+/// teaches, and only that port's table; the others are answered all the same.
+#[test]
+fn arp_teaches_only_untagged_senders_on_the_port_prefixes() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    let us = Ipv4Addr::new(192, 0, 2, 1);
+    let mac = |i: u8| [2, 0, 0, 0, 1, i];
+    let far = Ipv4Addr::new(198, 18, 7, 7);
+    let inside = Ipv4Addr::new(10, 0, 0, 12);
+    let (vlan, good) = (Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(192, 0, 2, 8));
+    dp.ports[0].push_rx(&who_has(us, (mac(1), far)));
+    dp.ports[0].push_rx(&who_has(us, (mac(2), inside)));
+    dp.ports[0].push_rx(&tagged(&who_has(us, (mac(3), vlan))));
+    dp.ports[0].push_rx(&who_has(us, (mac(4), good)));
+    let (out, counters) = run_until(lab, 4);
+    let s = counters.snapshot();
+    assert_eq!((s.arp_replies, s.neigh_refused), (4, 3), "{s:?}");
+    assert_eq!(out[0].len(), 4);
+    let now = dp.now_ms();
+    let known = |port: usize, ip| dp.v4.neigh[port].get(ip, now);
+    assert_eq!(
+        [
+            known(0, far),
+            known(0, inside),
+            known(1, inside),
+            known(0, vlan)
+        ],
+        [None; 4]
+    );
+    assert_eq!((known(0, good), known(1, good)), (Some(mac(4)), None));
+}
+
+/// Gratuitous ARP, an unsolicited reply and a request for someone else create no entry; the
+/// reply to a request of ours does, and the client's retransmitted SYN goes through.
+#[test]
+fn unsolicited_arp_creates_nothing_and_answers_to_our_requests_do() {
+    let lab = nat_lab(false);
+    let dp = lab.0.clone();
+    let other = |i: u8| ([2, 0, 0, 0, 1, i], Ipv4Addr::new(10, 0, 0, 50 + i));
+    dp.ports[1].push_rx(&who_has(other(0).1, other(0)));
+    dp.ports[1].push_rx(&arp(RVS1, 2, other(1), (RVS1, D)));
+    dp.ports[1].push_rx(&who_has(Ipv4Addr::new(10, 0, 0, 99), other(2)));
+    let w = Running::start(lab);
+    // The real server's MAC was asked for when the configuration came.
+    w.wait(|s| s.total_drops() >= 3 && s.neigh_requests >= 1);
+    dp.ports[0].push_rx(&hex(S0));
+    w.wait(|s| s.drop_count(DropReason::NoNeighbour) >= 1);
+    dp.ports[1].push_rx(&arp(RVS1, 2, (R1_MAC, R1), (RVS1, D)));
+    w.wait(|s| s.arp_learned >= 1);
+    dp.ports[0].push_rx(&hex(S0));
+    w.wait(|s| s.tx_packets >= 2);
+    let (out, counters) = w.stop();
+    let s = counters.snapshot();
+    assert_eq!(
+        (s.arp_learned, s.neigh_requests, s.neigh_refused),
+        (1, 1, 0),
+        "{s:?}"
+    );
+    let now = dp.now_ms();
+    for i in 0..3 {
+        assert_eq!(dp.v4.neigh[1].get(other(i).1, now), None);
+    }
+    assert_eq!(out[1].len(), 2);
+    assert_eq!((&out[1][0][..6], is_arp(&out[1][0])), (&BCAST[..], true));
+    assert_eq!(&out[1][1][..6], &R1_MAC[..], "the SYN once R1 answered");
+}
+
+/// What R1's port sent, as letters: `R` a broadcast ARP request, `P` a unicast probe to R1,
+/// `T` TCP to R1.
+fn kinds(frames: &[Vec<u8>]) -> String {
+    let kind = |f: &Vec<u8>| match (is_arp(f), &f[..6]) {
+        (true, m) if m == BCAST => 'R',
+        (true, m) if m == R1_MAC => 'P',
+        (false, m) if m == R1_MAC => 'T',
+        _ => '?',
+    };
+    frames.iter().map(kind).collect()
+}
+
+/// R1, learned from its answer, is REACHABLE for 30 s; then STALE: still used, and probed
+/// by unicast once a second; three probes unanswered, it fails: the next packet is dropped
+/// and a broadcast request goes; R1's answer makes it reachable again.
+#[test]
+fn neighbours_go_stale_are_probed_and_fail() {
+    let lab = nat_lab(false);
+    let dp = lab.0.clone();
+    let ack = hex("020000000001 0200000000fe 0800 4500002c1c4640004006b846cb00710ac63364019c400050000003e9000013896010faf082e50000020405b4");
+    let answer = arp(RVS1, 2, (R1_MAC, R1), (RVS1, D));
+    let mut w = Running::start(lab);
+    w.wait(|s| s.neigh_requests >= 1);
+    w.fed = 1; // the request
+    dp.ports[1].push_rx(&answer);
+    w.wait(|s| s.arp_learned >= 1);
+    w.feed(0, &hex(S0));
+    // Still reachable (whatever the real clock added since the answer, under 500 ms).
+    w.advance_clock(REACHABLE_MS - 500);
+    w.feed(0, &ack);
+    w.advance_clock(500);
+    for _ in 0..3 {
+        w.fed += 1; // the probe
+        w.feed(0, &ack);
+        w.advance_clock(RETRANS_MS);
+    }
+    w.fed += 1; // the request
+    w.feed(0, &ack);
+    dp.ports[1].push_rx(&answer);
+    w.wait(|s| s.arp_learned >= 2);
+    w.feed(0, &ack);
+    let (out, counters) = w.stop();
+    let s = counters.snapshot();
+    assert_eq!(kinds(&out[1]), "RTTTPTPTPRT", "{s:?}");
+    assert_eq!(
+        (s.neigh_requests, s.drop_count(DropReason::NoNeighbour)),
+        (5, 1)
+    );
+    let probe = &out[1][4];
+    assert_eq!(
+        &probe[32..42],
+        &[&[0; 6][..], &R1.octets()].concat()[..],
+        "who-has R1"
+    );
+}
+
+/// A hundred real servers nobody answers for, and a thousand SYNs spread over them: at most
+/// one request per address per second and [`REQUESTS_PER_SEC`] in all go, the rest counted.
+#[test]
+fn requests_for_many_unresolved_next_hops_are_bounded_and_counted() {
+    let (dp, mut owners) = director(Ipv4Addr::new(192, 0, 2, 1), &[]);
+    let dests = (0..100u8)
+        .map(|k| {
+            let addr = Ipv4Addr::new(10, 0, 0, 100 + k);
+            dest(addr, 8080, Method::Masq, Tunnel::default(), u32::from(k))
+        })
+        .collect();
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(V80, rr, dests, 1)], &[]));
+    let lab = (Arc::new(dp), owners.pop().unwrap());
+    let dp = lab.0.clone();
+    for k in 0..1000 {
+        dp.ports[0].push_rx(&segment_from(20000 + k, 64, 0, true, SYN, 0));
+    }
+    let (out, counters) = run_until(lab, 1000);
+    // The bucket fills with the data plane's clock, from its start.
+    let elapsed = Duration::from_millis(dp.now_ms());
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::NoNeighbour), 1000);
+    let asked: Vec<Ipv4Addr> = out[1]
+        .iter()
+        .map(|f| Ipv4Addr::new(f[38], f[39], f[40], f[41]))
+        .collect();
+    assert_eq!(asked.len() as u64, s.neigh_requests);
+    assert!(out[1].iter().all(|f| is_arp(f) && f[..6] == BCAST));
+    // The burst, and what the rate earned while the test ran.
+    let bound = REQUESTS_PER_SEC as f64 * (1.0 + elapsed.as_secs_f64());
+    assert!(s.neigh_requests >= REQUESTS_PER_SEC, "{s:?}");
+    assert!(s.neigh_requests as f64 <= bound, "{s:?} in {elapsed:?}");
+    assert!(s.neigh_requests_limited > 0, "{s:?}");
+    let most = asked
+        .iter()
+        .map(|a| asked.iter().filter(|b| *b == a).count() as u64)
+        .max();
+    let seconds = 1 + elapsed.as_secs();
+    assert!(
+        most <= Some(seconds),
+        "{most:?} requests for one address in {elapsed:?}"
+    );
+}
+
+/// About 32 requests from addresses chosen for one run's hash fill the window of a 33rd
+/// address, which is then refused (and counted); in another run, whose table has another
+/// seed, the same frames are all learned.
+#[test]
+fn neighbour_tables_are_seeded_per_run() {
+    let us = Ipv4Addr::new(10, 1, 0, 1);
+    let planes = || {
+        let addrs = vec![vec![(us, 16)], vec![(Ipv4Addr::new(10, 0, 2, 1), 24)]];
+        build(
+            vec![MemPort::new(RVS0), MemPort::new(RVS1)],
+            addrs,
+            Mode::Balance,
+        )
+    };
+    let (a, b) = (planes(), planes());
+    let target = Ipv4Addr::new(10, 1, 200, 200);
+    let table = &a.0.v4.neigh[0];
+    let h = table.home(target);
+    let candidates: Vec<Ipv4Addr> = (2..0xffffu32)
+        .map(|i| Ipv4Addr::from(0x0a01_0000 | i))
+        .filter(|&ip| ip != target)
+        .collect();
+    // One address for each slot of the target's window, in order: each lands on its home.
+    let crafted: Vec<Ipv4Addr> = (0..32)
+        .map(|k| {
+            let home = (h + k) % 4096;
+            *candidates
+                .iter()
+                .find(|&&ip| table.home(ip) == home)
+                .unwrap()
+        })
+        .collect();
+    let moved = crafted
+        .iter()
+        .filter(|&&ip| b.0.v4.neigh[0].home(ip) != table.home(ip))
+        .count();
+    assert!(moved > 28, "the other run hashes them elsewhere: {moved}");
+    let run = |plane: Plane| {
+        let dp = plane.0.clone();
+        for (i, &ip) in crafted.iter().chain([&target]).enumerate() {
+            dp.ports[0].push_rx(&who_has(us, ([2, 0, 0, 0, 2, i as u8], ip)));
+        }
+        let (_, counters) = run_until(plane, 33);
+        (dp.v4.neigh[0].get(target, dp.now_ms()), counters.snapshot())
+    };
+    let (learned, s) = run(a);
+    assert_eq!((learned, s.arp_replies, s.neigh_table_full), (None, 33, 1));
+    let (learned, s) = run(b);
+    let target_mac = [2, 0, 0, 0, 2, 32];
+    assert_eq!((learned, s.neigh_table_full), (Some(target_mac), 0));
 }

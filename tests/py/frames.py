@@ -15,6 +15,11 @@
   frames.py make-burst DIR        DIR/rx0.pcap: 2000 UDP datagrams of 30 bytes (IP) from one
                                   client port to V:53 (the oracle's estimator burst), and
                                   an empty DIR/rx1.pcap
+  frames.py make-spoof DIR        DIR/rx0.pcap (client side): an ARP reply claiming R1 for
+                                  another MAC, then 40 UDP datagrams to V:53 and 40 to
+                                  [V6]:53; DIR/rx1.pcap (real-server side): a spoofed ARP
+                                  reply, gratuitous ARP and request for D, and a spoofed
+                                  solicited Neighbor Advertisement, all for R1 at FAKE_MAC
   frames.py decode IN.pcap        one JSON object per frame rvsd sent
   frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
                                   offsets rvsd sent and whether they reassemble
@@ -30,8 +35,8 @@ import sys
 
 import os
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-                       Raw, defragment, defragment6, fragment, fragment6, rdpcap, wrpcap)
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, IPv6,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, defragment, defragment6, fragment, fragment6, rdpcap, wrpcap)
 
 logging.getLogger("scapy").setLevel(logging.ERROR)
 
@@ -221,6 +226,28 @@ def checksum_ok(pkt, layer):
     return got == clone.__class__(bytes(clone))[layer].chksum
 
 
+FAKE_MAC = "02:00:00:00:00:66"
+D, D6 = "10.0.0.1", "2001:db8:a::1"
+
+
+def make_spoof(directory):
+    outside = [Ether(dst=OUT_MAC, src=FAKE_MAC) / ARP(op=2, hwsrc=FAKE_MAC, psrc=R1,
+                                                      hwdst=OUT_MAC, pdst="203.0.113.1")]
+    outside += [Ether(dst=OUT_MAC, src=C_MAC) / IP(src=C, dst=V, id=i)
+                / UDP(sport=41000 + i, dport=53) / Raw(b"v4") for i in range(40)]
+    outside += [Ether(dst=OUT_MAC, src=C_MAC) / IPv6(src=C6, dst=V6)
+                / UDP(sport=42000 + i, dport=53) / Raw(b"v6") for i in range(40)]
+    inside = [
+        Ether(dst=IN_MAC, src=FAKE_MAC) / ARP(op=2, hwsrc=FAKE_MAC, psrc=R1, hwdst=IN_MAC, pdst=D),
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=FAKE_MAC) / ARP(op=1, hwsrc=FAKE_MAC, psrc=R1, pdst=R1),
+        Ether(dst="ff:ff:ff:ff:ff:ff", src=FAKE_MAC) / ARP(op=1, hwsrc=FAKE_MAC, psrc=R1, pdst=D),
+        Ether(dst=IN_MAC, src=FAKE_MAC) / IPv6(src=R1_6, dst=D6, hlim=255)
+        / ICMPv6ND_NA(tgt=R1_6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=FAKE_MAC),
+    ]
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx1.pcap"), inside)
+
+
 def decode(path):
     for p in rdpcap(path):
         if Ether not in p or len(p) < 14:
@@ -254,6 +281,6 @@ def decode(path):
 
 if __name__ == "__main__":
     {"make-local": make_local, "make-nat": make_nat, "make-nat6": make_nat6,
-     "make-burst": make_burst,
+     "make-burst": make_burst, "make-spoof": make_spoof,
      "make-frags": make_frags, "decode": decode,
      "frags": frags}[sys.argv[1]](sys.argv[2])

@@ -12,7 +12,8 @@
 //! 4. **the method's rewrite**, each in its own file: [`nat`] (destination or, for replies,
 //!    source address and port), [`dr`] (nothing at layer 3; the next hop must be the real
 //!    server), [`tun`] (encapsulation, growing the frame at the front);
-//! 5. **neighbour**: the next hop's MAC, or an ARP request and a counted drop;
+//! 5. **neighbour**: the next hop's MAC on the output port, or a request (ARP, NS) within
+//!    the limits of [`ask`] and a counted drop;
 //! 6. **layer 2**: destination and source MAC of the output port.
 //!
 //! TTL and MTU come before the rewrite, as in the kernel: the ICMP errors quote the packet
@@ -39,9 +40,10 @@ pub use ttl::{decrement_hop_limit, decrement_ttl};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::conn::Conn;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, NeighRequests};
 use crate::dest::{DestParams, Method, Tunnel};
 use crate::flow::Addr;
+use crate::neigh::Ask;
 use crate::port::{Frame, PortIo};
 use crate::route::NextHop;
 use crate::shared::{Dataplane, Tables};
@@ -213,8 +215,8 @@ pub trait Forward: Tables + NatHeader + Outer {
         port: u16,
     ) -> Result<(), DropReason>;
 
-    /// Asks for the MAC of next hop `ip` on `port` (ARP, Neighbor Solicitation).
-    fn solicit(ctx: &mut Ctx, port: usize, ip: Self);
+    /// This worker's pending neighbour requests of the family (ARP, Neighbor Solicitation).
+    fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self>;
 
     /// Sends the packet at `l3` of `frame` to `to`, leaving in family `O` (the module doc
     /// lists the steps): route and link are `O`'s, TTL, MTU rule and ICMP errors the
@@ -379,8 +381,8 @@ impl Forward for Ipv4Addr {
         nat_icmp::translate(ip_packet, toward, addr, port)
     }
 
-    fn solicit(ctx: &mut Ctx, port: usize, ip: Ipv4Addr) {
-        ctx.arp.request(port, ip, ctx.now);
+    fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self> {
+        &mut ctx.arp
     }
 }
 
@@ -440,8 +442,8 @@ impl Forward for Ipv6Addr {
         nat_icmp::translate_v6(ip_packet, toward, addr, port)
     }
 
-    fn solicit(ctx: &mut Ctx, port: usize, ip: Ipv6Addr) {
-        ctx.nd.request(port, ip, ctx.now);
+    fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self> {
+        &mut ctx.nd
     }
 }
 
@@ -512,8 +514,9 @@ fn grow_front<F: Frame>(
     Ok(())
 }
 
-/// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC. An
-/// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
+/// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC (a STALE
+/// one too, while it is probed). An unresolved next hop drops the packet and asks for its
+/// MAC (the sender retransmits).
 #[inline]
 fn link<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
@@ -521,12 +524,35 @@ fn link<P: PortIo, A: Forward>(
     frame: &mut P::Frame,
     hop: &NextHop<A>,
 ) -> Verdict {
-    let Some(mac) = A::net(dp).neigh.get(hop.ip) else {
-        A::solicit(ctx, hop.port, hop.ip);
+    let found = A::net(dp).neigh[hop.port].lookup(hop.ip, ctx.now);
+    if found.ask {
+        ask(dp, ctx, hop.port, hop.ip);
+    }
+    let Some(mac) = found.mac else {
         return Verdict::Drop(DropReason::NoNeighbour);
     };
     let data = frame.data_mut();
     data[0..6].copy_from_slice(&mac);
     data[6..12].copy_from_slice(&dp.ports[hop.port].mac());
     Verdict::Tx { port: hop.port }
+}
+
+/// Asks for next hop `ip`'s MAC on `port`, a request the neighbour table found due, within
+/// the limits: the table lets one request per address go per `neigh::RETRANS_MS` (it
+/// remembers the INCOMPLETE address or the probe), the data plane's token bucket
+/// [`RequestLimit`](crate::neigh::RequestLimit) so many in all. The worker sends it after
+/// the burst; one refused by the limits is counted.
+pub fn ask<P: PortIo, A: Forward>(dp: &Dataplane<P>, ctx: &mut Ctx, port: usize, ip: A) {
+    let (now, counters) = (ctx.now, ctx.counters);
+    let requests = A::requests(ctx);
+    if requests.is_full() || !dp.requests.allow(now) {
+        counters.add_neigh_request_limited();
+        return;
+    }
+    match A::net(dp).neigh[port].ask(ip, now) {
+        Ask::Resolve => requests.push(port, ip, None),
+        Ask::Probe(mac) => requests.push(port, ip, Some(mac)),
+        Ask::NotDue => {}
+        Ask::Full => counters.add_neigh_table_full(),
+    }
 }
