@@ -76,6 +76,8 @@ pub struct TableFill {
 pub struct Partition {
     pub used: u64,
     pub capacity: u64,
+    /// Entries evicted to make room for new connections while it was full.
+    pub evicted: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -136,9 +138,10 @@ fn worker(c: &CountersSnapshot) -> WorkerCounters {
 fn fill<A: Packed>(t: &ConnTable<A>) -> TableFill {
     let partitions: Vec<Partition> = t
         .partitions()
-        .map(|(used, capacity)| Partition {
-            used: used as u64,
-            capacity: capacity as u64,
+        .map(|p| Partition {
+            used: p.used as u64,
+            capacity: p.capacity as u64,
+            evicted: p.evicted,
         })
         .collect();
     TableFill {

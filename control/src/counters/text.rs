@@ -2,7 +2,7 @@
 //! table, indented figures under it; extended port counters and drop reasons only where
 //! non-zero.
 
-use super::{Partition, RuntimeCounters, TableFill, WorkerCounters};
+use super::{RuntimeCounters, TableFill, WorkerCounters};
 use std::fmt::{self, Display, Formatter};
 
 impl Display for RuntimeCounters {
@@ -64,13 +64,17 @@ fn write_worker(f: &mut Formatter<'_>, w: &WorkerCounters) -> fmt::Result {
     )
 }
 
-/// `ipv4 2 of 4096 (worker 0: 2 of 2048, worker 1: 0 of 2048)`.
+/// `ipv4 2 of 4096 (worker 0: 2 of 2048, worker 1: 0 of 2048)`; a partition that had to
+/// evict adds `, N evicted`.
 fn write_table(f: &mut Formatter<'_>, family: &str, t: &TableFill) -> fmt::Result {
     let parts: Vec<String> = t
         .partitions
         .iter()
         .enumerate()
-        .map(|(i, Partition { used, capacity })| format!("worker {i}: {used} of {capacity}"))
+        .map(|(i, p)| match p.evicted {
+            0 => format!("worker {i}: {} of {}", p.used, p.capacity),
+            n => format!("worker {i}: {} of {}, {n} evicted", p.used, p.capacity),
+        })
         .collect();
     writeln!(
         f,
@@ -83,7 +87,7 @@ fn write_table(f: &mut Formatter<'_>, family: &str, t: &TableFill) -> fmt::Resul
 
 #[cfg(test)]
 mod test {
-    use super::super::{OwnCounters, Pool, PortCounters, Tables};
+    use super::super::{OwnCounters, Partition, Pool, PortCounters, Tables};
     use super::*;
     use dataplane::dpdk::{PortStats, XStat};
 
@@ -93,7 +97,11 @@ mod test {
             capacity: parts.iter().map(|p| p.1).sum(),
             partitions: parts
                 .iter()
-                .map(|&(used, capacity)| Partition { used, capacity })
+                .map(|&(used, capacity)| Partition {
+                    used,
+                    capacity,
+                    evicted: 0,
+                })
                 .collect(),
         }
     }

@@ -138,7 +138,7 @@ fn drops(own: &OwnCounters) -> Family {
     f
 }
 
-fn tables(own: &OwnCounters) -> [Family; 3] {
+fn tables(own: &OwnCounters) -> [Family; 4] {
     let mut capacity = Family::gauge(
         "rvs_conn_table_capacity",
         "Entries of the connection table (connections and persistence templates).",
@@ -151,6 +151,10 @@ fn tables(own: &OwnCounters) -> [Family; 3] {
         "rvs_conn_table_partition_capacity",
         "Entries of a worker's partition: a full one refuses that worker's new connections (table_full).",
     );
+    let mut evicted = Family::counter(
+        "rvs_conn_table_evicted_total",
+        "Entries not established (SYN_RECV, closing, UDP) evicted from a full partition to make room for new connections.",
+    );
     let t = &own.connections;
     for (family, fill) in [("ipv4", &t.ipv4), ("ipv6", &t.ipv6)] {
         capacity.sample(&[("family", family)], fill.capacity);
@@ -158,9 +162,10 @@ fn tables(own: &OwnCounters) -> [Family; 3] {
             let labels = [("family", family), ("worker", &worker.to_string())];
             used.sample(&labels, p.used);
             part.sample(&labels, p.capacity);
+            evicted.sample(&labels, p.evicted);
         }
     }
-    [capacity, used, part]
+    [capacity, used, part, evicted]
 }
 
 fn mbufs(own: &OwnCounters) -> [Family; 3] {

@@ -86,7 +86,7 @@ mod test_concurrent;
 pub use entry::{Packed, Words};
 pub use pe_data::Pe;
 pub use state::{Dir, TcpState, Timeouts};
-pub use table::{ConnOwner, ConnTable};
+pub use table::{ConnOwner, ConnTable, PartitionFill};
 
 use std::net::IpAddr;
 

@@ -26,6 +26,9 @@ pub struct ConnTable<A: Packed> {
     timeouts: Arc<Timeouts>,
     /// Entries in use per partition, written only by the partition's owner.
     used: Box<[CachePadded<AtomicU32>]>,
+    /// Entries evicted to make room per partition ([`ConnOwner::insert`]), written only by
+    /// the partition's owner.
+    evicted: Box<[CachePadded<AtomicU64>]>,
     /// Per template entry: the live connections it controls (`n_control`, §5.3).
     controls: Box<[AtomicU32]>,
     /// Per connection entry: the template that controls it ([`Controller`]), 0 for none.
@@ -39,6 +42,17 @@ fn partition(cap: u32, w: usize, workers: usize) -> (u32, u32) {
     let at = |w: usize| (u64::from(cap) * w as u64 / workers as u64) as u32;
     (at(w), at(w + 1))
 }
+
+/// One partition as [`ConnTable::partitions`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionFill {
+    pub used: usize,
+    pub capacity: usize,
+    pub evicted: u64,
+}
+
+/// Entries a full partition looks at for one to evict ([`ConnOwner::insert`]).
+const EVICT_SCAN: u32 = 64;
 
 /// A template's entry and generation, packed for [`ConnTable::controller`] (+1, so that a
 /// zero word means none).
@@ -130,6 +144,7 @@ impl<A: Packed> ConnTable<A> {
             dests,
             timeouts,
             used: (0..workers).map(|_| Default::default()).collect(),
+            evicted: (0..workers).map(|_| Default::default()).collect(),
             controls: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
             controller: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
             pe: PeData::default(),
@@ -155,14 +170,23 @@ impl<A: Packed> ConnTable<A> {
         self.entries.len()
     }
 
-    /// Each partition's entries in use and its size, in worker order. A live read of what
-    /// the owners publish: it never writes their lines.
-    pub fn partitions(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+    /// Each partition's entries in use, its size and the entries evicted from it to make
+    /// room, in worker order. A live read of what the owners publish: it never writes their
+    /// lines.
+    pub fn partitions(&self) -> impl Iterator<Item = PartitionFill> + '_ {
         let (cap, workers) = (self.entries.len() as u32, self.used.len());
-        self.used.iter().enumerate().map(move |(w, used)| {
-            let (start, end) = partition(cap, w, workers);
-            (used.load(Relaxed) as usize, (end - start) as usize)
-        })
+        self.used
+            .iter()
+            .zip(self.evicted.iter())
+            .enumerate()
+            .map(move |(w, (used, evicted))| {
+                let (start, end) = partition(cap, w, workers);
+                PartitionFill {
+                    used: used.load(Relaxed) as usize,
+                    capacity: (end - start) as usize,
+                    evicted: evicted.load(Relaxed),
+                }
+            })
     }
 
     /// Number of connections in the table (entries allocated and not yet reclaimed).
@@ -551,7 +575,7 @@ impl<A: Packed> ConnOwner<A> {
         };
         let st = 0; // TcpState::None, and UDP's only state
         let deadline = (now as u32).wrapping_add(self.table.timeouts.ms(conn.proto, st));
-        self.insert_entry(conn, flags, deadline, None)
+        self.insert_entry(conn, flags, (now, deadline), None)
     }
 
     /// Creates persistence template `conn` (client port 0: `snet:0 → vaddr:vport`, bound to
@@ -565,7 +589,8 @@ impl<A: Packed> ConnOwner<A> {
         timeout_ms: u32,
         pe: Option<Pe>,
     ) -> Result<ConnHit<A>, InsertError> {
-        self.insert_entry(conn, TEMPLATE, (now as u32).wrapping_add(timeout_ms), pe)
+        let deadline = (now as u32).wrapping_add(timeout_ms);
+        self.insert_entry(conn, TEMPLATE, (now, deadline), pe)
     }
 
     /// Links a new entry; `pe` is a template's persistence-engine data.
@@ -573,10 +598,13 @@ impl<A: Packed> ConnOwner<A> {
         &mut self,
         conn: &Conn<A>,
         flags: u64,
-        deadline: u32,
+        (now, deadline): (u64, u32),
         pe: Option<Pe>,
     ) -> Result<ConnHit<A>, InsertError> {
-        let idx = self.free.pop().ok_or(InsertError::Full)?;
+        let idx = match self.free.pop() {
+            Some(idx) => idx,
+            None => self.make_room(now)?,
+        };
         let t = &*self.table;
         let st = if pe.is_some() { tstate::PE } else { 0 };
         if flags & TEMPLATE != 0 {
@@ -747,19 +775,56 @@ impl<A: Packed> ConnOwner<A> {
     }
 
     fn try_reclaim(&mut self, idx: u32, now: u64) -> bool {
+        self.reclaim_if(idx, now, |_, _| false)
+    }
+
+    /// A full partition makes room as IPVS's `drop_entry` defence does (ipvs-forwarding
+    /// §1.6): from the expiry cursor on, at most [`EVICT_SCAN`] entries are looked at; the
+    /// first one that is due, or that is neither a template nor an established TCP
+    /// connection (SYN_RECV, closing states, UDP: what a flood makes), is taken back now.
+    /// Established connections are never evicted: when only they are left, the new one is
+    /// refused.
+    fn make_room(&mut self, now: u64) -> Result<u32, InsertError> {
+        let evictable = |ctl: u64, proto: u8| {
+            let established =
+                proto == PROTO_TCP && entry::state(ctl) == TcpState::Established as u8;
+            ctl & TEMPLATE == 0 && !established
+        };
+        for _ in 0..EVICT_SCAN.min(self.end - self.start) {
+            let idx = self.cursor;
+            self.cursor = if idx + 1 == self.end {
+                self.start
+            } else {
+                idx + 1
+            };
+            if self.try_reclaim(idx, now) {
+                return self.free.pop().ok_or(InsertError::Full);
+            }
+            if self.reclaim_if(idx, now, evictable) {
+                let n = &self.table.evicted[self.part];
+                n.store(n.load(Relaxed) + 1, Relaxed);
+                return self.free.pop().ok_or(InsertError::Full);
+            }
+        }
+        Err(InsertError::Full)
+    }
+
+    /// Reclaims entry `idx` if it was expired, is due, or `evict` holds for its control word
+    /// and protocol. A packet may move the entry concurrently: both are checked again on
+    /// the word the CAS replaces, so a refreshed (or newly established) entry stays.
+    fn reclaim_if(&mut self, idx: u32, now: u64, evict: impl Fn(u64, u8) -> bool) -> bool {
         let t = &*self.table;
         let ctl = t.entries[idx as usize].ctl.load(Acquire);
         if ctl & LINKED == 0 {
             return false;
         }
-        // A packet may re-arm the timer concurrently: the deadline is checked again on the
-        // word the CAS replaces, so a refreshed entry stays.
         let due = |c: u64| entry::remaining_ms(c, now) <= 0;
         let conn = t.entries[idx as usize].owner_read();
         if ctl & TEMPLATE != 0 && ctl & LIVE != 0 && due(ctl) && self.postpone(idx, ctl, now) {
             return false;
         }
-        if ctl & LIVE != 0 && !t.kill_if(idx, &conn, due) {
+        let go = |c: u64| due(c) || evict(c, conn.proto);
+        if ctl & LIVE != 0 && !t.kill_if(idx, &conn, go) {
             return false;
         }
         t.in_index.remove(t.in_hash(&conn), idx);

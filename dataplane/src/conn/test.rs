@@ -282,15 +282,65 @@ fn full_table_refuses_and_keeps_established() {
 #[test]
 fn partitions_report_each_owners_fill() {
     let (t, mut owners) = table(7, 3);
-    assert_eq!(t.partitions().collect::<Vec<_>>(), [(0, 2), (0, 2), (0, 3)]);
+    let fill = |t: &ConnTable| {
+        t.partitions()
+            .map(|p| (p.used, p.capacity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(fill(&t), [(0, 2), (0, 2), (0, 3)]);
     for p in 0..3 {
         owners[2].insert(&nat(p), 0).unwrap();
     }
     owners[0].insert(&nat(10), 0).unwrap();
-    assert_eq!(t.partitions().collect::<Vec<_>>(), [(1, 2), (0, 2), (3, 3)]);
-    let sizes: usize = t.partitions().map(|(_, size)| size).sum();
+    assert_eq!(fill(&t), [(1, 2), (0, 2), (3, 3)]);
+    let sizes: usize = t.partitions().map(|p| p.capacity).sum();
     assert_eq!((t.len(), sizes), (4, t.capacity()));
-    assert_eq!(owners[2].insert(&nat(20), 0), Err(InsertError::Full));
+    // Full of connections not yet established: one is evicted to make room.
+    assert!(owners[2].insert(&nat(20), 0).is_ok());
+    let evicted: Vec<u64> = t.partitions().map(|p| p.evicted).collect();
+    assert_eq!((fill(&t)[2], evicted), ((3, 3), vec![0, 0, 1]));
+}
+
+/// ipvs-forwarding §1.6 (`drop_entry`): a full partition evicts what a flood makes
+/// (SYN_RECV, UDP, closing states) to let a new client in, never an established connection
+/// nor a template; with only those left it refuses. Counters follow the evicted entries.
+#[test]
+fn a_full_partition_evicts_what_is_not_established() {
+    let (t, mut owners) = table(4, 1);
+    let w = &mut owners[0];
+    let est = w.insert(&nat(1), 0).unwrap();
+    t.update(&est, Dir::Input, TCP_SYN, 0).unwrap();
+    t.update(&est, Dir::Input, TCP_ACK, 0).unwrap();
+    w.insert_template(&template(), 0, 30_000, None).unwrap();
+    let syn = w.insert(&nat(2), 0).unwrap();
+    t.update(&syn, Dir::Input, TCP_SYN, 0).unwrap();
+    let udp = Conn {
+        proto: PROTO_UDP,
+        ..nat(3)
+    };
+    w.insert(&udp, 0).unwrap();
+    assert_eq!(
+        t.dests().counts(1),
+        (2, 1),
+        "ESTABLISHED and SYN_RECV active, UDP not"
+    );
+    // Full: the SYN_RECV entry goes first (the cursor's order), then the UDP one.
+    let a = w.insert(&nat(4), SEC).unwrap();
+    assert!(find_in(&t, &nat(2)).is_none(), "SYN_RECV evicted");
+    assert_eq!(t.dests().counts(1), (1, 2));
+    t.update(&a, Dir::Input, TCP_SYN, SEC).unwrap();
+    t.update(&a, Dir::Input, TCP_ACK, SEC).unwrap();
+    w.insert(&nat(5), SEC).unwrap();
+    assert!(find_in(&t, &udp).is_none(), "UDP evicted");
+    let b = find_in(&t, &nat(5)).unwrap();
+    t.update(&b, Dir::Input, TCP_SYN, SEC).unwrap();
+    t.update(&b, Dir::Input, TCP_ACK, SEC).unwrap();
+    // Three established connections and a template: nothing may go.
+    assert_eq!(w.insert(&nat(6), SEC), Err(InsertError::Full));
+    assert!(find_in(&t, &nat(1)).is_some());
+    assert!(t.lookup_template(&template().in_key(), None).is_some());
+    assert_eq!(t.partitions().next().unwrap().evicted, 2);
+    assert_eq!(t.dests().counts(1), (3, 0));
 }
 
 #[test]
