@@ -39,6 +39,7 @@ pub mod process;
 pub mod related;
 pub mod reply;
 pub mod route;
+pub mod rss;
 pub mod sched;
 pub mod service;
 pub mod shared;

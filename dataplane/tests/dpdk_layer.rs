@@ -1,7 +1,8 @@
-//! The safe DPDK layer on a real EAL (`--no-huge`, a net_null port): one
+//! The safe DPDK layer on a real EAL (`--no-huge`, net_null ports): one
 //! EAL per process, so this file holds a single test.
 
 use dataplane::dpdk::{lcore, Eal, EthPort, Mempool, PortConfig};
+use dataplane::rss;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ fn eal_mempool_mbuf_port_and_queue_ownership() {
         "*:warning",
         "--vdev",
         "net_null0",
+        "--vdev",
+        "net_null1",
         "--file-prefix",
         &prefix,
         "--lcores",
@@ -100,6 +103,33 @@ fn eal_mempool_mbuf_port_and_queue_ownership() {
     burst.iter_mut().for_each(|f| drop(f.take()));
 
     Arc::try_unwrap(port).ok().unwrap().close();
+
+    // Two queues: RSS on, with rvsd's random key, symmetric (issue 15).
+    let two = EthPort::open(&PortConfig {
+        name: "net_null1",
+        queues: 2,
+        rx_desc: 256,
+        tx_desc: 256,
+        pool,
+        promiscuous: false,
+    })
+    .unwrap();
+    let key = two.rss_key().expect("net_null reports its RSS key");
+    let tuple = |a: [u8; 4], b: [u8; 4], p: u16, q: u16| {
+        [&a[..], &b, &p.to_be_bytes(), &q.to_be_bytes()].concat()
+    };
+    let (c, s) = ([203, 0, 113, 10], [10, 0, 2, 11]);
+    assert_eq!(
+        rss::toeplitz(&key, &tuple(c, s, 40000, 8080)),
+        rss::toeplitz(&key, &tuple(s, c, 8080, 40000)),
+        "{key:02x?}"
+    );
+    assert_ne!(
+        key[..4],
+        [0x6d, 0x5a, 0x56, 0xda],
+        "not the drivers' default key"
+    );
+    two.close();
     drop(eal);
     let _ = std::fs::remove_dir_all(format!("/var/run/dpdk/{prefix}"));
 }

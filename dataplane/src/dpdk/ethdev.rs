@@ -91,8 +91,10 @@ impl EthPort {
                 cfg.queues
             );
         }
-        let conf = eth_conf(&info, queues);
-        // SAFETY: conf is a valid rte_eth_conf for the duration of the call.
+        let key = crate::rss::random_key(key_len(&info));
+        let conf = eth_conf(&info, queues, &key);
+        // SAFETY: conf is a valid rte_eth_conf for the duration of the call; its RSS key
+        // points into `key`, alive until after the call (the PMD copies it).
         let ret = unsafe { dpdk_sys::rte_eth_dev_configure(id, queues, queues, &conf) };
         check(ret, || format!("rte_eth_dev_configure {}", cfg.name))?;
         setup_queues(id, cfg, queues)?;
@@ -107,14 +109,14 @@ impl EthPort {
             }
         }
         let mac = mac_addr(id)?;
+        let rss = match conf.rx_adv_conf.rss_conf.rss_hf {
+            0 => "off",
+            hf if ensure_rss_key(id, hf, &key) => "on (random symmetric key)",
+            _ => "on (the driver's own key)",
+        };
         log::info!(
-            "port {} (id {id}) started: {queues} queue(s), rss {}, mac {}",
+            "port {} (id {id}) started: {queues} queue(s), rss {rss}, mac {}",
             cfg.name,
-            if conf.rx_adv_conf.rss_conf.rss_hf != 0 {
-                "on"
-            } else {
-                "off"
-            },
             fmt_mac(&mac)
         );
         Ok(EthPort {
@@ -124,6 +126,11 @@ impl EthPort {
             mac,
             owners: (0..queues).map(|_| AtomicUsize::new(0)).collect(),
         })
+    }
+
+    /// The RSS key the port hashes with, if the driver tells.
+    pub fn rss_key(&self) -> Option<Vec<u8>> {
+        rss_key(self.id)
     }
 
     pub fn id(&self) -> u16 {
@@ -292,6 +299,47 @@ fn port_id(name: &str) -> Result<u16, DpdkError> {
     Ok(id)
 }
 
+/// Port `id`'s RSS key as the driver reports it.
+fn rss_key(id: u16) -> Option<Vec<u8>> {
+    let mut key = vec![0u8; key_len(&dev_info(id).ok()?)];
+    let mut conf = dpdk_sys::rte_eth_rss_conf {
+        rss_key: key.as_mut_ptr(),
+        rss_key_len: u8::try_from(key.len()).ok()?,
+        ..Default::default()
+    };
+    // SAFETY: conf's key points to rss_key_len writable bytes, alive for the call; id was
+    // returned by EAL.
+    let ret = unsafe { dpdk_sys::rte_eth_dev_rss_hash_conf_get(id, &mut conf) };
+    (ret == 0).then_some(key)
+}
+
+/// Whether port `id` hashes with `key`: some drivers (net_null, ...) keep their own key at
+/// configure time and take one only by update.
+fn ensure_rss_key(id: u16, hf: u64, key: &[u8]) -> bool {
+    if rss_key(id).as_deref() == Some(key) {
+        return true;
+    }
+    let mut key = key.to_vec();
+    let mut conf = dpdk_sys::rte_eth_rss_conf {
+        rss_key: key.as_mut_ptr(),
+        rss_key_len: u8::try_from(key.len()).unwrap_or(u8::MAX),
+        rss_hf: hf,
+        ..Default::default()
+    };
+    // SAFETY: conf's key points to rss_key_len readable bytes, alive for the call; id was
+    // returned by EAL and the port is configured.
+    let ret = unsafe { dpdk_sys::rte_eth_dev_rss_hash_update(id, &mut conf) };
+    ret == 0 && rss_key(id).as_deref() == Some(&key[..])
+}
+
+/// The RSS key length the driver takes.
+fn key_len(info: &dpdk_sys::rte_eth_dev_info) -> usize {
+    match info.hash_key_size {
+        0 => crate::rss::DEFAULT_KEY_LEN,
+        n => usize::from(n),
+    }
+}
+
 fn dev_info(id: u16) -> Result<dpdk_sys::rte_eth_dev_info, DpdkError> {
     let mut info = dpdk_sys::rte_eth_dev_info::default();
     // SAFETY: info is a valid out-parameter; id was returned by EAL.
@@ -300,14 +348,19 @@ fn dev_info(id: u16) -> Result<dpdk_sys::rte_eth_dev_info, DpdkError> {
     Ok(info)
 }
 
-/// RSS on IP/TCP/UDP restricted to what the PMD offers; no RSS with one
-/// queue or when the PMD offers none of them (net_pcap, memif, ...).
-fn eth_conf(info: &dpdk_sys::rte_eth_dev_info, queues: u16) -> dpdk_sys::rte_eth_conf {
+/// RSS on IP/TCP/UDP restricted to what the PMD offers, with `key` (`crate::rss`: random,
+/// symmetric); no RSS with one queue or when the PMD offers none of them (net_pcap, memif,
+/// ...). The configuration points into `key`.
+fn eth_conf(info: &dpdk_sys::rte_eth_dev_info, queues: u16, key: &[u8]) -> dpdk_sys::rte_eth_conf {
     let mut conf = dpdk_sys::rte_eth_conf::default();
     let hf = RSS_HF & info.flow_type_rss_offloads;
     if queues > 1 && hf != 0 {
         conf.rxmode.mq_mode = dpdk_sys::rte_eth_rx_mq_mode_RTE_ETH_MQ_RX_RSS;
-        conf.rx_adv_conf.rss_conf.rss_hf = hf;
+        let rss = &mut conf.rx_adv_conf.rss_conf;
+        rss.rss_hf = hf;
+        // The PMD only reads the key (rte_eth_dev_configure copies it).
+        rss.rss_key = key.as_ptr().cast_mut();
+        rss.rss_key_len = u8::try_from(key.len()).unwrap_or(u8::MAX);
     }
     conf
 }
