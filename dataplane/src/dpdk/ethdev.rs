@@ -324,7 +324,6 @@ fn ensure_rss_key(id: u16, hf: u64, key: &[u8]) -> bool {
         rss_key: key.as_mut_ptr(),
         rss_key_len: u8::try_from(key.len()).unwrap_or(u8::MAX),
         rss_hf: hf,
-        ..Default::default()
     };
     // SAFETY: conf's key points to rss_key_len readable bytes, alive for the call; id was
     // returned by EAL and the port is configured.
