@@ -23,6 +23,9 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== topology"
+# The namespaces are the tests' too: hold their lock while they are ours.
+exec 9>/run/rvs-netns.lock
+flock 9
 scripts/netns.sh up 3
 scripts/webservers.sh start 3
 

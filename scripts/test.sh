@@ -18,8 +18,9 @@ step "build"
 cargo build --workspace --all-targets -q
 step "tests (unit, packet vectors, DPDK processes, namespaces)"
 # Test binaries run one after another; the namespace tests serialise
-# themselves. Leftovers of an interrupted run are removed first.
-scripts/netns.sh down
+# themselves on the host lock. Leftovers of an interrupted run are removed
+# first, under the same lock, so another run's test keeps its namespaces.
+flock /run/rvs-netns.lock scripts/netns.sh down
 cargo test --workspace -q 2>&1 | grep -v '^$'
 step "benchmarks compile"
 cargo bench -p rvs-benches --no-run -q

@@ -257,6 +257,9 @@ fn rr_spreads_evenly_and_wrk_gets_every_answer() {
 /// Two workers: each owns a queue of both ports, a reply may come back on
 /// the other worker's queue (the connection table is shared), and each
 /// worker keeps its own rr cursor, so the spread is even but not exact.
+/// Both workers must carry a fair share, and replies must arrive on both of the
+/// server port's queues while every request is answered: a reply handled by the
+/// worker that did not make its connection.
 #[test]
 fn two_workers_share_connections_and_spread_the_load() {
     let lab = Lab::up_with_workers("netns-workers", 3, true, 2);
@@ -265,6 +268,20 @@ fn two_workers_share_connections_and_spread_the_load() {
     assert_eq!(s.len(), 3, "{s:?}");
     assert!(s.values().all(|&n| n >= 5), "uneven: {s:?}");
     wrk(VIP, 2, 32, 3);
+    let c: serde_json::Value = serde_json::from_str(&lab.adm("--json --counters")).unwrap();
+    let rx: Vec<u64> = (0..2)
+        .map(|w| c["workers"][w]["rx_packets"].as_u64().unwrap())
+        .collect();
+    let total = rx[0] + rx[1];
+    assert!(rx.iter().all(|&n| n * 5 >= total), "one worker idle: {rx:?}");
+    let queue = |port: usize, q: usize| {
+        let name = format!("rx_q{q}_packets");
+        let xs = c["ports"][port]["xstats"].as_array().unwrap();
+        let x = xs.iter().find(|x| x["name"] == name.as_str());
+        x.and_then(|x| x["value"].as_u64()).unwrap_or(0)
+    };
+    let replies = [queue(1, 0), queue(1, 1)];
+    assert!(replies.iter().all(|&n| n > 100), "replies on one queue only: {replies:?}");
     let mut lab = lab;
     let (code, stdout, stderr) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
