@@ -37,12 +37,14 @@ http {
 CONF
         ip netns exec rvs-rs$i nginx -c "$d/nginx.conf" &
     done
-    # Wait until every server listens.
+    # Wait until every server listens; one that never does fails the start.
     for i in $(seq 1 "$1"); do
         for _ in $(seq 50); do
-            ip netns exec rvs-rs$i curl -s -o /dev/null http://127.0.0.1/ && break
+            ip netns exec rvs-rs$i curl -s -o /dev/null http://127.0.0.1/ && continue 2
             sleep 0.1
         done
+        echo "webservers.sh: nginx in rvs-rs$i does not answer" >&2
+        exit 1
     done
 }
 

@@ -179,7 +179,16 @@ fn slow_download(headers: &std::path::Path, rate: &str) -> Child {
             "-o",
             "/dev/null",
         ])
-        .args(["-w", "%{size_download}", "--limit-rate", rate, "-D"])
+        // A stalled download fails the test in bounded time rather than hanging it.
+        .args([
+            "-m",
+            "120",
+            "-w",
+            "%{size_download}",
+            "--limit-rate",
+            rate,
+            "-D",
+        ])
         .arg(headers)
         .arg(format!("http://{VIP}/big"))
         .stdout(Stdio::piped())
@@ -273,7 +282,10 @@ fn two_workers_share_connections_and_spread_the_load() {
         .map(|w| c["workers"][w]["rx_packets"].as_u64().unwrap())
         .collect();
     let total = rx[0] + rx[1];
-    assert!(rx.iter().all(|&n| n * 5 >= total), "one worker idle: {rx:?}");
+    assert!(
+        rx.iter().all(|&n| n * 5 >= total),
+        "one worker idle: {rx:?}"
+    );
     let queue = |port: usize, q: usize| {
         let name = format!("rx_q{q}_packets");
         let xs = c["ports"][port]["xstats"].as_array().unwrap();
@@ -281,7 +293,10 @@ fn two_workers_share_connections_and_spread_the_load() {
         x.and_then(|x| x["value"].as_u64()).unwrap_or(0)
     };
     let replies = [queue(1, 0), queue(1, 1)];
-    assert!(replies.iter().all(|&n| n > 100), "replies on one queue only: {replies:?}");
+    assert!(
+        replies.iter().all(|&n| n > 100),
+        "replies on one queue only: {replies:?}"
+    );
     let mut lab = lab;
     let (code, stdout, stderr) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -289,6 +304,33 @@ fn two_workers_share_connections_and_spread_the_load() {
         assert!(stderr.contains(w), "{w:?} missing:\n{stderr}");
     }
     println!("two workers: spread {s:?}");
+}
+
+/// The first packet to a real server whose MAC rvsd does not know: the server ignores ARP
+/// while it is added (so it stays unresolved), then answers again; the first SYN finds its
+/// next hop unresolved, is dropped while rvsd asks (counted `no_neighbour`), and the
+/// client's retransmission goes through once the server has answered.
+#[test]
+fn the_first_connection_to_an_unresolved_server_gets_through() {
+    let lab = Lab::up("netns-unresolved", 1, true);
+    let arp_ignore = |v: &str| {
+        let set = format!("net.ipv4.conf.all.arp_ignore={v}");
+        assert!(in_ns("rvs-rs1", &["sysctl", "-qw", &set]).status.success());
+    };
+    arp_ignore("8");
+    lab.adm(&format!("-A -t {VIP} -s rr"));
+    lab.adm(&format!("-a -t {VIP} -r 10.0.2.11:80 -m"));
+    std::thread::sleep(Duration::from_secs(2));
+    arp_ignore("0");
+    let out = client(&["curl", "-s", "-m", "5", &format!("http://{VIP}/")]);
+    assert_eq!(text(&out.stdout).trim(), "rs1", "{}", text(&out.stderr));
+    let c: serde_json::Value = serde_json::from_str(&lab.adm("--json --counters")).unwrap();
+    let waited = c["drops"]["no_neighbour"].as_u64().unwrap_or(0);
+    assert!(
+        waited >= 1,
+        "the first SYN did not wait for ARP: {}",
+        c["drops"]
+    );
 }
 
 #[test]
