@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use dataplane::conn::state::MAX_TIMEOUT_SECS;
 use dataplane::persist::Engine;
 
 use crate::ipvsadm::command::{
@@ -253,10 +254,7 @@ impl Transaction<'_> {
             Command::AddDest { svc, dest } => self.add_dest(svc, dest),
             Command::EditDest { svc, dest } => self.edit_dest(svc, dest),
             Command::DeleteDest { svc, dest } => self.delete_dest(svc, dest),
-            Command::SetTimeouts(t) => {
-                self.set_timeouts(t);
-                Ok(())
-            }
+            Command::SetTimeouts(t) => self.set_timeouts(t),
             // rvs has no sync daemon and no sync interface: the kernel's answer for a missing
             // interface (ipvsadm-spec §6.3) and for stopping a daemon that is not running.
             Command::StartDaemon(_) => Err(kernel(Op::StartDaemon, Errno::Enodev)),
@@ -439,7 +437,16 @@ impl Transaction<'_> {
     }
 
     /// `--set`: 0 leaves a value unchanged (ipvsadm-spec §5.4).
-    fn set_timeouts(&mut self, t: &Timeouts) {
+    /// `--set`: rvs refuses a timeout its data plane cannot hold (above
+    /// `MAX_TIMEOUT_SECS`, 24.8 days) as a kernel with HZ=1000 refuses one above
+    /// INT_MAX/HZ: EINVAL, nothing changed.
+    fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Failure> {
+        if [t.tcp, t.tcp_fin, t.udp]
+            .iter()
+            .any(|&v| v > MAX_TIMEOUT_SECS)
+        {
+            return Err(kernel(Op::SetTimeout, Errno::Einval));
+        }
         let cur = &mut self.state.timeouts;
         for (new, old) in [
             (t.tcp, &mut cur.tcp),
@@ -450,6 +457,7 @@ impl Transaction<'_> {
                 *old = new;
             }
         }
+        Ok(())
     }
 }
 
@@ -617,5 +625,21 @@ mod test {
         m.apply(&cmd("--set 1800 0 600")).unwrap();
         let t = m.timeouts();
         assert_eq!((t.tcp, t.tcp_fin, t.udp), (1800, 120, 600));
+    }
+
+    /// What the data plane cannot hold is refused, not clamped behind the listing's back.
+    #[test]
+    fn timeouts_beyond_the_timers_are_refused() {
+        let mut m = Model::new(4096);
+        m.apply(&cmd("--set 2147483 0 0")).unwrap();
+        let err = m.apply(&cmd("--set 0 2147484 0")).unwrap_err();
+        assert_eq!(err.code, 255);
+        assert!(
+            err.stderr.starts_with("Invalid operation."),
+            "{}",
+            err.stderr
+        );
+        let t = m.timeouts();
+        assert_eq!((t.tcp, t.tcp_fin, t.udp), (2147483, 120, 300));
     }
 }
