@@ -229,6 +229,7 @@ impl Config {
         if self.workers == 0 {
             return Err("workers must be at least 1".into());
         }
+        self.validate_tables()?;
         for p in &self.ports {
             if !(MIN_MTU..=MAX_MTU).contains(&p.mtu) {
                 return Err(format!(
@@ -248,6 +249,29 @@ impl Config {
         }
         if self.telemetry == Some(true) && self.eal_says_no_telemetry() {
             return Err(format!("\"telemetry\": true, but eal has {NO_TELEMETRY}"));
+        }
+        Ok(())
+    }
+}
+
+/// The largest connection table: 2^28 entries (20 GiB of IPv4 entries).
+const MAX_CONN_TABLE: u32 = 1 << 28;
+
+impl Config {
+    /// Each worker owns a share of each connection table: at least one entry each, and a
+    /// size that can be allocated.
+    fn validate_tables(&self) -> Result<(), String> {
+        let workers = u32::from(self.workers);
+        let given = [
+            ("conn_table_size", Some(self.conn_table_size)),
+            ("conn_table_size_v6", self.conn_table_size_v6),
+        ];
+        for (key, size) in given.into_iter().filter_map(|(k, s)| Some((k, s?))) {
+            if size < workers || size > MAX_CONN_TABLE {
+                return Err(format!(
+                    "{key} {size}: must be from the worker count ({workers}) to {MAX_CONN_TABLE}"
+                ));
+            }
         }
         Ok(())
     }
@@ -413,6 +437,22 @@ mod test {
         Config::parse(&format!(
             r#"{{"ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}] {extra}}}"#
         ))
+    }
+
+    /// A table every worker has a share of, and one that can be allocated; checked when the
+    /// file is read, before EAL or any port starts.
+    #[test]
+    fn connection_tables_are_checked_before_anything_starts() {
+        for bad in [
+            r#", "conn_table_size": 0"#,
+            r#", "workers": 4, "conn_table_size": 3"#,
+            r#", "workers": 4, "conn_table_size": 64, "conn_table_size_v6": 2"#,
+            r#", "conn_table_size": 4294967295"#,
+        ] {
+            let err = with(bad).unwrap_err();
+            assert!(err.starts_with("conn_table_size"), "{bad}: {err}");
+        }
+        assert!(with(r#", "workers": 2, "conn_table_size": 8"#).is_ok());
     }
 
     #[test]

@@ -84,7 +84,13 @@ fn serve(file: ConfigFile, cfg: &Config, signals: &Signals) -> Result<(), String
     for ((queue, &lc), conns) in workers.iter().enumerate().zip(owners) {
         let (dp, counters, halt) = (dp.clone(), counters.clone(), halt.clone());
         let run = move || worker::run(&dp, queue as u16, &counters[queue], conns, &halt);
-        lcore::launch(lc, run).map_err(|e| e.to_string())?;
+        if let Err(e) = lcore::launch(lc, run) {
+            // The workers already running use the ports and the pool: they stop before
+            // EAL is cleaned up.
+            halt.store(true, Ordering::Relaxed);
+            lcore::wait_all();
+            return Err(format!("worker {queue} on lcore {lc}: {e}"));
+        }
     }
     log::info!(
         "rvsd running: {} worker(s), {} port(s)",
