@@ -3,7 +3,7 @@
 //! lcore until SIGINT, SIGTERM or SIGQUIT, and shuts everything down in order.
 
 use crate::admin::protocol::{Reply, Request};
-use crate::admin::server::{AdminSocket, Pending};
+use crate::admin::server::{self, AdminSocket, Pending};
 use crate::config::{Config, ConfigFile};
 use crate::controller::Control;
 use crate::eal_args;
@@ -127,7 +127,7 @@ fn control_loop(control: &mut Control, requests: &Receiver<Pending>, signals: &S
         }
         match requests.recv_timeout(TICK) {
             Ok(Pending { request, reply }) => {
-                let _ = reply.send(handle(control, request));
+                let _ = reply.send(server::answer(request, |r| handle(control, r)));
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,

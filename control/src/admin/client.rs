@@ -16,9 +16,11 @@ impl Client {
         })
     }
 
-    /// Sends one request and waits for its reply.
+    /// Sends one request and waits for its reply. A daemon that turns the connection away
+    /// says why and closes it, maybe before the request is sent: its reply is read even
+    /// when sending failed.
     pub fn call(&mut self, req: &Request) -> std::io::Result<Reply> {
-        write_request(self.stream.get_mut(), req)?;
-        read_reply(&mut self.stream)
+        let sent = write_request(self.stream.get_mut(), req);
+        read_reply(&mut self.stream).or_else(|e| sent.and(Err(e)))
     }
 }

@@ -7,12 +7,15 @@
 //! `--counters` (the same as JSON), and `--watch [SECONDS]` (a live view).
 
 use control::admin::client::Client;
-use control::admin::protocol::{Reply, Request, COUNTERS, JSON, RELOAD};
+use control::admin::protocol::{
+    check_args, read_line, restore_line, ReadError, Reply, Request, RestoreSize, COUNTERS, JSON,
+    RELOAD,
+};
 use control::ipvsadm::live::NoTraffic;
 use control::ipvsadm::{self, Command};
 use control::model::Model;
 use control::watch;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -53,14 +56,15 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     // ipvsadm-spec §2: the kernel interface is opened before any argument
     // is looked at, even for -h and -v.
     let Ok(mut client) = Client::connect(socket) else {
-        return Reply {
-            stderr: "Can't initialize ipvs: Protocol not available\n\
-                     Are you sure that IP Virtual Server is built in the kernel or as module?\n"
-                .into(),
-            code: 2,
-            ..Reply::default()
-        };
+        return refused(
+            "Can't initialize ipvs: Protocol not available\n\
+             Are you sure that IP Virtual Server is built in the kernel or as module?",
+        );
     };
+    // A control character (`-s $'rr\n-C'`) is no part of any ipvsadm argument.
+    if let Err(e) = check_args(&args) {
+        return refused(&format!("rvsadm: refused, nothing was done: {e}"));
+    }
     // §2.3: no arguments at all lists like -L.
     let args = if args.is_empty() {
         vec!["-L".to_string()]
@@ -68,7 +72,7 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
         args
     };
     if let Some(rest) = args.strip_prefix(&["--watch".to_string()]) {
-        return watch(&mut client, rest, socket);
+        return watch(client, rest, socket);
     }
     let request = match rvs_request(&args) {
         Some(request) => request,
@@ -80,27 +84,32 @@ fn run(argv0: &str, args: Vec<String>, socket: &Path) -> Reply {
     ask(&mut client, &request, socket)
 }
 
-/// The daemon's reply to `request`, or why there is none.
-fn ask(client: &mut Client, request: &Request, socket: &Path) -> Reply {
-    client.call(request).unwrap_or_else(|e| Reply {
-        stderr: format!("rvsadm: admin socket {}: {e}\n", socket.display()),
+/// rvsadm's own failure: `message` on stderr, exit 2.
+fn refused(message: &str) -> Reply {
+    Reply {
+        stderr: format!("{message}\n"),
         code: 2,
         ..Reply::default()
-    })
+    }
+}
+
+fn socket_error(socket: &Path, e: std::io::Error) -> Reply {
+    refused(&format!("rvsadm: admin socket {}: {e}", socket.display()))
+}
+
+/// The daemon's reply to `request`, or why there is none.
+fn ask(client: &mut Client, request: &Request, socket: &Path) -> Reply {
+    client
+        .call(request)
+        .unwrap_or_else(|e| socket_error(socket, e))
 }
 
 /// `--watch [SECONDS]` (rvs's own): a frame every SECONDS until interrupted, or until the
 /// daemon stops answering (its reply is then the result).
-fn watch(client: &mut Client, args: &[String], socket: &Path) -> Reply {
+fn watch(mut client: Client, args: &[String], socket: &Path) -> Reply {
     let secs = match watch::interval(args) {
         Ok(s) => s,
-        Err(e) => {
-            return Reply {
-                stderr: format!("rvsadm: {e}\n"),
-                code: 2,
-                ..Reply::default()
-            }
-        }
+        Err(e) => return refused(&format!("rvsadm: {e}")),
     };
     let rates = Request::Command(vec!["-Ln".into(), "--rate".into()]);
     let counters = Request::Json(vec![COUNTERS.into()]);
@@ -110,8 +119,8 @@ fn watch(client: &mut Client, args: &[String], socket: &Path) -> Reply {
     );
     let mut before: Option<(Instant, serde_json::Value)> = None;
     loop {
-        let r = ask(client, &rates, socket);
-        let c = ask(client, &counters, socket);
+        let r = ask(&mut client, &rates, socket);
+        let c = ask(&mut client, &counters, socket);
         let now = match (r.code, c.code, serde_json::from_str(&c.stdout)) {
             (0, 0, Ok(v)) => v,
             (0, 0, Err(e)) => {
@@ -134,6 +143,11 @@ fn watch(client: &mut Client, args: &[String], socket: &Path) -> Reply {
         let _ = out.write_all(frame.as_bytes()).and_then(|()| out.flush());
         before = Some((t, now));
         std::thread::sleep(Duration::from_secs(secs));
+        // rvsd closes a connection that sends nothing for a while: a new one for each frame.
+        client = match Client::connect(socket) {
+            Ok(c) => c,
+            Err(e) => return socket_error(socket, e),
+        };
     }
 }
 
@@ -161,7 +175,7 @@ fn ipvsadm_request(argv0: &str, args: Vec<String>) -> Result<Request, Reply> {
         Ok(Command::Help | Command::Version) => Err(offline(argv0, &args)),
         Ok(Command::Restore) => Ok(Request::Restore {
             argv0: Some(argv0.to_string()),
-            lines: read_stdin(),
+            lines: read_stdin(argv0)?,
         }),
         Ok(_) => Ok(Request::Command(args)),
     }
@@ -177,18 +191,28 @@ fn offline(argv0: &str, args: &[String]) -> Reply {
     }
 }
 
-/// The restore input. A blank line would end the request on the wire, so it
-/// travels as `#`, which restore skips just the same (line numbers in error
-/// messages stay right).
-fn read_stdin() -> Vec<String> {
-    let lines = std::io::stdin().lock().lines().map_while(Result::ok);
-    lines
-        .map(|l| {
-            if l.trim().is_empty() {
-                "#".to_string()
-            } else {
-                l
-            }
-        })
-        .collect()
+/// The restore input, read whole and checked before anything is sent: a line that is not
+/// UTF-8, holds a control character or is too long, input over the limits or a read error
+/// refuses it all. A blank line would end the request on the wire, so it travels as `#`,
+/// which restore skips just the same (line numbers in error messages stay right).
+fn read_stdin(argv0: &str) -> Result<Vec<String>, Reply> {
+    let mut stdin = std::io::stdin().lock();
+    let mut size = RestoreSize::default();
+    let mut lines = Vec::new();
+    loop {
+        let n = lines.len() + 1;
+        let refuse =
+            |e: ReadError| refused(&format!("{argv0} -R: line {n}: {e}, no line was applied"));
+        let next = read_line(&mut stdin).and_then(|l| l.map(restore_line).transpose());
+        let Some(line) = next.map_err(refuse)? else {
+            return Ok(lines);
+        };
+        let line = if line.trim().is_empty() {
+            "#".to_string()
+        } else {
+            line
+        };
+        size.add(&line).map_err(refuse)?;
+        lines.push(line);
+    }
 }

@@ -159,8 +159,9 @@ fn restore_words(line: &str) -> Vec<String> {
 /// itself) nothing is applied: stdout keeps what earlier lines printed, stderr carries
 /// ipvsadm's message for that line followed by
 /// `ARGV0 -R: line N failed, no line was applied` (N counts every input line from 1), and the
-/// exit status is that line's. A `-h` or `-v` line prints its text and ends the restore with
-/// exit 0, keeping the lines before it, as ipvsadm does.
+/// exit status is that line's. A `-h` or `-v` line fails too (exit 2): ipvsadm prints its
+/// text and ends the restore there with exit 0, keeping the lines before it, which would
+/// apply a prefix and drop the rest unsaid.
 pub fn execute_restore(
     argv0: &str,
     lines: &[String],
@@ -187,16 +188,15 @@ pub fn execute_restore_with(
                 continue;
             }
             let cmd = parse_with(names, argv0, &words).map_err(fail)?;
-            if cmd == Command::Restore {
-                return Err(fail(try_help(argv0)));
+            match cmd {
+                Command::Restore => return Err(fail(try_help(argv0))),
+                Command::Help | Command::Version => return Err(fail(Failure::usage(NOT_RESTORED))),
+                _ => {}
             }
             let out = run(names, argv0, &cmd, tx, live).map_err(fail)?;
             total.stdout.push_str(&out.stdout);
             total.changed |= out.changed;
             total.zero.extend(out.zero);
-            if matches!(cmd, Command::Help | Command::Version) {
-                break;
-            }
         }
         Ok(())
     });
@@ -213,6 +213,9 @@ pub fn execute_restore_with(
         },
     }
 }
+
+/// Why a `-h` or `-v` line fails `-R` (rvs's own message).
+const NOT_RESTORED: &str = "help and version lines are not restored";
 
 fn try_help(argv0: &str) -> Failure {
     Failure::new(
@@ -569,10 +572,24 @@ mod test {
     }
 
     #[test]
-    fn restore_lists_the_working_copy_and_stops_at_help() {
+    fn restore_lists_the_working_copy_and_refuses_help() {
         let mut m = model();
-        let out = restore(&mut m, "-A -t 10.0.0.1:80\n-S -n\n-v\n-A -t 10.0.0.2:80");
-        assert_eq!(out.stdout, format!("-A -t 10.0.0.1:80 -s wlc\n{VERSION}"));
-        assert_eq!((out.code, out.changed, m.services().len()), (0, true, 1));
+        let out = restore(&mut m, "-A -t 10.0.0.1:80\n-S -n\n-A -t 10.0.0.2:80");
+        assert_eq!(out.stdout, "-A -t 10.0.0.1:80 -s wlc\n");
+        assert_eq!((out.code, out.changed, m.services().len()), (0, true, 2));
+        let before = m.state().clone();
+        for line in ["-v", "--help", "-h -L junk"] {
+            let input = format!("-A -t 10.0.0.3:80\n-S -n\n{line}\n-A -t 10.0.0.4:80");
+            let out = restore(&mut m, &input);
+            let stderr =
+                format!("{NOT_RESTORED}\nipvsadm -R: line 3 failed, no line was applied\n");
+            assert!(out.stdout.ends_with("-A -t 10.0.0.3:80 -s wlc\n"), "{line}");
+            assert_eq!(
+                (out.stderr, out.code, out.changed),
+                (stderr, 2, false),
+                "{line}"
+            );
+            assert_eq!(m.state(), &before, "{line}");
+        }
     }
 }
