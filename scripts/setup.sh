@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(dpdk dpdk-dev libdpdk-dev clang libclang-dev pkg-config
       python3-scapy python3-prometheus-client tshark tcpdump socat curl nginx-light wrk iproute2
-      iputils-ping ethtool procps tmux)
+      iputils-ping ethtool procps tmux hping3)
 
 missing=()
 for p in "${PKGS[@]}"; do
