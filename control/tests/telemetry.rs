@@ -102,7 +102,8 @@ fn telemetry_answers_dpdk_and_rvs_commands() {
     );
     assert_eq!(
         c["connections"]["ipv4"],
-        json!({"used": 2, "capacity": 4096, "partitions": {"0": {"used": 2, "capacity": 4096}}})
+        json!({"used": 2, "capacity": 4096,
+               "partitions": {"0": {"used": 2, "capacity": 4096, "evicted": 0}}})
     );
     assert_eq!(c["connections"]["ipv6"]["used"], 0, "{c}");
     let m = &c["mbufs"];

@@ -647,8 +647,12 @@ mod model_check {
             if find_in(&self.t, &c).is_some() {
                 return;
             }
+            let full = self.own.available() == 0;
             match self.own.insert(&c, self.now) {
                 Ok(_) => {
+                    if full {
+                        self.forget_evicted();
+                    }
                     let deadline = self.now + 2000;
                     let no_output = dr;
                     let m = M {
@@ -663,7 +667,31 @@ mod model_check {
                 Err(e) => {
                     assert_eq!(e, InsertError::Full);
                     assert_eq!(self.own.available(), 0);
+                    // Refused only when nothing could make room: every entry established.
+                    for m in self.m.values() {
+                        let established = m.state == TcpState::Established as u8;
+                        assert!(established && m.deadline > self.now, "{m:?} not evicted");
+                    }
                 }
+            }
+        }
+
+        /// A full table made room for an insert: exactly one entry went, one that was due or
+        /// not established (a dead one is already forgotten).
+        fn forget_evicted(&mut self) {
+            let (now, t) = (self.now, &self.t);
+            let mut gone = Vec::new();
+            self.m.retain(|_, m| {
+                let found = find_in(t, &m.conn).is_some();
+                if !found {
+                    gone.push(*m);
+                }
+                found
+            });
+            assert!(gone.len() <= 1, "{gone:?}");
+            for m in gone {
+                let established = m.state == TcpState::Established as u8;
+                assert!(m.deadline <= now || !established, "{m:?} evicted");
             }
         }
 
