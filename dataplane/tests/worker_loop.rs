@@ -1845,7 +1845,10 @@ fn requests_for_many_unresolved_next_hops_are_bounded_and_counted() {
     for k in 0..1000 {
         dp.ports[0].push_rx(&segment_from(20000 + k, 64, 0, true, SYN, 0));
     }
-    let (out, counters) = run_until(lab, 1000);
+    // Every SYN dropped (the requests sent count as frames out: `run_until` could stop early).
+    let w = Running::start(lab);
+    w.wait(|s| s.drop_count(DropReason::NoNeighbour) >= 1000);
+    let (out, counters) = w.stop();
     // The bucket fills with the data plane's clock, from its start.
     let elapsed = Duration::from_millis(dp.now_ms());
     let s = counters.snapshot();
