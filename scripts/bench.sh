@@ -56,7 +56,10 @@ fi
 WORK=$(mktemp -d /tmp/rvs-bench.XXXXXX)
 SOCK=$WORK/memif.sock
 EAL=(--no-huge --no-pci --no-telemetry --log-level '*:warning')
-MEMIF_SERVER="net_memif0,role=server,socket=$SOCK,socket-abstract=no"
+# The forwarders' MAC on the link: the generators address their frames to it (testpmd's
+# --eth-peer, flows_pcap.py's frames), since rvsd drops frames unicast to another MAC.
+FWD_MAC=02:00:00:00:00:01
+MEMIF_SERVER="net_memif0,role=server,socket=$SOCK,socket-abstract=no,mac=$FWD_MAC"
 MEMIF_CLIENT="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
 
 cleanup() {
@@ -84,7 +87,8 @@ flows_pcap() {
 # (256 flows), `flows:N` (the pcap of N flows replayed) or `flows6:N` (the
 # same in IPv6).
 start_generator() {
-    local gen=(--forward-mode=txonly --txonly-multi-flow --total-num-mbufs=16384)
+    local gen=(--forward-mode=txonly --txonly-multi-flow --total-num-mbufs=16384
+        "--eth-peer=0,$FWD_MAC")
     local vdevs=(--vdev "$MEMIF_CLIENT") mem=512
     if [[ $1 == flows*:* ]]; then
         local n=${1#*:} v6=

@@ -3,7 +3,8 @@
 different client (10.x.y.z, port), for scripts/bench.sh's new-flow scenario:
 replayed by testpmd, every packet of the first pass opens a connection.
 With --ipv6, to [2001:db8:f::2]:9 from 2001:db8:10::/64 clients (UDP
-checksum computed: IPv6 requires one).
+checksum computed: IPv6 requires one). Frames go to 02:00:00:00:00:01, the
+forwarder's MAC on the bench link (bench.sh's FWD_MAC).
 
   flows_pcap.py [--ipv6] OUT.pcap N
 

@@ -135,6 +135,14 @@ pub struct PortSpec {
     /// IP MTU of the link: the route MTU for the MTU checks of ipvs-forwarding §3.0.
     #[serde(default = "default_mtu")]
     pub mtu: u16,
+    /// The port's 802.1Q VLAN (1..=4094): every frame in and out carries its tag. Absent:
+    /// untagged, tagged frames are dropped.
+    #[serde(default)]
+    pub vlan: Option<u16>,
+    /// Takes frames unicast to any MAC (the NIC opened promiscuous, no destination check);
+    /// otherwise only its own MAC's, broadcast ARP and multicast Neighbour Discovery.
+    #[serde(default)]
+    pub promiscuous: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -157,6 +165,8 @@ pub struct RouteSpec {
 /// The IPv4 minimum (RFC 791) and the largest jumbo frame NICs take.
 const MIN_MTU: u16 = 68;
 const MAX_MTU: u16 = 9702;
+/// The VLAN IDs a port may have: 0 is a priority tag, 4095 reserved (IEEE 802.1Q).
+const VLANS: std::ops::RangeInclusive<u16> = 1..=4094;
 
 fn one() -> u16 {
     1
@@ -235,6 +245,14 @@ impl Config {
                 return Err(format!(
                     "{}: mtu {} is outside {MIN_MTU}..={MAX_MTU}",
                     p.device, p.mtu
+                ));
+            }
+            if let Some(vlan) = p.vlan.filter(|v| !VLANS.contains(v)) {
+                return Err(format!(
+                    "{}: vlan {vlan} is outside {}..={}",
+                    p.device,
+                    VLANS.start(),
+                    VLANS.end()
                 ));
             }
             for a in &p.addresses {
@@ -416,6 +434,29 @@ mod test {
         assert_eq!(cfg.ports[0].eal_name(), "net_af_packet0");
         assert!(!cfg.ports[1].is_vdev());
         assert_eq!(cfg.ports[1].eal_name(), "0000:01:00.0");
+    }
+
+    #[test]
+    fn ports_are_untagged_and_not_promiscuous_unless_told() {
+        let ports = |json: &str| {
+            let cfg = Config::parse(&format!(r#"{{"ports": [{json}]}}"#))?;
+            let p = &cfg.ports[0];
+            Ok::<_, String>((p.vlan, p.promiscuous))
+        };
+        assert_eq!(ports(r#"{"device": "net_null0"}"#), Ok((None, false)));
+        assert_eq!(
+            ports(r#"{"device": "net_null0", "vlan": 4094, "promiscuous": true}"#),
+            Ok((Some(4094), true))
+        );
+        let vlan = |v: &str| ports(&format!(r#"{{"device": "net_null0", "vlan": {v}}}"#));
+        for reserved in ["0", "4095"] {
+            let err = vlan(reserved).unwrap_err();
+            let want = format!("net_null0: vlan {reserved} is outside 1..=4094");
+            assert_eq!(err, want);
+        }
+        for bad in ["-1", "65536", "\"100\""] {
+            assert!(vlan(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn build_dataplane(
             rx_desc: 1024,
             tx_desc: 1024,
             pool,
-            promiscuous: true,
+            promiscuous: spec.promiscuous,
         })
         .map_err(|e| e.to_string())?;
         if eth.queues() < queues {
@@ -191,5 +191,9 @@ fn build_dataplane(
     let (mut dp, owners) = Dataplane::new(ports, v4, mode, sizes)?;
     dp.set_v6(v6);
     dp.mtu = cfg.ports.iter().map(|p| p.mtu).collect();
+    for (l2, spec) in dp.l2.iter_mut().zip(&cfg.ports) {
+        l2.vlan = spec.vlan;
+        l2.promiscuous = spec.promiscuous;
+    }
     Ok((dp, owners))
 }

@@ -1,8 +1,9 @@
 //! First look at a received frame: which handler gets it, or why it is dropped.
 //!
 //! Contract: [`classify`] never panics and never allocates. It accepts Ethernet II with at most
-//! one 802.1Q tag. An IP packet becomes an [`IpPacket`] carrying its [`FlowKey`], built here
-//! once for every later step. For [`Class::Ipv4`] it has verified what later stages rely on,
+//! one 802.1Q tag; [`classify_on`] accepts only what the receiving port admits
+//! ([`PortL2::admit`]: its VLAN, its MAC, broadcast ARP, multicast ND). An IP packet becomes
+//! an [`IpPacket`] carrying its [`FlowKey`], built here once for every later step. For [`Class::Ipv4`] it has verified what later stages rely on,
 //! so they meet no new drop reason for these:
 //! * the IPv4 header is valid (version, IHL, total length within the frame) and its checksum
 //!   verifies;
@@ -19,6 +20,7 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::flow::FlowKey;
+use crate::l2::{self, Addressed, PortL2};
 use crate::stats::DropReason;
 use crate::wire::{
     ethernet, ipv6, vlan, ArpPacket, EtherType, EthernetFrame, IcmpPacket, IpProtocol, Ipv4Packet,
@@ -128,32 +130,45 @@ impl<A> IpPacket<A> {
 /// assert_eq!(classify(&lldp[..13]), Class::Drop(DropReason::EthernetTruncated));
 /// ```
 pub fn classify(frame: &[u8]) -> Class {
-    classify_frame(frame).unwrap_or_else(Class::Drop)
+    classify_frame(frame, None).unwrap_or_else(Class::Drop)
 }
 
-fn classify_frame(frame: &[u8]) -> Result<Class, DropReason> {
+/// Classifies a frame received on `port`: what the port does not admit is dropped for its
+/// reason (the VLAN rules, `not_our_mac`), the rest as [`classify`] does.
+#[inline]
+pub fn classify_on(frame: &[u8], port: &PortL2) -> Class {
+    classify_frame(frame, Some(port)).unwrap_or_else(Class::Drop)
+}
+
+fn classify_frame(frame: &[u8], port: Option<&PortL2>) -> Result<Class, DropReason> {
     let eth = EthernetFrame::new_checked(frame)?;
-    let (ethertype, l3_offset, l3) = match eth.ethertype() {
+    let (ethertype, l3_offset, l3, tag) = match eth.ethertype() {
         EtherType::Vlan => {
             let tag = VlanPacket::new_checked(eth.payload())?;
+            let (vid, ethertype) = (tag.vlan_id(), tag.ethertype());
+            let l3 = tag.into_inner().get(vlan::HEADER_LEN..);
             let l3_offset = ethernet::HEADER_LEN + vlan::HEADER_LEN;
-            (
-                tag.ethertype(),
-                l3_offset,
-                tag.into_inner().get(vlan::HEADER_LEN..),
-            )
+            (ethertype, l3_offset, l3, Some(vid))
         }
-        t => (t, ethernet::HEADER_LEN, Some(eth.payload())),
+        t => (t, ethernet::HEADER_LEN, Some(eth.payload()), None),
+    };
+    let addressed = match port {
+        Some(port) => port.admit(eth.dst_addr(), tag)?,
+        None => Addressed::Us,
     };
     // Both arms checked their header, so the rest exists; `get` keeps that a non-panicking fact.
     let l3 = l3.ok_or(DropReason::VlanTruncated)?;
-    match ethertype {
+    let class = match ethertype {
         EtherType::Arp => ArpPacket::new_checked(l3).map(|_| Class::Arp { l3_offset }),
         EtherType::Ipv4 => classify_ipv4(l3, l3_offset),
         EtherType::Ipv6 => classify_ipv6(l3, l3_offset),
         // One tag is handled; QinQ (0x8100 inside 0x8100) is not.
         EtherType::Vlan => Err(DropReason::VlanStacked),
         EtherType::Unknown(_) => Err(DropReason::UnknownEtherType),
+    }?;
+    match addressed {
+        Addressed::Group if !l2::wants_group(eth.dst_addr(), &class) => Err(DropReason::NotOurMac),
+        _ => Ok(class),
     }
 }
 
@@ -351,6 +366,83 @@ mod test {
         );
         let cut = "020000000001 0200000000fe 86dd 60000000 0004 06 40 20010db8000c00000000000000000010 20010db8000f00000000000000000001 9c400050";
         assert_eq!(classify(&hex(cut)), Class::Drop(DropReason::TcpTruncated));
+    }
+
+    /// What a port admits: its VLAN only, its MAC, and of the group addresses broadcast ARP
+    /// and ICMPv6 to all-nodes or a solicited-node group on that group's MAC.
+    #[test]
+    fn a_port_admits_its_vlan_its_mac_and_what_arp_and_nd_need() {
+        let port = PortL2::new([2, 0, 0, 0, 0, 1]);
+        let tagged = PortL2 {
+            vlan: Some(100),
+            ..port
+        };
+        // 8 bytes from 2001:db8::2 to `group` behind Ethernet `dst`, next header `next`: an ICMPv6
+        // header (type 135) read as ICMPv6, a UDP header (length 8) read as UDP.
+        let icmpv6 = |dst: &str, group: &str, next: &str| {
+            let ip = format!("60000000 0008 {next} ff 20010db8000000000000000000000002 {group}");
+            hex(&format!("{dst} 0200000000fe 86dd {ip} 87000008 00080000"))
+        };
+        let solicited = "ff0200000000000000000001ff000001";
+        let all_nodes = "ff020000000000000000000000000001";
+        let admitted = [
+            (port, frame(&[ETH_V4, S0])),
+            (tagged, frame(&[ETH_VLAN, S0])),
+            (port, hex(ARP_REQ)),
+            (port, icmpv6("3333ff000001", solicited, "3a")),
+            (port, icmpv6("333300000001", all_nodes, "3a")),
+            (
+                PortL2 {
+                    promiscuous: true,
+                    ..port
+                },
+                frame(&["020000000099 0200000000fe 0800", S0]),
+            ),
+        ];
+        for (p, f) in admitted {
+            assert!(
+                !matches!(classify_on(&f, &p), Class::Drop(_)),
+                "{p:?} {f:02x?}"
+            );
+        }
+        let refused = [
+            (port, frame(&[ETH_VLAN, S0]), DropReason::VlanTagged),
+            (tagged, frame(&[ETH_V4, S0]), DropReason::VlanUntagged),
+            (
+                tagged,
+                frame(&["020000000001 0200000000fe 8100 0065 0800", S0]),
+                DropReason::VlanMismatch,
+            ),
+            (
+                port,
+                frame(&["020000000099 0200000000fe 0800", S0]),
+                DropReason::NotOurMac,
+            ),
+            (
+                port,
+                frame(&["ffffffffffff 0200000000fe 0800", S0]),
+                DropReason::NotOurMac,
+            ),
+            (
+                port,
+                hex(&ARP_REQ.replacen("ffffffffffff", "010000000001", 1)),
+                DropReason::NotOurMac,
+            ),
+            // The wrong group's MAC, and UDP (next header 17) to a solicited-node group.
+            (
+                port,
+                icmpv6("3333ff000002", solicited, "3a"),
+                DropReason::NotOurMac,
+            ),
+            (
+                port,
+                icmpv6("3333ff000001", solicited, "11"),
+                DropReason::NotOurMac,
+            ),
+        ];
+        for (p, f, want) in refused {
+            assert_eq!(classify_on(&f, &p), Class::Drop(want), "{p:?} {f:02x?}");
+        }
     }
 
     #[test]

@@ -3,16 +3,16 @@
 //! A packet's way (see `docs/architecture.md`):
 //! 1. [`worker`] receives a burst on every port (through [`port::PortIo`]:
 //!    [`dpdk::DpdkPort`] in the product, [`port::MemPort`] in tests);
-//! 2. it [`classify`]s the burst ([`wire`] views, checked once; each IP
-//!    packet's [`flow`] key built once) and prefetches the connection buckets
-//!    the burst will look up ([`lb`]);
+//! 2. it [`classify`]s the burst (what the port admits, [`l2`]; [`wire`]
+//!    views, checked once; each IP packet's [`flow`] key built once) and
+//!    prefetches the connection buckets the burst will look up ([`lb`]);
 //! 3. [`process`] decides each frame's fate, a [`verdict`]: ARP and ICMP echo
 //!    for the box are answered in place ([`reply`]), neighbours learned
 //!    ([`neigh`]); TCP/UDP to a virtual service ([`service`]) finds or
 //!    creates its connection ([`conn`], [`sched`]), NAT replies from real
 //!    servers find theirs; either leaves by [`fwd::Forward::transmit`]: route
 //!    ([`route`]), TTL, MTU, the method's rewrite (NAT, DR, TUN), neighbour,
-//!    Ethernet header;
+//!    Ethernet header of the output port ([`l2`]);
 //! 4. the worker transmits grouped by port ([`txbuf`]), fragmenting where
 //!    the verdict says, or frees the frame, counting why
 //!    ([`stats::DropReason`]).
@@ -29,6 +29,7 @@ pub mod dpdk;
 pub mod flow;
 pub mod frag;
 pub mod fwd;
+pub mod l2;
 pub mod lb;
 pub mod mark;
 pub mod nd;

@@ -4,8 +4,8 @@
 //!
 //! # What teaches a table (Linux's `arp_process` with `arp_accept=0`, RFC 4861 §7.2.5)
 //! A message is heard on one port and can only teach that port's table, and only about a
-//! sender on one of that port's connected prefixes (not one of our own addresses). Tagged
-//! frames teach nothing: rvs has no VLAN interfaces, its addresses are the untagged link's.
+//! sender on one of that port's connected prefixes (not one of our own addresses). A port is
+//! one link (its VLAN, or untagged: `crate::l2`), and it admits no frame of another.
 //! The caller says what the message is worth ([`Lesson`]):
 //! * a request for one of our addresses (ARP request, NS with a source link-layer option)
 //!   may **create** the sender's entry, as `neigh_event_ns` does: STALE (not confirmed);

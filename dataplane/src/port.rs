@@ -17,6 +17,9 @@ pub trait Frame: Send {
     /// (for encapsulation and ICMP errors); false, and the frame unchanged,
     /// when there is no headroom.
     fn prepend(&mut self, len: usize) -> bool;
+    /// Removes `len` bytes from the frame's front (a VLAN tag taken off); false, and the
+    /// frame unchanged, when it is shorter.
+    fn adj(&mut self, len: usize) -> bool;
     /// Grows the frame at its end to at least `len` bytes (the new bytes are
     /// unspecified); false, and the frame unchanged, when there is no room.
     fn extend_to(&mut self, len: usize) -> bool;
@@ -53,6 +56,13 @@ impl Frame for Vec<u8> {
     fn prepend(&mut self, len: usize) -> bool {
         self.splice(0..0, std::iter::repeat_n(0, len));
         true
+    }
+    fn adj(&mut self, len: usize) -> bool {
+        let fits = len <= self.len();
+        if fits {
+            self.drain(..len);
+        }
+        fits
     }
     fn extend_to(&mut self, len: usize) -> bool {
         if self.len() < len {

@@ -3,7 +3,7 @@
 //! place (it may grow at the front or shrink) and the worker transmits or
 //! frees it.
 
-use crate::classify::{classify, Class};
+use crate::classify::{classify_on, Class};
 use crate::ctx::Ctx;
 use crate::lb;
 use crate::nd;
@@ -15,7 +15,7 @@ use crate::service::Snapshot;
 use crate::shared::{Dataplane, Mode, Net};
 use crate::stats::{Counters, DropReason};
 use crate::verdict::Verdict;
-use crate::wire::{ethernet, IpProtocol, MacAddr};
+use crate::wire::{IpProtocol, MacAddr};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The addresses the box answers ARP, ND and ping for on one port: the port's own of either
@@ -49,7 +49,7 @@ pub fn process<P: PortIo>(
     if dp.mode == Mode::L2Fwd {
         return l2fwd(in_port, dp.ports.len(), frame.data_mut());
     }
-    let class = classify(frame.data());
+    let class = classify_on(frame.data(), &dp.l2[in_port]);
     process_classified(dp, ctx, snap, in_port, frame, class)
 }
 
@@ -107,7 +107,7 @@ fn arp<P: PortIo>(
 ) -> Verdict {
     let our_mac = dp.ports[in_port].mac();
     let lesson = reply::arp_lesson(frame.data(), local, our_mac);
-    let learned = lesson.is_some_and(|l| teach(&dp.v4, ctx, in_port, l3_offset, l));
+    let learned = lesson.is_some_and(|l| teach(&dp.v4, ctx, in_port, l));
     let answer = reply::arp_reply(frame.data_mut(), l3_offset, local, our_mac);
     let heard = Heard {
         learned,
@@ -119,17 +119,16 @@ fn arp<P: PortIo>(
 }
 
 /// Applies what a neighbour protocol message heard on `port` teaches (`neigh`'s rules):
-/// only from an untagged frame (at `l3_offset` 14; rvs has no VLAN interfaces) and about a
-/// sender on one of the port's prefixes, to the port's own table. True if the table holds
-/// the lesson; refusals and a full table are counted.
+/// only about a sender on one of the port's prefixes, to the port's own table (the frame is
+/// of the port's VLAN, or untagged on a port without one: `classify_on` admitted it). True
+/// if the table holds the lesson; refusals and a full table are counted.
 fn teach<A: NeighAddr>(
     net: &Net<A>,
     ctx: &Ctx,
     port: usize,
-    l3_offset: usize,
     (ip, mac, lesson): (A, MacAddr, Lesson),
 ) -> bool {
-    if l3_offset != ethernet::HEADER_LEN || !net.on_link(port, ip) {
+    if !net.on_link(port, ip) {
         ctx.counters.add_neigh_refused();
         return false;
     }
@@ -186,7 +185,7 @@ fn icmpv6<P: PortIo>(
     local: &Local,
 ) -> Verdict {
     let lesson = nd::nd_lesson(frame.data(), local);
-    let learned = lesson.is_some_and(|l| teach(&dp.v6, ctx, in_port, l3_offset, l));
+    let learned = lesson.is_some_and(|l| teach(&dp.v6, ctx, in_port, l));
     // An advertisement carries an option a solicitation may lack: room for it.
     if !frame.extend_to(l3_offset + nd::ND_L3_LEN) {
         return Verdict::Drop(DropReason::BufferTooSmall);

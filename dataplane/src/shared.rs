@@ -1,11 +1,12 @@
 //! Everything the workers share, built once by the control thread: the
-//! ports, their addresses and MTUs, the route table, the neighbour table and
+//! ports, their link layers, addresses and MTUs, the route table, the neighbour table and
 //! the connection tables (one per IP family).
 
 use crate::conn::{ConnOwner, ConnTable, Packed, Timeouts};
 use crate::ctx::Frags;
 use crate::dest::DestTable;
 use crate::frag::FragTable;
+use crate::l2::PortL2;
 use crate::neigh::{NeighAddr, NeighTable, RequestLimit};
 use crate::port::PortIo;
 use crate::route::{self, RouteTable};
@@ -174,6 +175,8 @@ impl<A: NeighAddr> Net<A> {
 
 pub struct Dataplane<P> {
     pub ports: Vec<P>,
+    /// Each port's link layer: MAC, VLAN, promiscuity (what it admits, how frames leave it).
+    pub l2: Vec<PortL2>,
     /// Each port's IP MTU (the route MTU of routes through it).
     pub mtu: Vec<u16>,
     pub v4: Net<Ipv4Addr>,
@@ -206,7 +209,8 @@ pub struct Sizes {
 impl<P: PortIo> Dataplane<P> {
     /// The data plane on `ports` with IPv4 addressing `v4` (IPv6 has none until
     /// [`Dataplane::set_v6`]). Returns it and each worker's connection-table shares. Every
-    /// port's MTU is [`DEFAULT_MTU`] until the caller sets `mtu`.
+    /// port's MTU is [`DEFAULT_MTU`] until the caller sets `mtu`; every port is untagged and
+    /// not promiscuous until the caller sets `l2`.
     pub fn new(
         ports: Vec<P>,
         v4: Net<Ipv4Addr>,
@@ -225,6 +229,7 @@ impl<P: PortIo> Dataplane<P> {
             .collect();
         let dp = Dataplane {
             mtu: vec![DEFAULT_MTU; ports.len()],
+            l2: ports.iter().map(|p| PortL2::new(p.mac())).collect(),
             v6: Net::new(vec![Vec::new(); ports.len()], &[])?,
             ports,
             v4,

@@ -48,6 +48,15 @@ drop_reasons! {
     VlanTruncated => "vlan_truncated",
     /// More than one VLAN tag (QinQ is not handled).
     VlanStacked => "vlan_stacked",
+    /// Untagged frame on a port with a `vlan`: the port's frames carry its tag.
+    VlanUntagged => "vlan_untagged",
+    /// Frame tagged with another VLAN than its port's `vlan`.
+    VlanMismatch => "vlan_mismatch",
+    /// Tagged frame (any VLAN, 0 too) on a port without a `vlan`.
+    VlanTagged => "vlan_tagged",
+    /// Unicast to another MAC than the port's, or a broadcast or multicast frame that is
+    /// not ARP or Neighbour Discovery, on a port that is not `promiscuous`.
+    NotOurMac => "not_our_mac",
     /// EtherType that is neither IPv4, IPv6 nor ARP.
     UnknownEtherType => "unknown_ethertype",
     /// ARP packet shorter than the 28-byte Ethernet/IPv4 form.

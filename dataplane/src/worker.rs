@@ -5,7 +5,7 @@
 //! this worker's connections. Run-to-completion: no locks, no
 //! allocation (but when the configuration changes), no syscalls.
 
-use crate::classify::{classify, Class};
+use crate::classify::{classify_on, Class};
 use crate::ctx::Ctx;
 use crate::frag::HOLD_MS;
 use crate::fwd::fragment::fragment;
@@ -20,6 +20,7 @@ use crate::shared::{Dataplane, Mode, Owners};
 use crate::stats::{Counters, DropReason};
 use crate::txbuf::TxBuffers;
 use crate::verdict::Verdict;
+use crate::wire::ethernet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -133,9 +134,10 @@ fn handle_burst<P: PortIo>(
     ctx.counters.add_rx(burst.len() as u64, bytes as u64);
     let mut classes = [Class::Drop(DropReason::EthernetTruncated); BURST];
     if dp.mode == Mode::Balance {
+        let port = &dp.l2[in_port];
         for (class, slot) in classes.iter_mut().zip(burst.iter()) {
             let Some(frame) = slot else { continue };
-            *class = classify(frame.data());
+            *class = classify_on(frame.data(), port);
             match class {
                 Class::Ipv4(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
                 Class::Ipv6(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
@@ -280,7 +282,8 @@ fn send_neighbour_requests<P: PortIo>(
     }
 }
 
-/// Sends on `port` a frame `build` writes into a new buffer (returning its length).
+/// Sends on `port` a frame `build` writes into a new buffer (returning its length), with the
+/// port's VLAN tag.
 fn send_built<P: PortIo>(
     dp: &Dataplane<P>,
     queue: u16,
@@ -294,6 +297,10 @@ fn send_built<P: PortIo>(
     };
     let len = build(frame.data_mut());
     frame.truncate(len);
+    if let Err(reason) = dp.l2[port].fit(&mut frame, ethernet::HEADER_LEN) {
+        counters.add_drop(reason);
+        return;
+    }
     counters.add_neigh_request();
     tx.push(&dp.ports, port, queue, frame, counters);
 }

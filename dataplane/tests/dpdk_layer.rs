@@ -2,6 +2,8 @@
 //! EAL per process, so this file holds a single test.
 
 use dataplane::dpdk::{lcore, Eal, EthPort, Mempool, PortConfig};
+use dataplane::l2::PortL2;
+use dataplane::port::Frame;
 use dataplane::rss;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -48,6 +50,26 @@ fn eal_mempool_mbuf_port_and_queue_ownership() {
     assert_eq!(m.data().len(), 14);
     assert!(m.append(u16::MAX).is_none(), "no room: refused, unchanged");
     assert_eq!(m.data().len(), 14);
+    // A VLAN tag in and out (issue 15): 4 bytes of headroom taken and given back, the MACs
+    // and EtherType kept; more than the headroom or the packet holds is refused.
+    let head: Vec<u8> = (0..14).collect();
+    m.data_mut().copy_from_slice(&head);
+    let (tagged, untagged) = (
+        PortL2 {
+            vlan: Some(100),
+            ..PortL2::new([0; 6])
+        },
+        PortL2::new([0; 6]),
+    );
+    tagged.fit(&mut m, 14).unwrap();
+    assert_eq!(
+        m.data(),
+        [&head[..12], &[0x81, 0, 0, 100], &head[12..]].concat()
+    );
+    untagged.fit(&mut m, 18).unwrap();
+    assert_eq!(m.data(), head);
+    assert!(!Frame::prepend(&mut m, 4096) && !Frame::adj(&mut m, 15));
+    assert_eq!(m.data(), head, "refused, unchanged");
     drop(m);
     assert_eq!(pool.available(), before);
 

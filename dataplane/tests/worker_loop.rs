@@ -305,6 +305,12 @@ fn martian_sources_get_no_connection() {
     assert_eq!(dp.conns.len(), 1);
 }
 
+/// §7.1: S0 as R1 gets it.
+const TO_R1_7_1: &str = "020000000011 020000000002 0800 4500002c1c4640003f06d970cb00710a0a00000b9c401f90000003e8000000006002faf097670000020405b4";
+/// §7.2: R1's SYN-ACK as it comes to the inside port, and as C gets it.
+const SYN_ACK_7_2: &str = "020000000002 020000000011 0800 4500002c000040004006f4b60a00000bcb00710a1f909c4000001388000003e96012fe8880360000020405b4";
+const TO_C_7_2: &str = "0200000000fe 020000000001 0800 4500002c000040003f06d58cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4";
+
 /// §7.1–7.2 through the real loop: the SYN of client C to V:80 goes to
 /// R1:8080 rewritten exactly as IPVS does, the SYN-ACK comes back as from
 /// V:80, and R1 counts one active connection.
@@ -312,15 +318,16 @@ fn martian_sources_get_no_connection() {
 fn nat_vectors_7_1_and_7_2() {
     let lab = nat_lab(true);
     let dp = lab.0.clone();
-    let syn_ack = hex("020000000002 020000000011 0800 4500002c000040004006f4b60a00000bcb00710a1f909c4000001388000003e96012fe8880360000020405b4");
     dp.ports[0].push_rx(&hex(S0));
-    dp.ports[1].push_rx(&syn_ack);
+    dp.ports[1].push_rx(&hex(SYN_ACK_7_2));
     let (out, counters) = run_until(lab, 2);
 
-    let to_r1 = hex("020000000011 020000000002 0800 4500002c1c4640003f06d970cb00710a0a00000b9c401f90000003e8000000006002faf097670000020405b4");
-    let to_c = hex("0200000000fe 020000000001 0800 4500002c000040003f06d58cc6336401cb00710a00509c4000001388000003e96012fe887f4c0000020405b4");
-    assert_eq!(out[1], vec![to_r1], "SYN towards R1 (vector 7.1)");
-    assert_eq!(out[0], vec![to_c], "SYN-ACK towards C (vector 7.2)");
+    assert_eq!(out[1], vec![hex(TO_R1_7_1)], "SYN towards R1 (vector 7.1)");
+    assert_eq!(
+        out[0],
+        vec![hex(TO_C_7_2)],
+        "SYN-ACK towards C (vector 7.2)"
+    );
     assert_eq!(counters.snapshot().total_drops(), 0);
     assert_eq!(
         dp.conns.dests().counts(3),
@@ -1133,6 +1140,11 @@ fn ipv6_fragments_and_extension_headers_through_nat() {
     assert_eq!(dp.conns.v6.len(), 1);
 }
 
+/// A Neighbor Solicitation from C for [V] to its solicited-node group.
+// scapy: Ether(dst="33:33:ff:00:00:01", src="02:00:00:00:00:fe")/IPv6(src="2001:db8:c::10",
+//   dst="ff02::1:ff00:1", hlim=255)/ICMPv6ND_NS(tgt="2001:db8:f::1")/ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:fe")
+const NS_FOR_V6: &str = "3333ff000001 0200000000fe 86dd 6000000000203aff 20010db8000c00000000000000000010 ff0200000000000000000001ff000001 8700 1b02 00000000 20010db8000f00000000000000000001 0101 0200000000fe";
+
 /// Neighbour Discovery through the loop: a solicitation for the VIP is
 /// answered (and teaches us the client), and an unknown real server is
 /// solicited from the inside port's address.
@@ -1140,10 +1152,7 @@ fn ipv6_fragments_and_extension_headers_through_nat() {
 fn ipv6_neighbour_discovery_answers_for_the_vip_and_resolves_next_hops() {
     let lab = v6_lab(false);
     let dp = lab.0.clone();
-    // scapy: Ether(dst="33:33:ff:00:00:01", src="02:00:00:00:00:fe")/IPv6(src="2001:db8:c::10",
-    //   dst="ff02::1:ff00:1", hlim=255)/ICMPv6ND_NS(tgt="2001:db8:f::1")/ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:fe")
-    let ns = "3333ff000001 0200000000fe 86dd 6000000000203aff 20010db8000c00000000000000000010 ff0200000000000000000001ff000001 8700 1b02 00000000 20010db8000f00000000000000000001 0101 0200000000fe";
-    dp.ports[0].push_rx(&hex(ns));
+    dp.ports[0].push_rx(&hex(NS_FOR_V6));
     dp.ports[0].push_rx(&hex(&format!("020000000001 0200000000fe 86dd {SYN6}")));
     let (out, counters) = run_until(lab, 2);
     assert_eq!(
@@ -1635,9 +1644,9 @@ fn who_has(tpa: Ipv4Addr, sender: ([u8; 6], Ipv4Addr)) -> Vec<u8> {
     arp(BCAST, 1, sender, ([0; 6], tpa))
 }
 
-/// `f` with an 802.1Q tag (VLAN 100) after the MACs.
-fn tagged(f: &[u8]) -> Vec<u8> {
-    [&f[..12], &[0x81, 0, 0, 0x64], &f[12..]].concat()
+/// `f` with an 802.1Q tag after the MACs: TCI `tci` (its low 12 bits the VLAN).
+fn tag(f: &[u8], tci: u16) -> Vec<u8> {
+    [&f[..12], &[0x81, 0], &tci.to_be_bytes(), &f[12..]].concat()
 }
 
 fn is_arp(f: &[u8]) -> bool {
@@ -1702,10 +1711,11 @@ fn a_spoofed_advertisement_does_not_move_a_static_neighbour() {
     assert_eq!(dp.v6.neigh[1].get(ip6("2001:db8:a::50"), now), None);
 }
 
-/// Only an untagged request for our address from a sender on the receiving port's prefixes
-/// teaches, and only that port's table; the others are answered all the same.
+/// Only a request for our address from a sender on the receiving port's prefixes teaches,
+/// and only that port's table; the others are answered all the same. A tagged request on
+/// this untagged port is not of its link: dropped, neither learned from nor answered.
 #[test]
-fn arp_teaches_only_untagged_senders_on_the_port_prefixes() {
+fn arp_teaches_only_senders_on_the_port_prefixes() {
     let lab = nat_lab(true);
     let dp = lab.0.clone();
     let us = Ipv4Addr::new(192, 0, 2, 1);
@@ -1715,12 +1725,13 @@ fn arp_teaches_only_untagged_senders_on_the_port_prefixes() {
     let (vlan, good) = (Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(192, 0, 2, 8));
     dp.ports[0].push_rx(&who_has(us, (mac(1), far)));
     dp.ports[0].push_rx(&who_has(us, (mac(2), inside)));
-    dp.ports[0].push_rx(&tagged(&who_has(us, (mac(3), vlan))));
+    dp.ports[0].push_rx(&tag(&who_has(us, (mac(3), vlan)), 100));
     dp.ports[0].push_rx(&who_has(us, (mac(4), good)));
     let (out, counters) = run_until(lab, 4);
     let s = counters.snapshot();
-    assert_eq!((s.arp_replies, s.neigh_refused), (4, 3), "{s:?}");
-    assert_eq!(out[0].len(), 4);
+    assert_eq!((s.arp_replies, s.neigh_refused), (3, 2), "{s:?}");
+    assert_eq!(s.drop_count(DropReason::VlanTagged), 1);
+    assert_eq!(out[0].len(), 3);
     let now = dp.now_ms();
     let known = |port: usize, ip| dp.v4.neigh[port].get(ip, now);
     assert_eq!(
@@ -1845,7 +1856,10 @@ fn requests_for_many_unresolved_next_hops_are_bounded_and_counted() {
     for k in 0..1000 {
         dp.ports[0].push_rx(&segment_from(20000 + k, 64, 0, true, SYN, 0));
     }
-    let (out, counters) = run_until(lab, 1000);
+    // Every SYN dropped (the requests sent count as frames out: `run_until` could stop early).
+    let w = Running::start(lab);
+    w.wait(|s| s.drop_count(DropReason::NoNeighbour) >= 1000);
+    let (out, counters) = w.stop();
     // The bucket fills with the data plane's clock, from its start.
     let elapsed = Duration::from_millis(dp.now_ms());
     let s = counters.snapshot();
@@ -1922,4 +1936,209 @@ fn neighbour_tables_are_seeded_per_run() {
     let (learned, s) = run(b);
     let target_mac = [2, 0, 0, 0, 2, 32];
     assert_eq!((learned, s.neigh_table_full), (Some(target_mac), 0));
+}
+
+// The link layer (issue 15): a port's VLAN, in and out, and the destination MAC.
+
+/// The VLAN of frame `f`, None when untagged.
+fn vlan_of(f: &[u8]) -> Option<u16> {
+    (f[12..14] == [0x81, 0]).then(|| u16::from_be_bytes([f[14], f[15]]) & 0xfff)
+}
+
+/// `lab` with its ports' VLANs `vlans`, promiscuous or not.
+fn with_l2(mut lab: Plane, vlans: [Option<u16>; 2], promiscuous: bool) -> Plane {
+    let dp = Arc::get_mut(&mut lab.0).expect("the lab is not shared yet");
+    for (l2, vlan) in dp.l2.iter_mut().zip(vlans) {
+        l2.vlan = vlan;
+        l2.promiscuous = promiscuous;
+    }
+    lab
+}
+
+/// `f` as it travels on a port of VLAN `vlan` (TCI `pcp << 13 | vlan`), or untagged.
+fn on_vlan(f: &[u8], vlan: Option<u16>, pcp: u16) -> Vec<u8> {
+    vlan.map_or_else(|| f.to_vec(), |v| tag(f, pcp << 13 | v))
+}
+
+/// §7.1–7.2 across VLANs: C's SYN comes with the outside port's tag (PCP 5) or none and
+/// leaves for R1 with the inside port's tag or none, R1's SYN-ACK the other way: each frame
+/// is the vector byte for byte but for its tag, inserted, rewritten (PCP 0) or removed.
+#[test]
+fn nat_frames_leave_with_their_output_ports_vlan() {
+    for vlans in [[Some(100), Some(200)], [Some(100), None], [None, Some(200)]] {
+        let lab = with_l2(nat_lab(true), vlans, false);
+        let dp = lab.0.clone();
+        dp.ports[0].push_rx(&on_vlan(&hex(S0), vlans[0], 5));
+        dp.ports[1].push_rx(&on_vlan(&hex(SYN_ACK_7_2), vlans[1], 5));
+        let (out, counters) = run_until(lab, 2);
+        assert_eq!(out[1], [on_vlan(&hex(TO_R1_7_1), vlans[1], 0)], "{vlans:?}");
+        assert_eq!(out[0], [on_vlan(&hex(TO_C_7_2), vlans[0], 0)], "{vlans:?}");
+        assert_eq!(counters.snapshot().total_drops(), 0, "{vlans:?}");
+        assert_eq!(dp.conns.dests().counts(3), (1, 0), "{vlans:?}");
+    }
+}
+
+/// A port with a VLAN takes only its VLAN's frames: another VLAN's and untagged ones are
+/// dropped and counted; a port without one drops tagged frames, a priority tag (VLAN 0)
+/// too. None makes a connection or an answer.
+#[test]
+fn frames_of_another_vlan_are_dropped_and_counted() {
+    let lab = with_l2(nat_lab(true), [Some(100), None], false);
+    let dp = lab.0.clone();
+    let asker = ([2, 0, 0, 0, 1, 7], Ipv4Addr::new(192, 0, 2, 7));
+    dp.ports[0].push_rx(&tag(&hex(S0), 101));
+    dp.ports[0].push_rx(&hex(S0));
+    dp.ports[0].push_rx(&tag(&who_has(Ipv4Addr::new(192, 0, 2, 1), asker), 101));
+    dp.ports[1].push_rx(&tag(&hex(SYN_ACK_7_2), 100));
+    dp.ports[1].push_rx(&tag(&hex(SYN_ACK_7_2), 0));
+    let (out, counters) = run_until(lab, 5);
+    let s = counters.snapshot();
+    let count = |r| s.drop_count(r);
+    assert_eq!(
+        [
+            count(DropReason::VlanMismatch),
+            count(DropReason::VlanUntagged),
+            count(DropReason::VlanTagged)
+        ],
+        [2, 1, 2],
+        "{s:?}"
+    );
+    assert_eq!((s.tx_packets, s.arp_replies, s.total_drops()), (0, 0, 5));
+    assert!(out.iter().all(Vec::is_empty));
+    assert_eq!(dp.conns.len(), 0);
+    assert_eq!(dp.v4.neigh[0].get(asker.1, dp.now_ms()), None);
+}
+
+/// Frames rvsd builds carry the tag of the port they leave by: the ARP reply to a tagged
+/// request (which teaches the VLAN port's table), Time Exceeded for a tagged TTL-1 SYN, the
+/// ARP request for an unresolved real server on the other VLAN.
+#[test]
+fn frames_rvsd_builds_carry_their_ports_vlan() {
+    let lab = with_l2(nat_lab(false), [Some(100), Some(200)], false);
+    let dp = lab.0.clone();
+    let us = Ipv4Addr::new(192, 0, 2, 1);
+    let asker = ([2, 0, 0, 0, 1, 7], Ipv4Addr::new(192, 0, 2, 7));
+    dp.ports[0].push_rx(&tag(&who_has(us, asker), 100));
+    dp.ports[0].push_rx(&tag(&segment(1, 0, true, SYN, 0), 100));
+    dp.ports[0].push_rx(&tag(&hex(S0), 100));
+    let (out, counters) = run_until(lab, 5);
+    let s = counters.snapshot();
+    assert_eq!(
+        (
+            s.drop_count(DropReason::TtlExceeded),
+            s.drop_count(DropReason::NoNeighbour)
+        ),
+        (1, 1),
+        "{s:?}"
+    );
+    let reply = arp(asker.0, 2, (RVS0, us), asker);
+    assert_eq!(out[0][0], tag(&reply, 100), "the ARP reply");
+    let err = &out[0][1];
+    assert_eq!((vlan_of(err), &err[..6]), (Some(100), &CLIENT[..]));
+    let ip = Ipv4Packet::new_checked(&err[18..]).unwrap();
+    let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        (ip.src_addr(), ip.dst_addr(), icmp.msg_type()),
+        (V, C, IcmpMessage::TimeExceeded)
+    );
+    // Padded to the 60 bytes of a minimum frame, then tagged.
+    let request = tag(&[who_has(R1, (RVS1, D)), vec![0; 18]].concat(), 200);
+    assert_eq!(out[1], [request], "who-has R1 on VLAN 200");
+    assert_eq!(dp.v4.neigh[0].get(asker.1, dp.now_ms()), Some(asker.0));
+}
+
+/// TUN out of a VLAN port: the outer packet of §7.12 tagged, and an oversize segment
+/// without DF in two outer fragments, each tagged.
+#[test]
+fn tunnel_packets_and_their_fragments_carry_the_vlan() {
+    let lab = direct_lab(tun_dest(TunKind::Ipip, 0, TunCsum::None));
+    let lab = with_l2(lab, [None, Some(200)], false);
+    lab.0.ports[0].push_rx(&hex(S0));
+    lab.0.ports[0].push_rx(&segment(64, 0, false, ACK, 1460));
+    let (out, counters) = run_until(lab, 3);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+    let outer =
+        format!("{GW_MAC} 020000000002 0800 45000040000040003f046f9a0a000001c000021f {S0_TTL63}");
+    assert_eq!(out[1][0], tag(&hex(&outer), 200));
+    let frags: Vec<(u16, bool)> = out[1][1..]
+        .iter()
+        .map(|f| {
+            assert_eq!((vlan_of(f), &f[..6]), (Some(200), &hex(GW_MAC)[..]));
+            let ip = Ipv4Packet::new_checked(&f[18..]).unwrap();
+            assert!(ip.verify_checksum() && ip.dst_addr() == R3);
+            (ip.frag_offset(), ip.more_frags())
+        })
+        .collect();
+    assert_eq!(frags, [(0, true), (1480, false)]);
+}
+
+/// IPv6 on VLANs: a tagged solicitation for [V] to its solicited-node group is answered on
+/// its VLAN, and R1 is solicited on the other port's.
+#[test]
+fn neighbour_discovery_on_vlans() {
+    let lab = with_l2(v6_lab(false), [Some(100), Some(200)], false);
+    let dp = lab.0.clone();
+    dp.ports[0].push_rx(&tag(&hex(NS_FOR_V6), 100));
+    let syn = hex(&format!("020000000001 0200000000fe 86dd {SYN6}"));
+    dp.ports[0].push_rx(&tag(&syn, 100));
+    let (out, counters) = run_until(lab, 2);
+    let s = counters.snapshot();
+    assert_eq!(
+        (s.nd_replies, s.drop_count(DropReason::NoNeighbour)),
+        (1, 1)
+    );
+    let na = &out[0][0];
+    assert_eq!((vlan_of(na), &na[..6]), (Some(100), &CLIENT[..]));
+    assert_eq!(
+        (na[18 + 6], na[18 + 40]),
+        (58, 136),
+        "a Neighbor Advertisement"
+    );
+    let ns = &out[1][0];
+    assert_eq!(vlan_of(ns), Some(200));
+    assert_eq!(&ns[..6], &[0x33, 0x33, 0xff, 0, 0, 0x11], "to R1's group");
+    assert_eq!(
+        (ns[18 + 6], ns[18 + 40]),
+        (58, 135),
+        "a Neighbor Solicitation"
+    );
+    assert_eq!(
+        dp.v6.neigh[0].get(ip6("2001:db8:c::10"), dp.now_ms()),
+        Some(CLIENT),
+        "learned from the tagged NS"
+    );
+}
+
+/// A port that is not promiscuous drops what is unicast to another MAC, counted, whatever
+/// it carries (a SYN, an ARP request for us, a real server's reply): no connection, no
+/// answer; broadcast ARP is answered. A promiscuous port takes them all.
+#[test]
+fn frames_for_another_mac_are_dropped_unless_the_port_is_promiscuous() {
+    let other = [2, 0, 0, 0, 0, 0x99];
+    let to_other = |f: Vec<u8>| [&other[..], &f[6..]].concat();
+    let us = Ipv4Addr::new(192, 0, 2, 1);
+    let asker = ([2, 0, 0, 0, 1, 7], Ipv4Addr::new(192, 0, 2, 7));
+    for promiscuous in [false, true] {
+        let lab = with_l2(nat_lab(true), [None, None], promiscuous);
+        let dp = lab.0.clone();
+        dp.ports[0].push_rx(&to_other(hex(S0)));
+        dp.ports[0].push_rx(&arp(other, 1, asker, ([0; 6], us)));
+        dp.ports[0].push_rx(&who_has(us, asker));
+        dp.ports[1].push_rx(&to_other(hex(SYN_ACK_7_2)));
+        let (out, counters) = run_until(lab, 4);
+        let s = counters.snapshot();
+        let reply = arp(asker.0, 2, (RVS0, us), asker);
+        if promiscuous {
+            assert_eq!(s.total_drops(), 0, "{s:?}");
+            assert_eq!(out[1], [hex(TO_R1_7_1)]);
+            assert_eq!(out[0], [reply.clone(), reply, hex(TO_C_7_2)]);
+            assert_eq!(dp.conns.len(), 1);
+        } else {
+            assert_eq!(s.drop_count(DropReason::NotOurMac), 3, "{s:?}");
+            assert_eq!((s.total_drops(), s.arp_replies), (3, 1));
+            assert_eq!(out[0], [reply]);
+            assert!(out[1].is_empty());
+            assert_eq!(dp.conns.len(), 0);
+        }
+    }
 }

@@ -20,7 +20,12 @@
                                   [V6]:53; DIR/rx1.pcap (real-server side): a spoofed ARP
                                   reply, gratuitous ARP and request for D, and a spoofed
                                   solicited Neighbor Advertisement, all for R1 at FAKE_MAC
-  frames.py decode IN.pcap        one JSON object per frame rvsd sent
+  frames.py make-l2 DIR           DIR/rx0.pcap (client side, rvsd's port on VLAN 100) and
+                                  DIR/rx1.pcap (real-server side, untagged): ARP, ND, NAT
+                                  flows and a TTL-1 SYN on the VLAN, a client rvsd must ARP
+                                  for; frames of another VLAN, untagged or tagged where they
+                                  must not be, and unicast to another MAC or broadcast
+  frames.py decode IN.pcap        one JSON object per frame rvsd sent (with its VLAN)
   frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
                                   offsets rvsd sent and whether they reassemble
                                   (scapy's defragment, defragment6) into a UDP datagram
@@ -35,12 +40,18 @@ import sys
 
 import os
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, IPv6,
-                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, defragment, defragment6, fragment, fragment6, rdpcap, wrpcap)
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6ND_NA, ICMPv6ND_NS,
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrFragment,
+                       IPv6ExtHdrHopByHop, Raw, defragment, defragment6, fragment, fragment6, rdpcap,
+                       wrpcap)
 
 logging.getLogger("scapy").setLevel(logging.ERROR)
 
-RVS_MAC = "02:00:00:00:00:01"   # not rvsd's real MAC: net_pcap makes its own
+# rvsd's MACs on net_pcap: DPDK's pcap driver names its ports "\x02pcap" and their probe index
+# (net_pcap0, then net_pcap1). Frames to rvsd go to them: a port that is not promiscuous drops
+# unicast to any other MAC.
+PCAP_MACS = ("02:70:63:61:70:00", "02:70:63:61:70:01")
+RVS_MAC = PCAP_MACS[0]
 CLIENT_MAC = "02:00:00:00:00:fe"
 RVS_IP = "10.0.0.1"
 CLIENT_IP = "10.0.0.2"
@@ -68,7 +79,7 @@ def make_local(path):
 
 # ipvs-forwarding §7.0: client C, VIP V, real server R1 behind the inside port.
 C, V, R1 = "203.0.113.10", "198.51.100.1", "10.0.0.11"
-OUT_MAC, IN_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+OUT_MAC, IN_MAC = PCAP_MACS
 C_MAC, R1_MAC = "02:00:00:00:00:fe", "02:00:00:00:00:11"
 
 
@@ -248,12 +259,57 @@ def make_spoof(directory):
     wrpcap(os.path.join(directory, "rx1.pcap"), inside)
 
 
+# make-l2: rvsd's client-side port is on VLAN_OUT; C2 is a client rvsd has no MAC for.
+VLAN_OUT, C2, OTHER_MAC = 100, "203.0.113.20", "02:00:00:00:00:99"
+
+
+def make_l2(directory):
+    def client(vlan=VLAN_OUT, dst=OUT_MAC):
+        eth = Ether(dst=dst, src=C_MAC)
+        return eth if vlan is None else eth / Dot1Q(vlan=vlan)
+
+    def syn(sport, src=C, ttl=64):
+        return IP(src=src, dst=V, ttl=ttl) / TCP(sport=sport, dport=80, flags="S", seq=1000)
+
+    solicited = "ff02::1:ff00:1"
+    outside = [
+        client(dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=C_MAC, psrc=C, pdst=V),
+        client(dst="33:33:ff:00:00:01") / IPv6(src=C6, dst=solicited, hlim=255)
+        / ICMPv6ND_NS(tgt="2001:db8:c::1") / ICMPv6NDOptSrcLLAddr(lladdr=C_MAC),
+        client() / syn(40000),
+        client() / IP(src=C, dst=V) / UDP(sport=40001, dport=53) / Raw(b"abcd"),
+        client() / syn(40002, src=C2),
+        client() / syn(40003, ttl=1),
+        # Untagged, another VLAN, another MAC, broadcast: dropped.
+        client(vlan=None) / syn(40004),
+        client(vlan=VLAN_OUT + 1) / syn(40005),
+        client(dst=OTHER_MAC) / syn(40006),
+        client(dst="ff:ff:ff:ff:ff:ff") / IP(src=C, dst=V) / UDP(sport=40001, dport=53)
+        / Raw(b"bcast"),
+    ]
+
+    def server(dst=IN_MAC):
+        return Ether(dst=dst, src=R1_MAC)
+
+    inside = [
+        server() / IP(src=R1, dst=C) / TCP(sport=8080, dport=40000, flags="SA", seq=5000, ack=1001),
+        server() / IP(src=R1, dst=C) / UDP(sport=53, dport=40001) / Raw(b"dcba"),
+        server() / IP(src=R1, dst=C2) / TCP(sport=8080, dport=40002, flags="SA", seq=5000, ack=1001),
+        # Tagged on the untagged port, unicast to another MAC: dropped.
+        server() / Dot1Q(vlan=VLAN_OUT) / IP(src=R1, dst=C) / UDP(sport=53, dport=40001) / Raw(b"tag"),
+        server(dst=OTHER_MAC) / IP(src=R1, dst=C) / UDP(sport=53, dport=40001) / Raw(b"other"),
+    ]
+    wrpcap(os.path.join(directory, "rx0.pcap"), outside)
+    wrpcap(os.path.join(directory, "rx1.pcap"), inside)
+
+
 def decode(path):
     for p in rdpcap(path):
         if Ether not in p or len(p) < 14:
             print(json.dumps({"kind": "runt", "hex": bytes(p).hex()}))
             continue
-        d = {"eth_src": p[Ether].src, "eth_dst": p[Ether].dst}
+        d = {"eth_src": p[Ether].src, "eth_dst": p[Ether].dst,
+             "vlan": p[Dot1Q].vlan if Dot1Q in p else None}
         if ARP in p:
             a = p[ARP]
             d.update(kind="arp", op=a.op, hwsrc=a.hwsrc, psrc=a.psrc, hwdst=a.hwdst, pdst=a.pdst)
@@ -274,6 +330,8 @@ def decode(path):
                      seq=p[ICMP].seq, src=p[IP].src, dst=p[IP].dst, ttl=p[IP].ttl,
                      payload=bytes(p[ICMP].payload).decode("latin1"),
                      ip_csum_ok=checksum_ok(p, IP), icmp_csum_ok=checksum_ok(p, ICMP))
+        elif ICMPv6ND_NA in p:
+            d.update(kind="nd_na", src=p[IPv6].src, dst=p[IPv6].dst, tgt=p[ICMPv6ND_NA].tgt)
         else:
             d.update(kind="other", hex=bytes(p).hex())
         print(json.dumps(d))
@@ -281,6 +339,6 @@ def decode(path):
 
 if __name__ == "__main__":
     {"make-local": make_local, "make-nat": make_nat, "make-nat6": make_nat6,
-     "make-burst": make_burst, "make-spoof": make_spoof,
+     "make-burst": make_burst, "make-spoof": make_spoof, "make-l2": make_l2,
      "make-frags": make_frags, "decode": decode,
      "frags": frags}[sys.argv[1]](sys.argv[2])

@@ -20,7 +20,8 @@ hex (e.g. tests/golden/dr_tun/golden.json, made by tests/golden/dr_tun/oracle.cm
 have "input_link" (per input frame "outside" or "inside"; without it every input is outside) and
 "tolerate" (below), e.g. tests/golden/icmp/golden.json.
 
-make-all with input links writes DIR/CASE.rx.pcap (the outside inputs) and DIR/CASE.rx_inside.pcap;
+make-all addresses the inputs sent to the oracle director's MAC to rvsd's on net_pcap instead. With
+input links it writes DIR/CASE.rx.pcap (the outside inputs) and DIR/CASE.rx_inside.pcap;
 with --slot N, input frame k is put at index k*N of its link's file and every other index before
 the link's last input holds a filler (EtherType 0x88b5 to the link's MAC, to be dropped): a
 receiver that polls the two links in turn and takes at most N frames per poll then meets the
@@ -59,6 +60,8 @@ import sys
 
 from scapy.all import GRE, ICMP, IP, IPv6, TCP, UDP, Ether, in4_chksum, in6_chksum
 from scapy.utils import RawPcapReader, RawPcapWriter, checksum
+
+from frames import PCAP_MACS
 
 GUE_PORTS = {6080}
 EPHEMERAL = (32768, 60999)
@@ -522,14 +525,29 @@ def filler(to_frame):
     return to_frame[:6] + b"\x02\x00\x00\x00\x00\x99" + struct.pack("!H", FILLER_TYPE) + b"\0" * 46
 
 
+# The oracle's director had these MACs; rvsd on net_pcap has the pcap driver's (outside port
+# first). rvsd drops frames unicast to another MAC, so make-all readdresses the inputs.
+ORACLE_MACS = {"outside": "02:00:00:00:00:01", "inside": "02:00:00:00:00:02"}
+RVSD_MACS = dict(zip(("outside", "inside"), PCAP_MACS))
+
+
+def readdressed(frame, link):
+    """frame, sent to the oracle director's MAC on link, sent to rvsd's there instead."""
+    mac = lambda m: bytes.fromhex(m.replace(":", ""))
+    if frame[:6] == mac(ORACLE_MACS[link]):
+        return mac(RVSD_MACS[link]) + frame[6:]
+    return frame
+
+
 def rx_files(c, slot=None):
-    """{"rx": outside inputs, "rx_inside": inside inputs} of case c (only "rx" without links);
-    with slot, input k at index k*slot of its link's file, fillers elsewhere (see make-all)."""
-    inputs = [bytes.fromhex(h) for h in c["input"]]
+    """{"rx": outside inputs, "rx_inside": inside inputs} of case c (only "rx" without links),
+    readdressed to rvsd; with slot, input k at index k*slot of its link's file, fillers
+    elsewhere (see make-all)."""
+    links = c.get("input_link", ["outside"] * len(c["input"]))
+    assert len(links) == len(c["input"]) and set(links) <= {"outside", "inside"}, c["name"]
+    inputs = [readdressed(bytes.fromhex(h), link) for h, link in zip(c["input"], links)]
     if "input_link" not in c:
         return {"rx": inputs}
-    links = c["input_link"]
-    assert len(links) == len(inputs) and set(links) <= {"outside", "inside"}, c["name"]
     out = {}
     for link, name in (("outside", "rx"), ("inside", "rx_inside")):
         mine = [k for k, l in enumerate(links) if l == link]

@@ -15,8 +15,10 @@ pub struct PortConfig<'a> {
     pub rx_desc: u16,
     pub tx_desc: u16,
     pub pool: Mempool,
-    /// Receive frames for any MAC (needed on veth/af_packet, where the
-    /// peer's frames carry the kernel interface's MAC).
+    /// Receive frames for any MAC. Otherwise the port takes its own MAC's,
+    /// broadcast and every multicast group (all-multicast: the Neighbour
+    /// Solicitations for any VIP must come in; the data plane keeps only
+    /// what ND needs).
     pub promiscuous: bool,
 }
 
@@ -101,13 +103,7 @@ impl EthPort {
         // SAFETY: the port is configured with all its queues set up.
         let ret = unsafe { dpdk_sys::rte_eth_dev_start(id) };
         check(ret, || format!("rte_eth_dev_start {}", cfg.name))?;
-        if cfg.promiscuous {
-            // SAFETY: id is a valid, started port.
-            let ret = unsafe { dpdk_sys::rte_eth_promiscuous_enable(id) };
-            if ret < 0 {
-                log::warn!("{}: promiscuous mode not supported ({ret})", cfg.name);
-            }
-        }
+        set_receive_filter(id, cfg);
         let mac = mac_addr(id)?;
         let rss = match conf.rx_adv_conf.rss_conf.rss_hf {
             0 => "off",
@@ -388,6 +384,35 @@ fn setup_queues(id: u16, cfg: &PortConfig, queues: u16) -> Result<(), DpdkError>
         check(ret, || format!("tx queue {q} of {}", cfg.name))?;
     }
     Ok(())
+}
+
+/// Opens the started port `id` to every MAC (promiscuous) or to its own, broadcast and all
+/// multicast. A driver that cannot leave promiscuous mode receives more than asked, which
+/// the data plane's destination check drops (logged at info); one that cannot take all
+/// multicast may lose Neighbour Solicitations for the VIPs (warned).
+fn set_receive_filter(id: u16, cfg: &PortConfig) {
+    let name = cfg.name;
+    if cfg.promiscuous {
+        // SAFETY: id is a valid, started port.
+        let ret = unsafe { dpdk_sys::rte_eth_promiscuous_enable(id) };
+        if ret < 0 {
+            log::warn!("{name}: promiscuous mode not supported ({ret})");
+        }
+        return;
+    }
+    // SAFETY: id is a valid, started port.
+    let ret = unsafe { dpdk_sys::rte_eth_promiscuous_disable(id) };
+    if ret < 0 {
+        log::info!("{name}: stays promiscuous ({ret}); frames for other MACs dropped by rvsd");
+    }
+    // SAFETY: id is a valid, started port.
+    let ret = unsafe { dpdk_sys::rte_eth_allmulticast_enable(id) };
+    if ret < 0 {
+        log::warn!(
+            "{name}: all-multicast mode not supported ({ret}): Neighbour Solicitations for \
+             the VIPs may not arrive unless the port is promiscuous"
+        );
+    }
 }
 
 fn mac_addr(id: u16) -> Result<[u8; 6], DpdkError> {

@@ -68,6 +68,13 @@ impl Mbuf {
         !unsafe { dpdk_sys::rvs_pktmbuf_prepend(self.raw.as_ptr(), len) }.is_null()
     }
 
+    /// Removes `len` bytes from the packet's front; false (the packet
+    /// unchanged) when it is shorter.
+    pub fn adj(&mut self, len: u16) -> bool {
+        // SAFETY: self owns the mbuf; adj checks the length against data_len.
+        !unsafe { dpdk_sys::rvs_pktmbuf_adj(self.raw.as_ptr(), len) }.is_null()
+    }
+
     /// Cuts the packet to `len` bytes (no-op when it is shorter).
     pub fn truncate(&mut self, len: usize) {
         let cur = self.hdr().data_len as usize;

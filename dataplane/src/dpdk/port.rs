@@ -16,6 +16,9 @@ impl Frame for Mbuf {
     fn prepend(&mut self, len: usize) -> bool {
         u16::try_from(len).is_ok_and(|len| Mbuf::prepend(self, len))
     }
+    fn adj(&mut self, len: usize) -> bool {
+        u16::try_from(len).is_ok_and(|len| Mbuf::adj(self, len))
+    }
     fn extend_to(&mut self, len: usize) -> bool {
         let short = len.saturating_sub(self.data().len());
         short == 0 || u16::try_from(short).is_ok_and(|n| self.append(n).is_some())

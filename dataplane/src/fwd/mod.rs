@@ -14,7 +14,8 @@
 //!    server), [`tun`] (encapsulation, growing the frame at the front);
 //! 5. **neighbour**: the next hop's MAC on the output port, or a request (ARP, NS) within
 //!    the limits of [`ask`] and a counted drop;
-//! 6. **layer 2**: destination and source MAC of the output port.
+//! 6. **layer 2**: destination and source MAC of the output port, and its VLAN tag (inserted,
+//!    rewritten or removed: [`crate::l2`]).
 //!
 //! TTL and MTU come before the rewrite, as in the kernel: the ICMP errors quote the packet
 //! as the client sent it (to the VIP, not yet encapsulated), and TUN's outer TTL is the
@@ -256,10 +257,10 @@ pub trait Forward: Tables + NatHeader + Outer {
         if let Err(reason) = rewrite(ctx, frame, l3, to, &hop) {
             return Verdict::Drop(reason);
         }
-        match link(dp, ctx, frame, &hop) {
+        match link(dp, ctx, frame, l3, &hop) {
             Verdict::Tx { port } if fragment => Verdict::TxFragmented {
                 port,
-                l3,
+                l3: dp.l2[port].header_len(),
                 mtu: route_mtu,
                 id: u32::from(ctx.next_ip_id()),
             },
@@ -301,7 +302,7 @@ pub trait Forward: Tables + NatHeader + Outer {
         let Some(hop) = Self::net(dp).routes.lookup(to) else {
             return Verdict::Drop(DropReason::NoRoute);
         };
-        let v = link(dp, ctx, frame, &hop);
+        let v = link(dp, ctx, frame, l3, &hop);
         if matches!(v, Verdict::Tx { .. }) {
             ctx.counters.add_icmp_error_sent();
         }
@@ -514,14 +515,16 @@ fn grow_front<F: Frame>(
     Ok(())
 }
 
-/// Neighbour and layer 2: the frame leaves on `hop.port` to the next hop's MAC (a STALE
-/// one too, while it is probed). An unresolved next hop drops the packet and asks for its
-/// MAC (the sender retransmits).
+/// Neighbour and layer 2: the frame, its Ethernet header `l3` bytes long (the one it came
+/// with, tagged or not), leaves on `hop.port` to the next hop's MAC (a STALE one too, while
+/// it is probed) with the port's header (`l2`: its MAC, its VLAN tag or none). An
+/// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
 #[inline]
 fn link<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     frame: &mut P::Frame,
+    l3: usize,
     hop: &NextHop<A>,
 ) -> Verdict {
     let found = A::net(dp).neigh[hop.port].lookup(hop.ip, ctx.now);
@@ -531,10 +534,10 @@ fn link<P: PortIo, A: Forward>(
     let Some(mac) = found.mac else {
         return Verdict::Drop(DropReason::NoNeighbour);
     };
-    let data = frame.data_mut();
-    data[0..6].copy_from_slice(&mac);
-    data[6..12].copy_from_slice(&dp.ports[hop.port].mac());
-    Verdict::Tx { port: hop.port }
+    match dp.l2[hop.port].address(frame, l3, mac) {
+        Ok(()) => Verdict::Tx { port: hop.port },
+        Err(reason) => Verdict::Drop(reason),
+    }
 }
 
 /// Asks for next hop `ip`'s MAC on `port`, a request the neighbour table found due, within
