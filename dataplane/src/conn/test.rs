@@ -923,3 +923,30 @@ fn engine_data_tells_templates_apart() {
         .unwrap();
     t.for_each_live(40 * SEC, |v| assert_eq!(v.pe_data, None));
 }
+
+/// The default table (`conn_table_size` 1048576, two workers) filled to the last entry
+/// with established connections from distinct clients: every insert finds room until the
+/// partitions are full (the index never refuses first), the next new connection is refused,
+/// and every one of them is still found.
+#[test]
+fn the_default_table_fills_to_its_last_entry() {
+    const CAP: usize = 1 << 20;
+    let (t, mut owners) = table(CAP, 2);
+    let client = |i: u32| Conn {
+        caddr: Ipv4Addr::from(0x0a00_0000 + (i >> 16)),
+        cport: i as u16,
+        ..nat(0)
+    };
+    for i in 0..CAP as u32 {
+        let h = owners[(i % 2) as usize].insert(&client(i), 0).unwrap();
+        t.update(&h, Dir::Input, TCP_SYN, 0).unwrap();
+        t.update(&h, Dir::Input, TCP_ACK, 0).unwrap();
+    }
+    assert_eq!((t.len(), t.dests().counts(1)), (CAP, (CAP as u32, 0)));
+    let next = client(CAP as u32);
+    assert_eq!(owners[0].insert(&next, SEC), Err(InsertError::Full));
+    assert_eq!(owners[1].insert(&next, SEC), Err(InsertError::Full));
+    assert!((0..CAP as u32)
+        .step_by(997)
+        .all(|i| find_in(&t, &client(i)).is_some()));
+}
