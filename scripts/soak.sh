@@ -10,36 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${1:-10}
-VIP=10.0.1.100
-
-scripts/setup.sh
-[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-cargo build --release -q -p control
-BIN=$PWD/target/release
-SOCK=/run/rvs/soak.sock
-LOG=$(mktemp /tmp/rvsd-soak.XXXXXX)
-exec 9>/run/rvs-netns.lock
-flock 9
-
-cleanup() {
-    pkill -f "wrk .*$VIP" 2>/dev/null || true
-    [ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-    scripts/webservers.sh stop
-    scripts/netns.sh down
-}
-trap cleanup EXIT
-
-scripts/netns.sh up 3 >/dev/null
-scripts/webservers.sh start 3 >/dev/null
-ip netns exec rvs-lb "$BIN/rvsd" --config config/demo.json --socket $SOCK >"$LOG" 2>&1 &
-PID=$!
-for _ in $(seq 100); do [ -S $SOCK ] && break; sleep 0.1; done
-export RVS_SOCKET=$SOCK
-"$BIN/rvsadm" -A -t $VIP:80 -s rr
-for i in 1 2 3; do
-    "$BIN/rvsadm" -a -t $VIP:80 -r 10.0.2.1$i:80 -m
-    ip netns exec rvs-rs$i ping -c 1 -W 2 10.0.2.1 >/dev/null
-done
+. scripts/lab.sh
+lab_up soak
+lab_service -t 80
 
 START=$SECONDS
 sample() {

@@ -6,26 +6,15 @@
 //! (`tests/py/frames.py make-l2`).
 
 mod common;
-use common::golden::{counter, pcap_frames};
+use common::golden::counter;
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const C: &str = "203.0.113.10";
 const C2: &str = "203.0.113.20";
 const V: &str = "198.51.100.1";
 const R1: &str = "10.0.0.11";
-
-fn decode(pcap: &Path) -> Vec<Value> {
-    if pcap_frames(pcap) == 0 {
-        return Vec::new();
-    }
-    py("frames.py", &["decode", pcap.to_str().unwrap()])
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// rvsd on `make-l2`'s frames, its client port on VLAN 100, both ports `promiscuous` or not:
 /// what each port sent (decoded) once `want` frames are out, and its shutdown report.

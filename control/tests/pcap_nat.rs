@@ -6,18 +6,7 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn decode(pcap: &Path) -> Vec<Value> {
-    if !pcap.exists() {
-        return Vec::new();
-    }
-    py("frames.py", &["decode", pcap.to_str().unwrap()])
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn check_l4(f: &Value, kind: &str, src: (&str, u64), dst: (&str, u64), payload: &str) {
     assert_eq!(f["kind"], kind, "{f}");

@@ -6,21 +6,10 @@
 mod common;
 use common::*;
 use serde_json::Value;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const R1_MAC: &str = "02:00:00:00:00:11";
 const FAKE_MAC: &str = "02:00:00:00:00:66";
-
-fn decode(pcap: &Path) -> Vec<Value> {
-    if !pcap.exists() {
-        return Vec::new();
-    }
-    py("frames.py", &["decode", pcap.to_str().unwrap()])
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn spoofed_arp_and_nd_do_not_redirect_traffic_to_a_real_server() {

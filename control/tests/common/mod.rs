@@ -233,6 +233,18 @@ pub fn rvsadm_bytes(socket: &Path, args: &[&str], stdin: Option<&[u8]>) -> Outpu
     child.wait_with_output().unwrap()
 }
 
+/// Every frame of pcap file `pcap` as `tests/py/frames.py decode` reads it with scapy (one
+/// JSON object each); none when the file is missing or empty.
+pub fn decode(pcap: &Path) -> Vec<serde_json::Value> {
+    if !pcap.exists() || golden::pcap_frames(pcap) == 0 {
+        return Vec::new();
+    }
+    py("frames.py", &["decode", pcap.to_str().unwrap()])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Runs a helper from tests/py with Debian's python (which has scapy).
 pub fn py(script: &str, args: &[&str]) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

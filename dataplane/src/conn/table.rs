@@ -761,17 +761,24 @@ impl<A: Packed> ConnOwner<A> {
     pub fn expire_step(&mut self, now: u64, budget: usize) -> usize {
         let mut reclaimed = 0;
         for _ in 0..budget.min((self.end - self.start) as usize) {
-            let idx = self.cursor;
-            self.cursor = if idx + 1 == self.end {
-                self.start
-            } else {
-                idx + 1
-            };
+            let idx = self.advance();
             if self.try_reclaim(idx, now) {
                 reclaimed += 1;
             }
         }
         reclaimed
+    }
+
+    /// The scan cursor's entry, the cursor moved to the next (round robin over the
+    /// partition).
+    fn advance(&mut self) -> u32 {
+        let idx = self.cursor;
+        self.cursor = if idx + 1 == self.end {
+            self.start
+        } else {
+            idx + 1
+        };
+        idx
     }
 
     fn try_reclaim(&mut self, idx: u32, now: u64) -> bool {
@@ -791,12 +798,7 @@ impl<A: Packed> ConnOwner<A> {
             ctl & TEMPLATE == 0 && !established
         };
         for _ in 0..EVICT_SCAN.min(self.end - self.start) {
-            let idx = self.cursor;
-            self.cursor = if idx + 1 == self.end {
-                self.start
-            } else {
-                idx + 1
-            };
+            let idx = self.advance();
             if self.try_reclaim(idx, now) {
                 return self.free.pop().ok_or(InsertError::Full);
             }
