@@ -1960,6 +1960,22 @@ fn on_vlan(f: &[u8], vlan: Option<u16>, pcp: u16) -> Vec<u8> {
     vlan.map_or_else(|| f.to_vec(), |v| tag(f, pcp << 13 | v))
 }
 
+/// Ethernet padding after the IP packet (a short frame padded to 60 bytes, and more) does
+/// not travel: both directions leave exactly as the vectors, as from Linux, which trims a
+/// packet to its length on input.
+#[test]
+fn ethernet_padding_is_cut_before_forwarding() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    let padded = |frame: &str, pad: usize| [hex(frame), vec![0xa5; pad]].concat();
+    dp.ports[0].push_rx(&padded(S0, 30));
+    dp.ports[1].push_rx(&padded(SYN_ACK_7_2, 6));
+    let (out, counters) = run_until(lab, 2);
+    assert_eq!(out[1], [hex(TO_R1_7_1)]);
+    assert_eq!(out[0], [hex(TO_C_7_2)]);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+}
+
 /// §7.1–7.2 across VLANs: C's SYN comes with the outside port's tag (PCP 5) or none and
 /// leaves for R1 with the inside port's tag or none, R1's SYN-ACK the other way: each frame
 /// is the vector byte for byte but for its tag, inserted, rewritten (PCP 0) or removed.
