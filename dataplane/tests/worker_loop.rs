@@ -271,8 +271,9 @@ fn nat_lab(r1_known: bool) -> Plane {
 }
 
 /// A SYN to the VIP from a source no client can have (loopback, "this network", multicast,
-/// broadcast, reserved, the box's own address, the VIP itself) is spoofed: dropped before
-/// any scheduling, counted, no connection; C's own SYN still goes through.
+/// broadcast, a port prefix's broadcast, reserved, the box's own address, the VIP itself) is
+/// spoofed: dropped before any scheduling, counted, no connection; C's own SYN still goes
+/// through.
 #[test]
 fn martian_sources_get_no_connection() {
     let lab = nat_lab(true);
@@ -282,6 +283,8 @@ fn martian_sources_get_no_connection() {
         Ipv4Addr::new(0, 1, 2, 3),
         Ipv4Addr::new(224, 0, 0, 5),
         Ipv4Addr::new(255, 255, 255, 255),
+        Ipv4Addr::new(192, 0, 2, 255),
+        Ipv4Addr::new(10, 0, 0, 255),
         Ipv4Addr::new(240, 0, 0, 1),
         Ipv4Addr::new(192, 0, 2, 1),
         V,
