@@ -1979,6 +1979,21 @@ fn ethernet_padding_is_cut_before_forwarding() {
     assert_eq!(counters.snapshot().total_drops(), 0);
 }
 
+/// A later fragment still held for its first when the worker stops is dropped and counted
+/// (it stops well within the 500 ms hold: no timeout counts it).
+#[test]
+fn a_fragment_held_at_stop_is_counted() {
+    let lab = direct_lab(dr_dest(R2));
+    lab.0.ports[0].push_rx(&ack_fragments(9)[1]);
+    let w = Running::start(lab);
+    w.wait(|s| s.rx_packets == 1 && s.busy_polls + s.idle_polls > 2);
+    let (out, counters) = w.stop();
+    assert!(out.iter().all(Vec::is_empty));
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::FragmentTimeout), 1);
+    assert_eq!(s.total_drops(), 1);
+}
+
 /// §7.1–7.2 across VLANs: C's SYN comes with the outside port's tag (PCP 5) or none and
 /// leaves for R1 with the inside port's tag or none, R1's SYN-ACK the other way: each frame
 /// is the vector byte for byte but for its tag, inserted, rewritten (PCP 0) or removed.
