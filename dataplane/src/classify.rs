@@ -41,6 +41,17 @@ pub enum Class {
     Drop(DropReason),
 }
 
+impl Class {
+    /// Where an IP packet ends in its frame: what follows is Ethernet padding.
+    pub fn ip_end(&self) -> Option<usize> {
+        match self {
+            Class::Ipv4(p) => Some(p.end),
+            Class::Ipv6(p) => Some(p.end),
+            Class::Arp { .. } | Class::Drop(_) => None,
+        }
+    }
+}
+
 /// An IP packet of family `A` at `l3..end` of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpPacket<A> {

@@ -431,9 +431,12 @@ fn new_conn<P: PortIo, A: Forward>(
 }
 
 /// A source that is no client's: a martian address ([`Addr::is_martian`]), one of the box's
-/// own, or a VIP. Such a packet is spoofed; it gets no connection (nor a server's answer).
+/// own, the broadcast address of one of its prefixes (Linux holds it as a local broadcast
+/// route, and `fib_validate_source` refuses a packet from it), or a VIP. Such a packet is
+/// spoofed; it gets no connection (nor a server's answer).
 fn martian<P: PortIo, A: Forward>(dp: &Dataplane<P>, snap: &Snapshot, src: A) -> bool {
-    src.is_martian() || A::net(dp).is_own(src) || snap.is_vip(src)
+    let net = A::net(dp);
+    src.is_martian() || net.is_own(src) || net.is_broadcast(src) || snap.is_vip(src)
 }
 
 /// The connection for `p` (in `frame`) on its service, bound by [`bind`] to the real server

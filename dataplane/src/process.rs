@@ -68,6 +68,11 @@ pub fn process_classified<P: PortIo>(
         v6: &dp.v6.addrs[in_port],
         snap,
     };
+    if let Some(end) = class.ip_end() {
+        // Ethernet padding is no part of the packet: Linux trims it on input (`ip_rcv`,
+        // `ipv6_rcv`), so it never travels on with a forwarded packet, nor is read as data.
+        frame.truncate(end);
+    }
     match class {
         Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
         Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), &p) => {

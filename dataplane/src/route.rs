@@ -58,6 +58,14 @@ pub fn contains<A: Addr>(net: A, len: u8, ip: A) -> bool {
     (net.to_bits() ^ ip.to_bits()) & mask::<A>(len) == 0
 }
 
+/// Whether `ip` is the broadcast address of the IPv4 prefix `net/len`: in it, every host bit
+/// set, and the prefix shorter than /31 (RFC 3021: /31 and /32 have none). IPv6 has no
+/// broadcast.
+pub fn is_broadcast<A: Addr>(net: A, len: u8, ip: A) -> bool {
+    let host = !mask::<A>(len) & (u128::MAX >> (128 - A::BITS));
+    A::BITS == 32 && len < 31 && contains(net, len, ip) && ip.to_bits() & host == host
+}
+
 impl<A: Addr> RouteTable<A> {
     /// Builds the table from each port's `(address, prefix)` list and the
     /// gateway routes `(net, len, via)`. A gateway must be inside a
@@ -209,6 +217,16 @@ mod test {
                 connected: false
             })
         );
+    }
+
+    #[test]
+    fn broadcast_is_all_host_bits_of_a_prefix_shorter_than_31() {
+        let at = |ip_: &str, len| is_broadcast(ip("10.0.1.1"), len, ip(ip_));
+        assert!(at("10.0.1.255", 24) && at("10.0.1.3", 30) && at("10.255.255.255", 8));
+        assert!(!at("10.0.1.254", 24) && !at("10.0.2.255", 24) && !at("10.0.1.0", 24));
+        assert!(!at("10.0.1.1", 31) && !at("10.0.1.1", 32));
+        let v6 = |len| is_broadcast(ip6("2001:db8::1"), len, ip6("2001:db8::ffff"));
+        assert!(!v6(112));
     }
 
     #[test]

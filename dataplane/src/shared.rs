@@ -167,6 +167,12 @@ impl<A: NeighAddr> Net<A> {
         self.addrs.iter().flatten().any(|&(a, _)| a == ip)
     }
 
+    /// Whether `ip` is the broadcast address of one of the box's prefixes (IPv4 only).
+    pub fn is_broadcast(&self, ip: A) -> bool {
+        let mut prefixes = self.addrs.iter().flatten();
+        prefixes.any(|&(a, len)| route::is_broadcast(a, len, ip))
+    }
+
     /// Port `port`'s first address of this family.
     pub fn port_addr(&self, port: usize) -> Option<A> {
         self.addrs.get(port)?.first().map(|&(a, _)| a)

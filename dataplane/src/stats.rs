@@ -180,7 +180,8 @@ drop_reasons! {
     IcmpQuoteInvalid => "icmp_quote_invalid",
     /// ICMP error about a packet of no connection (ipvs-forwarding §4.2, §4.4).
     IcmpUnrelated => "icmp_unrelated",
-    /// A later fragment whose first fragment did not come in time (`frag::HOLD_MS`).
+    /// A later fragment whose first fragment did not come in time (`frag::HOLD_MS`, or before
+    /// its worker stopped).
     FragmentTimeout => "fragment_timeout",
     /// A later fragment that found the worker's hold full.
     FragmentHoldFull => "fragment_hold_full",

@@ -102,6 +102,9 @@ pub fn run<P: PortIo>(
         }
     }
     tx.flush(&dp.ports, queue, counters);
+    // Fragments still waiting will never see their first: dropped and counted, as a
+    // timeout would have, so that every frame received is accounted for.
+    counters.add_drops(DropReason::FragmentTimeout, held.len() as u64);
     log::info!("worker on queue {queue} stopped");
 }
 

@@ -271,8 +271,9 @@ fn nat_lab(r1_known: bool) -> Plane {
 }
 
 /// A SYN to the VIP from a source no client can have (loopback, "this network", multicast,
-/// broadcast, reserved, the box's own address, the VIP itself) is spoofed: dropped before
-/// any scheduling, counted, no connection; C's own SYN still goes through.
+/// broadcast, a port prefix's broadcast, reserved, the box's own address, the VIP itself) is
+/// spoofed: dropped before any scheduling, counted, no connection; C's own SYN still goes
+/// through.
 #[test]
 fn martian_sources_get_no_connection() {
     let lab = nat_lab(true);
@@ -282,6 +283,8 @@ fn martian_sources_get_no_connection() {
         Ipv4Addr::new(0, 1, 2, 3),
         Ipv4Addr::new(224, 0, 0, 5),
         Ipv4Addr::new(255, 255, 255, 255),
+        Ipv4Addr::new(192, 0, 2, 255),
+        Ipv4Addr::new(10, 0, 0, 255),
         Ipv4Addr::new(240, 0, 0, 1),
         Ipv4Addr::new(192, 0, 2, 1),
         V,
@@ -1958,6 +1961,37 @@ fn with_l2(mut lab: Plane, vlans: [Option<u16>; 2], promiscuous: bool) -> Plane 
 /// `f` as it travels on a port of VLAN `vlan` (TCI `pcp << 13 | vlan`), or untagged.
 fn on_vlan(f: &[u8], vlan: Option<u16>, pcp: u16) -> Vec<u8> {
     vlan.map_or_else(|| f.to_vec(), |v| tag(f, pcp << 13 | v))
+}
+
+/// Ethernet padding after the IP packet (a short frame padded to 60 bytes, and more) does
+/// not travel: both directions leave exactly as the vectors, as from Linux, which trims a
+/// packet to its length on input.
+#[test]
+fn ethernet_padding_is_cut_before_forwarding() {
+    let lab = nat_lab(true);
+    let dp = lab.0.clone();
+    let padded = |frame: &str, pad: usize| [hex(frame), vec![0xa5; pad]].concat();
+    dp.ports[0].push_rx(&padded(S0, 30));
+    dp.ports[1].push_rx(&padded(SYN_ACK_7_2, 6));
+    let (out, counters) = run_until(lab, 2);
+    assert_eq!(out[1], [hex(TO_R1_7_1)]);
+    assert_eq!(out[0], [hex(TO_C_7_2)]);
+    assert_eq!(counters.snapshot().total_drops(), 0);
+}
+
+/// A later fragment still held for its first when the worker stops is dropped and counted
+/// (it stops well within the 500 ms hold: no timeout counts it).
+#[test]
+fn a_fragment_held_at_stop_is_counted() {
+    let lab = direct_lab(dr_dest(R2));
+    lab.0.ports[0].push_rx(&ack_fragments(9)[1]);
+    let w = Running::start(lab);
+    w.wait(|s| s.rx_packets == 1 && s.busy_polls + s.idle_polls > 2);
+    let (out, counters) = w.stop();
+    assert!(out.iter().all(Vec::is_empty));
+    let s = counters.snapshot();
+    assert_eq!(s.drop_count(DropReason::FragmentTimeout), 1);
+    assert_eq!(s.total_drops(), 1);
 }
 
 /// §7.1–7.2 across VLANs: C's SYN comes with the outside port's tag (PCP 5) or none and

@@ -25,6 +25,11 @@
                                   flows and a TTL-1 SYN on the VLAN, a client rvsd must ARP
                                   for; frames of another VLAN, untagged or tagged where they
                                   must not be, and unicast to another MAC or broadcast
+  frames.py make-corpus DIR       the bad-frame corpus, one frame per named case (rvsd's
+                                  real-server port on VLAN 200): DIR/rx0.pcap (client
+                                  side), DIR/rx1.pcap (real-server side), and DIR/cases.txt,
+                                  "NAME PORT" per frame in order; every frame that has a
+                                  payload carries its case's name as that payload
   frames.py decode IN.pcap        one JSON object per frame rvsd sent (with its VLAN)
   frames.py frags IN.pcap         per IP ID (IPv6: Fragment header ID), the fragment
                                   offsets rvsd sent and whether they reassemble
@@ -41,9 +46,10 @@ import sys
 import os
 
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6ND_NA, ICMPv6ND_NS,
-                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrFragment,
-                       IPv6ExtHdrHopByHop, Raw, defragment, defragment6, fragment, fragment6, rdpcap,
-                       wrpcap)
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPOption_Router_Alert, IPv6,
+                       IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       IPv6ExtHdrRouting, Padding, Raw, defragment, defragment6, fragment,
+                       fragment6, rdpcap, wrpcap)
 
 logging.getLogger("scapy").setLevel(logging.ERROR)
 
@@ -303,6 +309,165 @@ def make_l2(directory):
     wrpcap(os.path.join(directory, "rx1.pcap"), inside)
 
 
+# make-corpus: the bad-frame corpus of control/tests/pcap_corpus.rs, whose table holds each
+# case's expected fate. rvsd's real-server port is on CORPUS_VLAN; R1 answers nothing, so no
+# frame depends on the order of the two files. A case's client port is its own unless it
+# follows a connection its setup case opened.
+CORPUS_VLAN = 200
+C_NET_BCAST, D_OUT = "203.0.113.255", "203.0.113.1"
+
+
+def make_corpus(directory):
+    cases = corpus_client() + corpus_server()
+    for port in (0, 1):
+        frames = [f for _, p, f in cases if p == port]
+        wrpcap(os.path.join(directory, f"rx{port}.pcap"), frames, linktype=1)
+    with open(os.path.join(directory, "cases.txt"), "w") as out:
+        out.writelines(f"{name} {port}\n" for name, port, _ in cases)
+
+
+def corpus_client():
+    """(name, 0, frame) for every frame of the client side, in order."""
+    eth = Ether(dst=OUT_MAC, src=C_MAC)
+
+    def tcp(name, sport, flags="S", dport=80, **ip):
+        return eth / IP(**{"src": C, "dst": V, **ip}) / TCP(
+            sport=sport, dport=dport, flags=flags, seq=1000, ack=0) / Raw(name.encode())
+
+    def udp(name, sport, dport=53, **udp_fields):
+        return (eth / IP(src=C, dst=V) / UDP(sport=sport, dport=dport, **udp_fields)
+                / Raw(name.encode()))
+
+    def patched(frame, at, value):
+        """The frame with the byte `at` of its IP header replaced (checksum left as it was)."""
+        b = bytearray(bytes(frame))
+        b[14 + at] = value
+        return bytes(b)
+
+    def ip_proto(proto, l4):
+        return eth / IP(src=C, dst=V, proto=proto) / Raw(l4)
+
+    cases = [
+        ("valid_syn", tcp("valid_syn", 40000)),
+        ("ethernet_truncated", bytes(tcp("", 40001))[:10]),
+        ("unknown_ethertype", Ether(dst=OUT_MAC, src=C_MAC, type=0x88b5) / Raw(b"x" * 46)),
+        ("ipv4_header_truncated", bytes(tcp("", 40002))[:14 + 12]),
+        ("ipv4_version_6", patched(tcp("ipv4_version_6", 40003), 0, 0x65)),
+        ("ipv4_ihl_4", patched(tcp("ipv4_ihl_4", 40004), 0, 0x44)),
+        ("ipv4_ihl_past_frame", patched(eth / IP(src=C, dst=V) / TCP(sport=40005), 0, 0x4f)),
+        ("ipv4_options", tcp("ipv4_options", 40006, options=[IPOption_Router_Alert()])),
+        ("ipv4_padding", bytes(tcp("ipv4_padding", 40007)) + b"\xa5" * 30),
+        ("ipv4_total_len_past_frame", tcp("ipv4_total_len_past_frame", 40008, len=200)),
+        ("ipv4_total_len_below_header", tcp("ipv4_total_len_below_header", 40009, len=16)),
+        ("ipv4_bad_checksum", tcp("ipv4_bad_checksum", 40010, chksum=0x1234)),
+        ("tcp_header_truncated", ip_proto(6, b"\x9c\x4b\x00\x50" + b"\x00" * 6)),
+        ("udp_header_truncated", ip_proto(17, b"\x9c\x4c\x00\x35")),
+        ("tcp_data_offset_4", eth / IP(src=C, dst=V) / TCP(sport=40013, dport=80, dataofs=4)
+         / Raw(b"tcp_data_offset_4")),
+        ("tcp_data_offset_past_segment", eth / IP(src=C, dst=V)
+         / TCP(sport=40014, dport=80, dataofs=15) / Raw(b"x")),
+        ("udp_length_past_datagram", udp("udp_length_past_datagram", 40015, len=200)),
+        ("udp_length_below_8", udp("udp_length_below_8", 40016, len=4)),
+        ("tcp_sport_0", tcp("tcp_sport_0", 0)),
+        ("tcp_dport_0", tcp("tcp_dport_0", 40018, dport=0)),
+        ("udp_sport_0", udp("udp_sport_0", 0)),
+        ("udp_dport_0", udp("udp_dport_0", 40020, dport=0)),
+        ("udp_checksum_0", udp("udp_checksum_0", 40021, chksum=0)),
+    ]
+    soup = [("syn_fin", "SF"), ("syn_rst", "SR"), ("fin_urg_psh", "FUP"), ("no_flags", ""),
+            ("all_flags", "FSRPAUEC")]
+    cases += [(f"{n}_new", tcp(f"{n}_new", 40100 + i, flags=f)) for i, (n, f) in enumerate(soup)]
+    for i, (n, f) in enumerate(soup):
+        cases += [(f"{n}_conn_syn", tcp(f"{n}_conn_syn", 40110 + i)),
+                  (f"{n}_on_conn", tcp(f"{n}_on_conn", 40110 + i, flags=f))]
+    cases += [
+        ("quiesced_server_syn", tcp("quiesced_server_syn", 40200, dport=8000)),
+        ("no_service_tcp", tcp("no_service_tcp", 40201, dport=81)),
+        ("no_service_udp", udp("no_service_udp", 40202, dport=54)),
+        ("not_for_us", tcp("not_for_us", 40203, dst="192.0.2.99")),
+        ("gre_to_vip", ip_proto(47, b"\x00\x00\x08\x00gre_to_vip")),
+    ]
+    martians = [("loopback", "127.0.0.1"), ("multicast", "224.0.0.5"),
+                ("broadcast", "255.255.255.255"), ("unspecified", "0.0.0.0"),
+                ("own_address", D_OUT), ("other_port_address", "10.0.0.1"), ("vip", V),
+                ("subnet_broadcast", C_NET_BCAST)]
+    cases += [(f"martian_{n}", tcp(f"martian_{n}", 40300 + i, src=a))
+              for i, (n, a) in enumerate(martians)]
+    cases += [
+        ("tagged_on_untagged_port", Ether(dst=OUT_MAC, src=C_MAC) / Dot1Q(vlan=100)
+         / tcp("tagged_on_untagged_port", 40400)[IP]),
+        ("priority_tag_on_untagged_port", Ether(dst=OUT_MAC, src=C_MAC) / Dot1Q(vlan=0)
+         / tcp("priority_tag_on_untagged_port", 40401)[IP]),
+        ("wrong_dst_mac", Ether(dst=OTHER_MAC, src=C_MAC) / tcp("wrong_dst_mac", 40402)[IP]),
+        ("broadcast_dst_mac", Ether(dst="ff:ff:ff:ff:ff:ff", src=C_MAC)
+         / tcp("broadcast_dst_mac", 40403)[IP]),
+        ("multicast_dst_mac", Ether(dst="01:00:5e:00:00:05", src=C_MAC)
+         / tcp("multicast_dst_mac", 40404)[IP]),
+        ("ttl_0_syn", tcp("ttl_0_syn", 40500, ttl=0)),
+        ("ttl_1_syn", tcp("ttl_1_syn", 40501, ttl=1)),
+        ("ttl_2_syn", tcp("ttl_2_syn", 40502, ttl=2)),
+        ("ttl_1_conn_syn", tcp("ttl_1_conn_syn", 40503)),
+        ("ttl_1_on_conn", tcp("ttl_1_on_conn", 40503, flags="A", ttl=1)),
+        ("fragment_later_only", eth / IP(src=C, dst=V, id=0x7777, frag=185, proto=17)
+         / Raw(b"fragment_later_only")),
+    ]
+    return [(name, 0, bytes(f)) for name, f in cases + corpus_client6()]
+
+
+def corpus_client6():
+    """The IPv6 cases of the client side, to the UDP service [V6]:53."""
+    eth = Ether(dst=OUT_MAC, src=C_MAC)
+
+    def udp6(name, sport, *ext, **ip):
+        pkt = IPv6(**{"src": C6, "dst": V6, **ip})
+        for e in ext:
+            pkt = pkt / e
+        return eth / pkt / UDP(sport=sport, dport=53) / Raw(name.encode())
+
+    def payload_len(frame, plen):
+        b = bytearray(bytes(frame))
+        b[14 + 4:14 + 6] = plen.to_bytes(2, "big")
+        return bytes(b)
+
+    dest_opts = [IPv6ExtHdrDestOpt() for _ in range(7)]
+    return [
+        ("ipv6_valid", udp6("ipv6_valid", 40600)),
+        ("ipv6_header_truncated", Ether(dst=OUT_MAC, src=C_MAC, type=0x86dd)
+         / Raw(b"\x60" + b"\x00" * 29)),
+        ("ipv6_payload_len_past_frame",
+         payload_len(udp6("ipv6_payload_len_past_frame", 40601), 400)),
+        ("ipv6_padding", bytes(udp6("ipv6_padding", 40602)) + b"\xa5" * 20),
+        ("ipv6_six_extension_headers", udp6("ipv6_six_extension_headers", 40603, *dest_opts[:6])),
+        ("ipv6_seven_extension_headers", udp6("ipv6_seven_extension_headers", 40604, *dest_opts)),
+        ("ipv6_hop_by_hop_not_first", udp6("ipv6_hop_by_hop_not_first", 40605,
+                                           IPv6ExtHdrDestOpt(), IPv6ExtHdrHopByHop())),
+        ("ipv6_routing_segments_left", udp6("ipv6_routing_segments_left", 40606,
+                                            IPv6ExtHdrRouting(addresses=[R1_6], segleft=1))),
+        ("ipv6_extension_past_payload", udp6("ipv6_extension_past_payload", 40607,
+                                             IPv6ExtHdrHopByHop(len=20, autopad=0))),
+        ("ipv6_fragment_later_only", eth / IPv6(src=C6, dst=V6)
+         / IPv6ExtHdrFragment(nh=17, offset=100, id=0x7777) / Raw(b"ipv6_fragment_later_only")),
+    ]
+
+
+def corpus_server():
+    """(name, 1, frame) for the real-server side: rvsd's port there is on CORPUS_VLAN."""
+    def reply(name, vlan=CORPUS_VLAN, inner=None):
+        eth = Ether(dst=IN_MAC, src=R1_MAC)
+        for v in [vlan, inner]:
+            if v is not None:
+                eth = eth / Dot1Q(vlan=v)
+        return eth / IP(src=R1, dst=C) / UDP(sport=53, dport=40700) / Raw(name.encode())
+
+    cases = [
+        ("server_untagged", reply("server_untagged", vlan=None)),
+        ("server_wrong_vlan", reply("server_wrong_vlan", vlan=CORPUS_VLAN + 1)),
+        ("server_stacked_tags", reply("server_stacked_tags", inner=CORPUS_VLAN)),
+        ("server_reply_no_connection", reply("server_reply_no_connection")),
+    ]
+    return [(name, 1, bytes(f)) for name, f in cases]
+
+
 def decode(path):
     for p in rdpcap(path):
         if Ether not in p or len(p) < 14:
@@ -317,12 +482,17 @@ def decode(path):
             l4 = TCP if TCP in p else UDP
             v6 = IPv6 in p
             ip = p[IPv6] if v6 else p[IP]
+            padding = len(p[Padding].load) if Padding in p else 0
+            payload = bytes(p[l4].payload)
             d.update(kind=l4.__name__.lower(), src=ip.src, dst=ip.dst,
                      sport=p[l4].sport, dport=p[l4].dport,
                      ttl=ip.hlim if v6 else ip.ttl, id=None if v6 else ip.id,
                      flags=str(p[TCP].flags) if l4 is TCP else "",
-                     payload=bytes(p[l4].payload).decode("latin1"),
+                     payload=payload[:len(payload) - padding].decode("latin1"),
                      l4_csum=p[l4].chksum,
+                     ip_options="" if v6 else bytes(ip)[20:ip.ihl * 4].hex(),
+                     # Bytes after the IP packet: Ethernet padding that travelled.
+                     padding=padding,
                      # IPv6 has no header checksum.
                      ip_csum_ok=v6 or checksum_ok(p, IP), l4_csum_ok=checksum_ok(p, l4))
         elif ICMP in p:
@@ -340,5 +510,5 @@ def decode(path):
 if __name__ == "__main__":
     {"make-local": make_local, "make-nat": make_nat, "make-nat6": make_nat6,
      "make-burst": make_burst, "make-spoof": make_spoof, "make-l2": make_l2,
-     "make-frags": make_frags, "decode": decode,
+     "make-frags": make_frags, "make-corpus": make_corpus, "decode": decode,
      "frags": frags}[sys.argv[1]](sys.argv[2])
