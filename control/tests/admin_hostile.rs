@@ -98,7 +98,10 @@ fn control_characters_in_arguments_are_refused() {
         assert_eq!(raw(&d.socket, wire), refused_request(&why), "{wire:?}");
         assert_eq!(listing(&d), before, "after {wire:?}");
     }
-    assert!(d.log().contains("refused requests so far"), "{}", d.log());
+    // The log is read as it comes: wait for the line.
+    wait_until("refused requests so far in the log", || {
+        d.log().contains("refused requests so far")
+    });
     assert_eq!(d.stop().0, 0);
 }
 
@@ -182,7 +185,10 @@ fn socket_is_private_and_only_root_or_its_owner_may_talk() {
             )),
         "{err}"
     );
-    assert!(d.log().contains("refused peers so far"), "{}", d.log());
+    // The log is read as it comes: wait for the line.
+    wait_until("refused peers so far in the log", || {
+        d.log().contains("refused peers so far")
+    });
     assert_eq!(listing(&d), before);
     assert_eq!(d.stop().0, 0);
 
@@ -277,11 +283,10 @@ fn clients_are_capped_and_idle_ones_timed_out() {
     wait_until("a free place", || {
         run(&d, &["-Ln"]) == (0, before.clone(), String::new())
     });
-    assert!(
-        d.log().contains("connections over the limit so far"),
-        "{}",
-        d.log()
-    );
+    // The log is read as it comes: wait for the line.
+    wait_until("connections over the limit so far in the log", || {
+        d.log().contains("connections over the limit so far")
+    });
 
     // The idle and the trickling are closed once their time is up.
     let timeout = refusal(&format!(
@@ -297,7 +302,10 @@ fn clients_are_capped_and_idle_ones_timed_out() {
         waited >= Duration::from_secs(TIMEOUT_SECS),
         "closed after {waited:?}"
     );
-    assert!(d.log().contains("timeouts so far"), "{}", d.log());
+    // The log is read as it comes: wait for the line.
+    wait_until("timeouts so far in the log", || {
+        d.log().contains("timeouts so far")
+    });
     assert_eq!(listing(&d), before);
     assert_eq!(d.stop().0, 0);
 }
