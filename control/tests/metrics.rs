@@ -391,14 +391,13 @@ fn a_scrape_parses_line_by_line_and_counts_the_traffic() {
     );
     // rvsd went on serving all along.
     assert!(text(&d.adm(&["-Ln"]).stdout).contains("TCP  198.51.100.1:80 rr"));
-    let log = d.log();
     let (code, report, stderr) = d.stop();
     assert_eq!(code, 0, "{report}\n{stderr}");
     assert!(
-        log.contains(&format!("Prometheus metrics at http://{addr}/metrics")),
-        "{log}"
+        stderr.contains(&format!("Prometheus metrics at http://{addr}/metrics")),
+        "{stderr}"
     );
-    assert!(log.contains("not done in 10s"), "{log}");
+    assert!(stderr.contains("not done in 10s"), "{stderr}");
 }
 
 /// rvsd as `args`, which should fail: (exit code, stderr).
@@ -426,10 +425,9 @@ fn metrics_are_off_by_default_and_a_bad_or_taken_address_fails() {
     let dir = TempDir::new("metrics-config");
     let d = Rvsd::start(&dir, &null_config(&[]), None);
     assert_eq!(listening_ports(d.pid()), [0u16; 0]);
-    let log = d.log();
     let (code, report, stderr) = d.stop();
     assert_eq!(code, 0, "{report}\n{stderr}");
-    assert!(!log.contains("Prometheus"), "{log}");
+    assert!(!stderr.contains("Prometheus"), "{stderr}");
 
     let file = dir.path("bad.json");
     let socket = dir.path("bad.sock");
