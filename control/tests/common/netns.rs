@@ -115,7 +115,8 @@ pub fn driver(ns: &str, script: &str, args: &[&str], socket: &std::path::Path) -
     let printed = text(&out.stdout);
     assert!(
         out.status.success(),
-        "{script} failed:\n{printed}{}",
+        "{script} failed ({}):\n{printed}{}",
+        out.status,
         text(&out.stderr)
     );
     printed
