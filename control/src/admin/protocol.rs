@@ -310,7 +310,7 @@ pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
         }
         let text = String::from_utf8_lossy(&line);
         if let Some((code, out, err)) = parse_status(text.trim_end_matches('\n')) {
-            if out + err == body.len() {
+            if out.checked_add(err) == Some(body.len()) {
                 let stderr = String::from_utf8_lossy(&body[out..]).into_owned();
                 body.truncate(out);
                 let stdout = String::from_utf8_lossy(&body).into_owned();
@@ -387,6 +387,16 @@ mod test {
         assert_eq!(read_reply(&mut rd).unwrap(), reply);
         assert_eq!(read_reply(&mut rd).unwrap(), Reply::default());
         assert!(read_reply(&mut rd).is_err());
+    }
+
+    /// Byte counts whose sum overflows are no status line (the sum wrapped to the body's
+    /// length would have cut it out of bounds).
+    #[test]
+    fn a_status_line_with_huge_counts_is_output() {
+        let huge = format!("rvs-status exit=0 stdout={} stderr=2\n", usize::MAX);
+        let wire = [huge.as_bytes(), b"rvs-status exit=1 stdout=55 stderr=0\n"].concat();
+        let reply = read_reply(&mut Cursor::new(wire)).unwrap();
+        assert_eq!((reply.stdout, reply.code), (huge, 1));
     }
 
     #[test]
