@@ -95,8 +95,9 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// Reads one line of at most MAX_LINE bytes, without its newline and a CR before it; `None`
-/// at end of stream. A last line without a newline is a line.
+/// Reads one line of at most MAX_LINE bytes, without its newline and the CRs before it (a
+/// CRLF client's; CRs only separate words, and a line ending in one could not be written
+/// back as read); `None` at end of stream. A last line without a newline is a line.
 pub fn read_line(r: &mut impl BufRead) -> Result<Option<Vec<u8>>, ReadError> {
     let mut buf = Vec::new();
     let n = r
@@ -111,7 +112,7 @@ pub fn read_line(r: &mut impl BufRead) -> Result<Option<Vec<u8>>, ReadError> {
     } else if buf.len() > MAX_LINE {
         return Err(ReadError::TooLong);
     }
-    if buf.last() == Some(&b'\r') {
+    while buf.last() == Some(&b'\r') {
         buf.pop();
     }
     Ok(Some(buf))
@@ -436,6 +437,15 @@ mod test {
         );
         let req = read(b"-R\n-A -t 10.0.0.1:80\n\n").unwrap();
         let lines = args(&["-A -t 10.0.0.1:80"]);
+        assert_eq!(req, Some(Request::Restore { argv0: None, lines }));
+    }
+
+    /// Found by fuzzing: a `-R` line ending in CRs (after CRLF's) kept one, so it did not
+    /// travel back as read.
+    #[test]
+    fn carriage_returns_end_a_line() {
+        let req = read(b"-R\r\n-C\r\r\n\r\r\n").unwrap();
+        let lines = args(&["-C"]);
         assert_eq!(req, Some(Request::Restore { argv0: None, lines }));
     }
 
