@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every rvs test: installs what is missing, checks formatting and
 # lints, then unit, packet, DPDK process (net_pcap) and end-to-end (network
-# namespaces, net_af_packet) tests. Needs root (DPDK, namespaces).
+# namespaces, net_af_packet) tests, the loom model checks of the connection
+# table and 100 s of fuzzing from the committed corpus (docs/reliability.md).
+# Needs root (DPDK, namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +14,12 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "format"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 step "clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings
+# The fuzz crate is a workspace of its own (fuzz/Cargo.toml); sharing target/ reuses the
+# workspace's checked dependencies.
+CARGO_TARGET_DIR=target cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -q -- -D warnings
 step "build"
 cargo build --workspace --all-targets -q
 step "tests (unit, packet vectors, DPDK processes, namespaces)"
@@ -22,6 +28,12 @@ step "tests (unit, packet vectors, DPDK processes, namespaces)"
 # first, under the same lock, so another run's test keeps its namespaces.
 flock /run/rvs-netns.lock scripts/netns.sh down
 cargo test --workspace -q 2>&1 | grep -v '^$'
+step "loom: the connection table's races, model-checked (about 1 min)"
+# --cfg loom changes every crate's build: a target directory of its own.
+RUSTFLAGS="--cfg loom" cargo test -q -p dataplane --lib --target-dir target/loom conn::test_loom 2>&1 |
+    grep -v '^$'
+step "fuzz: every target from the committed corpus (100 s, after a build of about 5 min)"
+scripts/fuzz.sh
 step "benchmarks compile"
 cargo bench -p rvs-benches --no-run -q
 echo

@@ -26,9 +26,11 @@
 //! once [`DestTable::reclaimable`] says both counters are back to zero.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 use crossbeam::utils::CachePadded;
+
+use crate::sync::{AtomicBool, AtomicU32, AtomicU64};
 
 /// How packets reach a real server, numbered as IPVS's connection flags
 /// (ipvs-forwarding §6.3). Each method's rewrite is in its own file of [`crate::fwd`]

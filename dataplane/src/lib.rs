@@ -46,6 +46,7 @@ pub mod service;
 pub mod shared;
 pub mod sip;
 pub mod stats;
+mod sync;
 pub mod traffic;
 pub mod txbuf;
 pub mod verdict;

@@ -55,57 +55,110 @@ pub fn run<P: PortIo>(
     halt: &AtomicBool,
 ) {
     log::info!("worker on queue {queue} started");
-    let mut ctx = Ctx::new(queue, counters, conns, dp.now_ms());
-    let mut tx = TxBuffers::new(dp.ports.len());
-    let mut burst: [Option<P::Frame>; BURST] = std::array::from_fn(|_| None);
-    let mut up: Vec<bool> = dp.ports.iter().map(PortIo::link_up).collect();
-    let mut iter = 0u32;
-    let mut swept = ctx.now;
-    let mut held: Vec<Held<P::Frame>> = Vec::with_capacity(HOLD);
-    let mut firsts = 0;
+    let mut worker = Worker::new(dp, queue, counters, conns);
     while !halt.load(Relaxed) {
+        worker.poll();
+    }
+    worker.stop();
+    log::info!("worker on queue {queue} stopped");
+}
+
+/// One worker's loop state, stepped one poll at a time by [`run`] (and by tests and fuzz
+/// harnesses that need a deterministic loop).
+pub struct Worker<'a, P: PortIo> {
+    dp: &'a Dataplane<P>,
+    ctx: Ctx<'a>,
+    tx: TxBuffers<P::Frame>,
+    burst: [Option<P::Frame>; BURST],
+    up: Vec<bool>,
+    iter: u32,
+    swept: u64,
+    held: Vec<Held<P::Frame>>,
+    firsts: u64,
+}
+
+impl<'a, P: PortIo> Worker<'a, P> {
+    /// A worker on queue `queue` of every port with the connection-table shares `conns`.
+    pub fn new(dp: &'a Dataplane<P>, queue: u16, counters: &'a Counters, conns: Owners) -> Self {
+        let ctx = Ctx::new(queue, counters, conns, dp.now_ms());
+        Worker {
+            dp,
+            swept: ctx.now,
+            ctx,
+            tx: TxBuffers::new(dp.ports.len()),
+            burst: std::array::from_fn(|_| None),
+            up: dp.ports.iter().map(PortIo::link_up).collect(),
+            iter: 0,
+            held: Vec::with_capacity(HOLD),
+            firsts: 0,
+        }
+    }
+
+    /// Later fragments waiting for their first.
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// One turn of the loop: a burst from every port, the held fragments, the neighbour
+    /// requests, transmission and a slice of expiry.
+    pub fn poll(&mut self) {
+        let (dp, ctx) = (self.dp, &mut self.ctx);
         ctx.now = dp.now_ms();
         // Idle too: a new configuration's real servers get resolved before traffic comes.
-        drop(current(dp, &mut ctx));
+        drop(current(dp, ctx));
         let mut received = 0;
         for (in_port, port) in dp.ports.iter().enumerate() {
-            if up[in_port] {
-                let n = port.rx_burst(queue, &mut burst);
+            if self.up[in_port] {
+                let n = port.rx_burst(ctx.queue, &mut self.burst);
                 received += n;
                 if n > 0 {
                     // Loaded after the burst arrived: a packet sent once an admin command
                     // has returned meets the configuration that command made.
-                    let snap = current(dp, &mut ctx);
-                    let frames = &mut burst[..n];
-                    handle_burst(dp, &mut ctx, &snap, in_port, frames, &mut tx, &mut held);
+                    let snap = current(dp, ctx);
+                    let frames = &mut self.burst[..n];
+                    handle_burst(
+                        dp,
+                        ctx,
+                        &snap,
+                        in_port,
+                        frames,
+                        &mut self.tx,
+                        &mut self.held,
+                    );
                 }
             }
         }
-        counters.add_poll(received > 0);
-        if !held.is_empty() {
-            let snap = current(dp, &mut ctx);
-            let fresh = std::mem::replace(&mut firsts, ctx.frags.firsts) != ctx.frags.firsts;
-            retry_held(dp, &mut ctx, &snap, fresh, &mut tx, &mut held);
+        ctx.counters.add_poll(received > 0);
+        if !self.held.is_empty() {
+            let snap = current(dp, ctx);
+            let fresh = std::mem::replace(&mut self.firsts, ctx.frags.firsts) != ctx.frags.firsts;
+            retry_held(dp, ctx, &snap, fresh, &mut self.tx, &mut self.held);
         }
-        send_neighbour_requests(dp, &mut ctx, &mut tx);
-        tx.flush(&dp.ports, queue, counters);
-        if ctx.now > swept {
+        send_neighbour_requests(dp, ctx, &mut self.tx);
+        self.tx.flush(&dp.ports, ctx.queue, ctx.counters);
+        if ctx.now > self.swept {
             ctx.conns
-                .expire_paced(ctx.now, ctx.now - swept, EXPIRE_SWEEP_MS);
-            swept = ctx.now;
+                .expire_paced(ctx.now, ctx.now - self.swept, EXPIRE_SWEEP_MS);
+            self.swept = ctx.now;
         }
-        iter = iter.wrapping_add(1);
-        if iter.is_multiple_of(LINK_CHECK_EVERY) {
-            up.iter_mut()
+        self.iter = self.iter.wrapping_add(1);
+        if self.iter.is_multiple_of(LINK_CHECK_EVERY) {
+            self.up
+                .iter_mut()
                 .zip(&dp.ports)
                 .for_each(|(u, p)| *u = p.link_up());
         }
     }
-    tx.flush(&dp.ports, queue, counters);
-    // Fragments still waiting will never see their first: dropped and counted, as a
-    // timeout would have, so that every frame received is accounted for.
-    counters.add_drops(DropReason::FragmentTimeout, held.len() as u64);
-    log::info!("worker on queue {queue} stopped");
+
+    /// The loop's end: what is queued is sent; fragments still waiting will never see their
+    /// first: dropped and counted, as a timeout would have, so that every frame received is
+    /// accounted for.
+    pub fn stop(mut self) {
+        let ctx = &self.ctx;
+        self.tx.flush(&self.dp.ports, ctx.queue, ctx.counters);
+        let held = self.held.len() as u64;
+        ctx.counters.add_drops(DropReason::FragmentTimeout, held);
+    }
 }
 
 /// The configuration as it is now, this worker's scheduler cursors matched to it; the first

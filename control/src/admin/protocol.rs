@@ -95,8 +95,9 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// Reads one line of at most MAX_LINE bytes, without its newline and a CR before it; `None`
-/// at end of stream. A last line without a newline is a line.
+/// Reads one line of at most MAX_LINE bytes, without its newline and the CRs before it (a
+/// CRLF client's; CRs only separate words, and a line ending in one could not be written
+/// back as read); `None` at end of stream. A last line without a newline is a line.
 pub fn read_line(r: &mut impl BufRead) -> Result<Option<Vec<u8>>, ReadError> {
     let mut buf = Vec::new();
     let n = r
@@ -111,7 +112,7 @@ pub fn read_line(r: &mut impl BufRead) -> Result<Option<Vec<u8>>, ReadError> {
     } else if buf.len() > MAX_LINE {
         return Err(ReadError::TooLong);
     }
-    if buf.last() == Some(&b'\r') {
+    while buf.last() == Some(&b'\r') {
         buf.pop();
     }
     Ok(Some(buf))
@@ -310,7 +311,7 @@ pub fn read_reply(r: &mut impl BufRead) -> io::Result<Reply> {
         }
         let text = String::from_utf8_lossy(&line);
         if let Some((code, out, err)) = parse_status(text.trim_end_matches('\n')) {
-            if out + err == body.len() {
+            if out.checked_add(err) == Some(body.len()) {
                 let stderr = String::from_utf8_lossy(&body[out..]).into_owned();
                 body.truncate(out);
                 let stdout = String::from_utf8_lossy(&body).into_owned();
@@ -389,6 +390,16 @@ mod test {
         assert!(read_reply(&mut rd).is_err());
     }
 
+    /// Byte counts whose sum overflows are no status line (the sum wrapped to the body's
+    /// length would have cut it out of bounds).
+    #[test]
+    fn a_status_line_with_huge_counts_is_output() {
+        let huge = format!("rvs-status exit=0 stdout={} stderr=2\n", usize::MAX);
+        let wire = [huge.as_bytes(), b"rvs-status exit=1 stdout=55 stderr=0\n"].concat();
+        let reply = read_reply(&mut Cursor::new(wire)).unwrap();
+        assert_eq!((reply.stdout, reply.code), (huge, 1));
+    }
+
     #[test]
     fn oversized_and_binary_lines_are_refused() {
         let long = vec![b'x'; MAX_LINE + 10];
@@ -426,6 +437,15 @@ mod test {
         );
         let req = read(b"-R\n-A -t 10.0.0.1:80\n\n").unwrap();
         let lines = args(&["-A -t 10.0.0.1:80"]);
+        assert_eq!(req, Some(Request::Restore { argv0: None, lines }));
+    }
+
+    /// Found by fuzzing: a `-R` line ending in CRs (after CRLF's) kept one, so it did not
+    /// travel back as read.
+    #[test]
+    fn carriage_returns_end_a_line() {
+        let req = read(b"-R\r\n-C\r\r\n\r\r\n").unwrap();
+        let lines = args(&["-C"]);
         assert_eq!(req, Some(Request::Restore { argv0: None, lines }));
     }
 

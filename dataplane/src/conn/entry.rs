@@ -26,7 +26,9 @@
 //! The key words change only while the entry is not LINKED, written by its owner alone.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{fence, AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::*;
+
+use crate::sync::{fence, AtomicU64};
 
 use super::Conn;
 use crate::dest::Method;

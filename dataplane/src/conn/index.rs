@@ -10,7 +10,9 @@
 //! filled by CAS from 0 and emptied by CAS from its exact value, only ever by the worker that
 //! owns the entry, so there is no ABA on a slot.
 
-use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::*;
+
+use crate::sync::AtomicU64;
 
 const SLOTS: usize = 8;
 

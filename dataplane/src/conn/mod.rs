@@ -82,6 +82,8 @@ mod table;
 mod test;
 #[cfg(test)]
 mod test_concurrent;
+#[cfg(all(test, loom))]
+mod test_loom;
 
 pub use entry::{Packed, Words};
 pub use pe_data::Pe;

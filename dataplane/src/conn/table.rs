@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
 
 use crossbeam::utils::CachePadded;
@@ -15,6 +15,7 @@ use super::state::{self, next_tcp_state, Dir, TcpState, Timeouts, PROTO_TCP};
 use super::{Conn, ConnHit, ConnView, InsertError, Stale, Transition};
 use crate::dest::{DestTable, Method};
 use crate::flow::{Addr, FlowKey};
+use crate::sync::{fence, AtomicU32, AtomicU64};
 
 /// The shared connection table. See the module documentation for the contract.
 pub struct ConnTable<A: Packed> {
