@@ -309,7 +309,9 @@ fn concurrent_learners_agree_and_never_store_twice() {
 fn concurrent_readers_see_nothing_or_a_learned_mac() {
     const N: u64 = 250;
     const GENERATIONS: u64 = 3;
-    let t = Arc::new(NeighTable::<Ipv6Addr>::new(4 * N as usize));
+    // A fixed seed: with a random one, 500 addresses in 1024 slots now and then crowd one
+    // 32-slot window and a learn finds no room (CI saw it), which is not what this tests.
+    let t = Arc::new(NeighTable::<Ipv6Addr>::with_seed(4 * N as usize, 7));
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let start = Arc::new(std::sync::Barrier::new(3));
     // The MAC names its address (pair member m, number i) and the round that stored it:
