@@ -17,15 +17,7 @@ fn fragments_reach_the_real_server_whatever_their_order() {
     let dir = TempDir::new("pcap-frag");
     py("frames.py", &["make-frags", dir.0.to_str().unwrap()]);
     let p = |n: &str| dir.path(n).display().to_string();
-    let cfg = pcap_nat_config(
-        &dir,
-        &[
-            "-A -u 198.51.100.1:53 -s rr",
-            "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
-            "-A -u [2001:db8:f::1]:53 -s rr",
-            "-a -u [2001:db8:f::1]:53 -r [2001:db8:a::11]:53 -m",
-        ],
-    );
+    let cfg = pcap_nat_config(&dir, UDP53_DUAL);
     let d = Rvsd::start(&dir, &cfg, None);
     // 15 IPv4 and 13 IPv6 frames in, all but the lone later fragments out; then the holds
     // time out.

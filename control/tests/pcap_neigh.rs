@@ -15,15 +15,7 @@ const FAKE_MAC: &str = "02:00:00:00:00:66";
 fn spoofed_arp_and_nd_do_not_redirect_traffic_to_a_real_server() {
     let dir = TempDir::new("pcap-neigh");
     py("frames.py", &["make-spoof", dir.0.to_str().unwrap()]);
-    let cfg = pcap_nat_config(
-        &dir,
-        &[
-            "-A -u 198.51.100.1:53 -s rr",
-            "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
-            "-A -u [2001:db8:f::1]:53 -s rr",
-            "-a -u [2001:db8:f::1]:53 -r [2001:db8:a::11]:53 -m",
-        ],
-    );
+    let cfg = pcap_nat_config(&dir, UDP53_DUAL);
     let d = Rvsd::start(&dir, &cfg, None);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut out1 = Vec::new();

@@ -290,6 +290,14 @@ pub const NAT_SERVICES: &[&str] = &[
     "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
 ];
 
+/// UDP 53 of V in both families, NAT to R1's port 53 (fragments, neighbours).
+pub const UDP53_DUAL: &[&str] = &[
+    "-A -u 198.51.100.1:53 -s rr",
+    "-a -u 198.51.100.1:53 -r 10.0.0.11:53 -m",
+    "-A -u [2001:db8:f::1]:53 -s rr",
+    "-a -u [2001:db8:f::1]:53 -r [2001:db8:a::11]:53 -m",
+];
+
 /// rvsd on two net_pcap ports as the director of ipvs-forwarding §7.0 for NAT tests, in both
 /// families: the client side (203.0.113.1/24 and 2001:db8:c::1/64, client 203.0.113.10 and
 /// 2001:db8:c::10 known) reads DIR/rx0.pcap and writes DIR/tx0.pcap, the real-server side
