@@ -1,1 +1,3 @@
-//! Criterion benchmarks live in `benches/`; this library is empty.
+//! Shared by the criterion benchmarks (`benches/`) and the tools in `src/bin/`.
+
+pub mod fixture;

@@ -1,0 +1,214 @@
+//! The data plane the packet-path benchmarks drive: two in-memory ports (clients on port
+//! 0, real servers on port 1), one virtual service VIP:53 of the protocol asked for over
+//! three real servers, and the 64-byte frames of its clients. Shared by the criterion
+//! benchmarks (`benches/nat.rs`) and `per-packet` (instructions and cache misses per packet
+//! under `perf stat`), so both measure the same thing.
+
+use dataplane::ctx::Ctx;
+use dataplane::dest::{DestParams, Method, Tunnel};
+use dataplane::port::MemPort;
+use dataplane::process::process;
+use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
+use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
+use dataplane::stats::Counters;
+use dataplane::verdict::Verdict;
+use dataplane::wire::checksum;
+use std::hint::black_box;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+pub const VIP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const CLIENT: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+pub const UDP: u8 = 17;
+pub const TCP: u8 = 6;
+
+/// What the clients send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traffic {
+    /// UDP with checksum 0 (as testpmd sends it): NAT computes the checksum in full.
+    UdpNoChecksum,
+    /// UDP with its checksum: NAT updates it.
+    Udp,
+    /// TCP ACK segments with their checksum: NAT updates it.
+    TcpAck,
+    /// The SYN that opens a TCP flow (before its ACKs find it established).
+    TcpSyn,
+}
+
+impl Traffic {
+    pub fn proto(self) -> u8 {
+        match self {
+            Traffic::TcpAck | Traffic::TcpSyn => TCP,
+            Traffic::Udp | Traffic::UdpNoChecksum => UDP,
+        }
+    }
+}
+
+/// A 64-byte frame (60 without the FCS, as a NIC hands it over) from client
+/// `203.0.113.10 + (flow >> 16)`:`flow` to VIP:53, IP checksum valid, L4 as `traffic` says.
+pub fn frame(traffic: Traffic, flow: u32) -> Vec<u8> {
+    let proto = traffic.proto();
+    // 60 bytes in all: a TCP header and 6 bytes of data, or a UDP header and 18.
+    let l4_len: usize = 26;
+    let mut f = vec![0u8; 14 + 20 + l4_len];
+    f[..12].copy_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xfe]);
+    f[12..14].copy_from_slice(&[0x08, 0x00]);
+    let src = Ipv4Addr::from(u32::from(CLIENT) + (flow >> 16));
+    let total = (20 + l4_len) as u16;
+    f[14..16].copy_from_slice(&[0x45, 0]);
+    f[16..18].copy_from_slice(&total.to_be_bytes());
+    f[22] = 64;
+    f[23] = proto;
+    f[26..30].copy_from_slice(&src.octets());
+    f[30..34].copy_from_slice(&VIP.octets());
+    let ip_sum = checksum::checksum(&f[14..34]);
+    f[24..26].copy_from_slice(&ip_sum.to_be_bytes());
+    f[34..36].copy_from_slice(&(flow as u16).to_be_bytes());
+    f[36..38].copy_from_slice(&53u16.to_be_bytes());
+    match traffic {
+        Traffic::TcpAck | Traffic::TcpSyn => {
+            f[38..42].copy_from_slice(&1000u32.to_be_bytes()); // seq
+            f[42..46].copy_from_slice(&2000u32.to_be_bytes()); // ack
+            f[46] = 5 << 4; // data offset
+            f[47] = if traffic == Traffic::TcpSyn {
+                0x02
+            } else {
+                0x10
+            };
+            f[48..50].copy_from_slice(&65535u16.to_be_bytes());
+        }
+        Traffic::Udp | Traffic::UdpNoChecksum => {
+            f[38..40].copy_from_slice(&(l4_len as u16).to_be_bytes());
+        }
+    }
+    if traffic != Traffic::UdpNoChecksum {
+        let at = if proto == TCP { 34 + 16 } else { 34 + 6 };
+        let pseudo = checksum::pseudo_header_v4(src, VIP, proto, l4_len as u16);
+        let sum = !checksum::combine(&[pseudo, checksum::sum(&f[34..])]);
+        let sum = if sum == 0 && proto == UDP {
+            0xffff
+        } else {
+            sum
+        };
+        f[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+    }
+    f
+}
+
+/// The data plane with room for `conns` connections and the service of protocol `proto`
+/// whose real servers are forwarded by `method`, with this worker's share of the table.
+pub fn plane(conns: usize, proto: u8, method: Method) -> (Dataplane<MemPort>, Owners) {
+    let (dp, mut owners) = Dataplane::new(
+        vec![
+            MemPort::new([2, 0, 0, 0, 0, 1]),
+            MemPort::new([2, 0, 0, 0, 0, 2]),
+        ],
+        Net::new(
+            vec![
+                vec![(Ipv4Addr::new(203, 0, 113, 1), 24)],
+                vec![(Ipv4Addr::new(10, 0, 0, 1), 24)],
+            ],
+            &[],
+        )
+        .unwrap(),
+        Mode::Balance,
+        Sizes {
+            workers: 1,
+            conns,
+            conns_v6: 1,
+        },
+    )
+    .unwrap();
+    dp.v4.add_static(0, CLIENT, [2, 0, 0, 0, 0, 0xfe]).unwrap();
+    let dests: Vec<Dest> = (0..3)
+        .map(|i| {
+            let addr = Ipv4Addr::new(10, 0, 0, 11 + i);
+            dp.v4
+                .add_static(1, addr, [2, 0, 0, 0, 0, 0x11 + i])
+                .unwrap();
+            Dest {
+                params: DestParams {
+                    addr: addr.into(),
+                    port: 53,
+                    method,
+                    tunnel: Tunnel::default(),
+                },
+                weight: 1,
+                last_weight: 1,
+                slot: u32::from(i),
+            }
+        })
+        .collect();
+    let key = ServiceKey {
+        proto,
+        addr: VIP.into(),
+        port: 53,
+    };
+    let rr = dataplane::sched::by_name("rr").unwrap();
+    dp.services
+        .publish(Snapshot::new(vec![Service::new(key, rr, dests, 1)], &[]));
+    (dp, owners.pop().unwrap())
+}
+
+/// `flows` established flows of `traffic` for `method`: the data plane, its context's table
+/// share, and the frames (a TCP flow's SYN has been through already).
+pub fn established(
+    traffic: Traffic,
+    method: Method,
+    flows: u32,
+) -> (Dataplane<MemPort>, Owners, Vec<Vec<u8>>) {
+    let (dp, mut owner) = plane(1 << 16, traffic.proto(), method);
+    let opening = match traffic {
+        Traffic::TcpAck => Traffic::TcpSyn,
+        t => t,
+    };
+    let counters = Counters::new();
+    let first: Vec<Vec<u8>> = (0..flows).map(|i| frame(opening, 10_000 + i)).collect();
+    let mut c = ctx(&counters, owner);
+    run(&dp, &mut c, &first, u64::from(flows), false);
+    owner = c.conns;
+    let frames = (0..flows).map(|i| frame(traffic, 10_000 + i)).collect();
+    (dp, owner, frames)
+}
+
+/// Worker 0's context with the table share `conns`.
+pub fn ctx(counters: &Counters, conns: Owners) -> Ctx<'_> {
+    Ctx::new(0, counters, conns, 0)
+}
+
+/// Runs `process` over `frames` (restored before each pass: the rewrite is in place, TUN
+/// grows the frame) `iters` times in all; returns the time spent in `process`. With
+/// `restore_only`, `process` is not called: what restoring costs on its own.
+pub fn run(
+    dp: &Dataplane<MemPort>,
+    c: &mut Ctx,
+    frames: &[Vec<u8>],
+    iters: u64,
+    restore_only: bool,
+) -> Duration {
+    let snap = dp.services.load();
+    c.cursors.refresh(&snap);
+    let mut buf = frames.to_vec();
+    let mut spent = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        for (b, f) in buf.iter_mut().zip(frames) {
+            b.clear();
+            b.extend_from_slice(f);
+        }
+        let n = (iters - done).min(buf.len() as u64) as usize;
+        let t = Instant::now();
+        for b in &mut buf[..n] {
+            if restore_only {
+                black_box(&b);
+                continue;
+            }
+            let v = process(dp, c, &snap, 0, b);
+            debug_assert!(matches!(v, Verdict::Tx { .. }), "{v:?}");
+            black_box(v);
+        }
+        spent += t.elapsed();
+        done += n as u64;
+    }
+    spent
+}
