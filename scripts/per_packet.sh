@@ -7,7 +7,10 @@
 # without `process()` (--restore-only: copying the frame back before each pass) is
 # subtracted.
 #
-# usage: scripts/per_packet.sh [SCENARIO ...]   (default: all; N=${N:-100000})
+# With WORKER=1 the packets go through the worker's loop in bursts (classified and looked
+# up first) on in-memory ports, whose queues and frame copies are subtracted the same way.
+#
+# usage: [WORKER=1] scripts/per_packet.sh [SCENARIO ...]   (default: all; N=${N:-100000})
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -16,7 +19,7 @@ N=${N:-100000}
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=(nat-udp0 nat-udp nat-tcp dr-udp0 tun-udp0 new-udp new-tcp)
 cargo build --release -q -p rvs-benches --bin per-packet
-BIN=target/release/per-packet
+BIN=${CARGO_TARGET_DIR:-target}/release/per-packet
 
 # Prints "instructions D1-misses LL-misses" of one run.
 counts() {
@@ -28,8 +31,8 @@ counts() {
 # One packet's cost: (2N run - N run) / N.
 per_packet() {
     local a b
-    read -ra a <<<"$(counts "$1" "$N" "${@:2}")"
-    read -ra b <<<"$(counts "$1" "$((2 * N))" "${@:2}")"
+    read -ra a <<<"$(counts "$1" "$N" "${@:2}" ${WORKER:+--worker})"
+    read -ra b <<<"$(counts "$1" "$((2 * N))" "${@:2}" ${WORKER:+--worker})"
     for k in 0 1 2; do echo $(((b[k] - a[k]) * 1000 / N)); done | paste -sd' '
 }
 

@@ -8,7 +8,8 @@ use dataplane::conn::{ConnTable, Timeouts};
 use dataplane::dest::{DestTable, Method};
 use dataplane::flow::FlowKey;
 use dataplane::stats::Counters;
-use rvs_benches::fixture::{ctx, established, frame, plane, run, Traffic, VIP};
+use dataplane::worker::Worker;
+use rvs_benches::fixture::{ctx, established, frame, plane, run, run_worker, Traffic, VIP};
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -45,6 +46,14 @@ fn bench_process(cr: &mut Criterion) {
             b.iter_custom(|iters| run(&dp, &mut c, &frames, iters, false))
         });
     }
+    // The worker's loop: bursts classified and looked up (prefetched) first. The in-memory
+    // port's queues and frame copies are in the figure: compare it with itself.
+    let (dp, owner, frames) = established(Traffic::UdpNoChecksum, Method::Masq, 4096);
+    let counters = Counters::new();
+    let mut worker = Worker::new(&dp, 0, &counters, owner);
+    g.bench_function("worker_established_udp", |b| {
+        b.iter_custom(|iters| run_worker(&mut worker, &dp, &frames, iters, false))
+    });
     // Every packet a new flow: schedule, insert, rewrite. A fresh table
     // per sample, big enough that no insert fails.
     g.sample_size(10);
@@ -125,11 +134,12 @@ fn bench_table(cr: &mut Criterion) {
                     i = i.wrapping_mul(2_654_435_761).wrapping_add(1);
                     table_key(i % n)
                 });
-                for k in &keys {
-                    table.prefetch_in(k);
+                let hashes = keys.each_ref().map(|k| table.hash(k));
+                for &h in &hashes {
+                    table.prefetch_in(h);
                 }
-                for k in &keys {
-                    black_box(table.lookup_in(k));
+                for (k, &h) in keys.iter().zip(&hashes) {
+                    black_box(table.lookup_in_hashed(k, h));
                 }
             })
         });

@@ -13,6 +13,7 @@ use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::Counters;
 use dataplane::verdict::Verdict;
 use dataplane::wire::checksum;
+use dataplane::worker::Worker;
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -211,4 +212,37 @@ pub fn run(
         done += n as u64;
     }
     spent
+}
+
+/// The worker's own path over `frames`, `iters` packets in all: bursts of 32 pushed into the
+/// client port's receive queue, one [`Worker::poll`] each (classify and look up the burst,
+/// process, transmit), what was sent taken off the server port. The in-memory port's queue
+/// and the frames' copies cost their share; `restore_only` runs the queues alone (the frames
+/// go straight from one to the other) to measure it. Returns the time spent.
+pub fn run_worker(
+    worker: &mut Worker<MemPort>,
+    dp: &Dataplane<MemPort>,
+    frames: &[Vec<u8>],
+    iters: u64,
+    restore_only: bool,
+) -> Duration {
+    let (clients, servers) = (&dp.ports[0], &dp.ports[1]);
+    let t = Instant::now();
+    let mut done = 0;
+    while done < iters {
+        let n = (iters - done).min(32) as usize;
+        let start = (done % frames.len() as u64) as usize;
+        for i in 0..n {
+            clients.push_rx(&frames[(start + i) % frames.len()]);
+        }
+        if restore_only {
+            let mut rx = clients.rx.lock().unwrap();
+            servers.tx.lock().unwrap().extend(rx.drain(..));
+        } else {
+            worker.poll();
+        }
+        black_box(servers.take_tx());
+        done += n as u64;
+    }
+    t.elapsed()
 }

@@ -7,7 +7,7 @@
 
 use crate::classify::IpPacket;
 use crate::conn::state::{reuse_on_syn, PROTO_TCP, PROTO_UDP};
-use crate::conn::{Conn, ConnHit, Dir, InsertError, Pe};
+use crate::conn::{Conn, ConnHit, Dir, InsertError, KeyHash, Pe};
 use crate::ctx::Ctx;
 use crate::dest::{DestParams, Method};
 use crate::flow::{Addr, FlowKey};
@@ -21,36 +21,53 @@ use crate::stats::DropReason;
 use crate::verdict::Verdict;
 use crate::wire::tcp::flags;
 
-/// Starts loading the connection-index bucket [`balance`] will read for
-/// `p`: the in-key for a packet to a service, the out-key otherwise.
-pub fn prefetch<P: PortIo, A: Tables>(dp: &Dataplane<P>, snap: &Snapshot, p: &IpPacket<A>) {
+/// What the first look at a TCP/UDP packet found ([`look`]), carried to [`balance`] so that
+/// neither lookup is made twice: the virtual service the packet is addressed to, if any, and
+/// its key's hash. One hash serves either index: the packet's key is a connection's in-key
+/// when it goes to a service, its out-key otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Look {
+    service: Option<usize>,
+    hash: KeyHash,
+}
+
+/// Looks `p` up ([`Look`]) and starts loading the connection-index bucket [`balance`] will
+/// read: the worker looks at a whole burst before processing it, so that the buckets load
+/// while earlier frames are processed.
+#[inline(always)]
+pub fn look<P: PortIo, A: Tables>(dp: &Dataplane<P>, snap: &Snapshot, p: &IpPacket<A>) -> Look {
     let table = A::table(&dp.conns);
-    if snap.find(p.key.proto, p.key.daddr, p.key.dport).is_some() {
-        table.prefetch_in(&p.key);
-    } else {
-        table.prefetch_out(&p.key);
+    let hash = table.hash(&p.key);
+    let service = snap
+        .find(p.key.proto, p.key.daddr, p.key.dport)
+        .map(|(i, _)| i);
+    match service {
+        Some(_) => table.prefetch_in(hash),
+        None => table.prefetch_out(hash),
     }
+    Look { service, hash }
 }
 
 /// `conn_reuse_mode` as the kernel sets it by default (ipvs-forwarding §2.5).
 const CONN_REUSE_MODE: u8 = 1;
 
-/// Balances the TCP/UDP packet `p` that arrived on `in_port`.
+/// Balances the TCP/UDP packet `p` that arrived on `in_port`, which [`look`] found as
+/// `look` (in the same snapshot).
 pub fn balance<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     in_port: usize,
     frame: &mut P::Frame,
-    p: &IpPacket<A>,
+    (p, look): (&IpPacket<A>, Look),
 ) -> Verdict {
     if p.is_later_fragment() {
         return later_fragment(dp, ctx, snap, in_port, frame, p);
     }
-    if let Some((i, svc)) = snap.find(p.key.proto, p.key.daddr, p.key.dport) {
-        return inbound(dp, ctx, snap, (i, svc), frame, p);
+    if let Some(i) = look.service {
+        return inbound(dp, ctx, snap, (i, &snap.services[i]), frame, (p, look.hash));
     }
-    if let Some(hit) = A::table(&dp.conns).lookup_out(&p.key) {
+    if let Some(hit) = A::table(&dp.conns).lookup_out_hashed(&p.key, look.hash) {
         return outbound(dp, ctx, snap, in_port, &hit, frame, p);
     }
     match snap.started_by(p.key.proto, p.key.saddr, p.key.sport) {
@@ -87,14 +104,14 @@ fn inbound<P: PortIo, A: Forward>(
     snap: &Snapshot,
     (svc_index, svc): (usize, &Service),
     frame: &mut P::Frame,
-    p: &IpPacket<A>,
+    (p, hash): (&IpPacket<A>, KeyHash),
 ) -> Verdict {
     if svc.one_packet && p.key.proto == PROTO_UDP {
         return one_packet(dp, ctx, snap, (svc_index, svc), frame, p);
     }
     let table = A::table(&dp.conns);
     let tcp_flags = tcp_flags(frame.data(), p);
-    let mut hit = table.lookup_in(&p.key);
+    let mut hit = table.lookup_in_hashed(&p.key, hash);
     if let Some(h) = hit.filter(|h| {
         is_syn(p.key.proto, tcp_flags)
             && reuse_on_syn(p.key.proto, h.state, h.no_output, CONN_REUSE_MODE)

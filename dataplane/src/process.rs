@@ -5,7 +5,7 @@
 
 use crate::classify::{classify_on, Class};
 use crate::ctx::Ctx;
-use crate::lb;
+use crate::lb::{self, Look};
 use crate::nd;
 use crate::neigh::{Learned, Lesson, NeighAddr};
 use crate::port::{Frame, PortIo};
@@ -50,18 +50,19 @@ pub fn process<P: PortIo>(
         return l2fwd(in_port, dp.ports.len(), frame.data_mut());
     }
     let class = classify_on(frame.data(), &dp.l2[in_port]);
-    process_classified(dp, ctx, snap, in_port, frame, class)
+    process_classified(dp, ctx, snap, in_port, frame, (class, None))
 }
 
-/// [`process`] for a frame already classified (the worker classifies a
-/// whole burst first, to prefetch what the burst will look up).
+/// [`process`] for a frame already classified, and looked up if it is TCP or UDP (the
+/// worker does both for a whole burst first, to prefetch what the burst will look up;
+/// without a [`Look`], one is made here).
 pub fn process_classified<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     in_port: usize,
     frame: &mut P::Frame,
-    class: Class,
+    (class, look): (Class, Option<Look>),
 ) -> Verdict {
     let local = Local {
         v4: &dp.v4.addrs[in_port],
@@ -74,7 +75,10 @@ pub fn process_classified<P: PortIo>(
         frame.truncate(end);
     }
     match class {
-        Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
+        Class::Ipv4(p) if p.is_tcp_udp() => {
+            let look = look.unwrap_or_else(|| lb::look(dp, snap, &p));
+            lb::balance(dp, ctx, snap, in_port, frame, (&p, look))
+        }
         Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), &p) => {
             related::forward(dp, ctx, snap, in_port, frame, &p)
         }
@@ -86,7 +90,10 @@ pub fn process_classified<P: PortIo>(
             _ if local.is_local(p.key.daddr) => Verdict::Drop(DropReason::UnsupportedProtocol),
             _ => Verdict::Drop(DropReason::NotForUs),
         },
-        Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, &p),
+        Class::Ipv6(p) if p.is_tcp_udp() => {
+            let look = look.unwrap_or_else(|| lb::look(dp, snap, &p));
+            lb::balance(dp, ctx, snap, in_port, frame, (&p, look))
+        }
         Class::Ipv6(p) if Ipv6Addr::is_related(frame.data(), &p) => {
             related::forward(dp, ctx, snap, in_port, frame, &p)
         }

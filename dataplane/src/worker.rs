@@ -188,25 +188,25 @@ fn handle_burst<P: PortIo>(
     }
     let bytes: usize = burst.iter().flatten().map(|f| f.data().len()).sum();
     ctx.counters.add_rx(burst.len() as u64, bytes as u64);
-    let mut classes = [Class::Drop(DropReason::EthernetTruncated); BURST];
+    let mut classes = [(Class::Drop(DropReason::EthernetTruncated), None); BURST];
     if dp.mode == Mode::Balance {
         let port = &dp.l2[in_port];
-        for (class, slot) in classes.iter_mut().zip(burst.iter()) {
+        for ((class, look), slot) in classes.iter_mut().zip(burst.iter()) {
             let Some(frame) = slot else { continue };
             *class = classify_on(frame.data(), port);
-            match class {
-                Class::Ipv4(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
-                Class::Ipv6(p) if p.is_tcp_udp() => lb::prefetch(dp, snap, p),
-                _ => {}
-            }
+            *look = match class {
+                Class::Ipv4(p) if p.is_tcp_udp() => Some(lb::look(dp, snap, p)),
+                Class::Ipv6(p) if p.is_tcp_udp() => Some(lb::look(dp, snap, p)),
+                _ => None,
+            };
         }
     }
-    for (slot, class) in burst.iter_mut().zip(classes) {
+    for (slot, (class, look)) in burst.iter_mut().zip(classes) {
         let Some(mut frame) = slot.take() else {
             continue;
         };
         let verdict = match dp.mode {
-            Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, class),
+            Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, (class, look)),
             Mode::L2Fwd => process(dp, ctx, snap, in_port, &mut frame),
         };
         if verdict == Verdict::Hold {
@@ -281,7 +281,7 @@ fn retry_held<P: PortIo>(
             ctx.counters.add_drop(DropReason::FragmentTimeout);
             continue;
         }
-        match process_classified(dp, ctx, snap, h.in_port, &mut h.frame, h.class) {
+        match process_classified(dp, ctx, snap, h.in_port, &mut h.frame, (h.class, None)) {
             Verdict::Hold => held.push(h),
             v => act(dp, ctx, tx, h.frame, v),
         }

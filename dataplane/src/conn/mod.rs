@@ -88,7 +88,7 @@ mod test_loom;
 pub use entry::{Packed, Words};
 pub use pe_data::Pe;
 pub use state::{Dir, TcpState, Timeouts};
-pub use table::{ConnOwner, ConnTable, PartitionFill};
+pub use table::{ConnOwner, ConnTable, KeyHash, PartitionFill};
 
 use std::net::IpAddr;
 

@@ -96,6 +96,10 @@ pub struct ConnOwner<A: Packed> {
     cursor: u32,
 }
 
+/// A key's hash in a table's indexes ([`ConnTable::hash`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash(u64);
+
 /// The index hash of `k`. For IPv4 the words are `saddr << 32 | sport << 16 | dport` and
 /// `daddr << 8 | proto` (the folded address is 32 bits, so the rotations are shifts).
 #[inline(always)]
@@ -250,15 +254,22 @@ impl<A: Packed> ConnTable<A> {
         })
     }
 
-    /// Starts loading what [`ConnTable::lookup_in`] with the same key reads first (a
-    /// burst is prefetched before it is processed).
-    pub fn prefetch_in(&self, k: &FlowKey<A>) {
-        self.in_index.prefetch(key_hash(self.seed, k));
+    /// The hash key `k` is indexed under, in either index: a packet's key is hashed once,
+    /// when its burst is prefetched, and the lookup takes the hash along.
+    #[inline(always)]
+    pub fn hash(&self, k: &FlowKey<A>) -> KeyHash {
+        KeyHash(key_hash(self.seed, k))
     }
 
-    /// Starts loading what [`ConnTable::lookup_out`] with the same key reads first.
-    pub fn prefetch_out(&self, k: &FlowKey<A>) {
-        self.out_index.prefetch(key_hash(self.seed, k));
+    /// Starts loading what [`ConnTable::lookup_in_hashed`] with the same hash reads first
+    /// (a burst is prefetched before it is processed).
+    pub fn prefetch_in(&self, h: KeyHash) {
+        self.in_index.prefetch(h.0);
+    }
+
+    /// Starts loading what [`ConnTable::lookup_out_hashed`] with the same hash reads first.
+    pub fn prefetch_out(&self, h: KeyHash) {
+        self.out_index.prefetch(h.0);
     }
 
     /// The connection of a packet from the client to the VIP: `k` is
@@ -268,9 +279,14 @@ impl<A: Packed> ConnTable<A> {
     // hottest instruction).
     #[inline(always)]
     pub fn lookup_in(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
-        let h = key_hash(self.seed, k);
+        self.lookup_in_hashed(k, self.hash(k))
+    }
+
+    /// [`ConnTable::lookup_in`] with the key's hash `h` ([`ConnTable::hash`]).
+    #[inline(always)]
+    pub fn lookup_in_hashed(&self, k: &FlowKey<A>, h: KeyHash) -> Option<ConnHit<A>> {
         self.in_index
-            .find(h, |idx| self.hit(idx, false, |c| c.in_key() == *k))
+            .find(h.0, |idx| self.hit(idx, false, |c| c.in_key() == *k))
     }
 
     /// The persistence template of key `k`: `snet:0 → vaddr:vport` (ipvs-schedulers §5.2),
@@ -302,9 +318,14 @@ impl<A: Packed> ConnTable<A> {
     // hottest instruction).
     #[inline(always)]
     pub fn lookup_out(&self, k: &FlowKey<A>) -> Option<ConnHit<A>> {
-        let h = key_hash(self.seed, k);
+        self.lookup_out_hashed(k, self.hash(k))
+    }
+
+    /// [`ConnTable::lookup_out`] with the key's hash `h` ([`ConnTable::hash`]).
+    #[inline(always)]
+    pub fn lookup_out_hashed(&self, k: &FlowKey<A>, h: KeyHash) -> Option<ConnHit<A>> {
         self.out_index
-            .find(h, |idx| self.hit(idx, false, |c| c.out_key() == *k))
+            .find(h.0, |idx| self.hit(idx, false, |c| c.out_key() == *k))
     }
 
     /// Applies one packet seen in direction `dir` (`Input` from the client, `Output` from the
