@@ -12,6 +12,7 @@
 
 use std::sync::atomic::Ordering::*;
 
+use crate::dpdk::huge::HugeSlice;
 use crate::sync::AtomicU64;
 
 const SLOTS: usize = 8;
@@ -21,7 +22,7 @@ const SLOTS: usize = 8;
 struct Bucket([AtomicU64; SLOTS]);
 
 pub(crate) struct Index {
-    buckets: Box<[Bucket]>,
+    buckets: HugeSlice<Bucket>,
     mask: usize,
 }
 
@@ -42,7 +43,7 @@ impl Index {
     /// An index with room for at least `slots` slots (rounded up to a power of two buckets).
     pub(crate) fn new(slots: usize) -> Self {
         let n = slots.div_ceil(SLOTS).next_power_of_two().max(2);
-        let buckets = (0..n).map(|_| Bucket::default()).collect();
+        let buckets = HugeSlice::new(n, |_| Bucket::default());
         Index {
             buckets,
             mask: n - 1,

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use crossbeam::utils::CachePadded;
 
+use crate::dpdk::huge::HugeSlice;
+
 use super::entry::{self, Entry, Packed, CONFIRMED, LINKED, LIVE, LOSER, NO_OUTPUT, TEMPLATE};
 use super::index::{mix, Index};
 use super::pe_data::{Pe, PeData};
@@ -19,7 +21,7 @@ use crate::sync::{fence, AtomicU32, AtomicU64};
 
 /// The shared connection table. See the module documentation for the contract.
 pub struct ConnTable<A: Packed> {
-    entries: Box<[Entry<A>]>,
+    entries: HugeSlice<Entry<A>>,
     in_index: Index,
     out_index: Index,
     seed: u64,
@@ -31,9 +33,9 @@ pub struct ConnTable<A: Packed> {
     /// the partition's owner.
     evicted: Box<[CachePadded<AtomicU64>]>,
     /// Per template entry: the live connections it controls (`n_control`, §5.3).
-    controls: Box<[AtomicU32]>,
+    controls: HugeSlice<AtomicU32>,
     /// Per connection entry: the template that controls it ([`Controller`]), 0 for none.
-    controller: Box<[AtomicU64]>,
+    controller: HugeSlice<AtomicU64>,
     /// Templates' persistence-engine data (the SIP Call-ID).
     pe: PeData,
 }
@@ -142,7 +144,7 @@ impl<A: Packed> ConnTable<A> {
         );
         let cap = u32::try_from(capacity).expect("capacity below 2^32");
         let table = Arc::new(ConnTable {
-            entries: (0..capacity).map(|_| Entry::default()).collect(),
+            entries: HugeSlice::new(capacity, |_| Entry::default()),
             in_index: Index::new(capacity * 2),
             out_index: Index::new(capacity * 2),
             seed,
@@ -150,8 +152,8 @@ impl<A: Packed> ConnTable<A> {
             timeouts,
             used: (0..workers).map(|_| Default::default()).collect(),
             evicted: (0..workers).map(|_| Default::default()).collect(),
-            controls: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
-            controller: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            controls: HugeSlice::new(capacity, |_| AtomicU32::new(0)),
+            controller: HugeSlice::new(capacity, |_| AtomicU64::new(0)),
             pe: PeData::default(),
         });
         let owners = (0..workers)

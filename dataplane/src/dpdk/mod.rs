@@ -6,12 +6,14 @@
 //! - [`Mbuf`]: one packet buffer; freed on drop, consumed by TX.
 //! - [`EthPort`]: configure/start/stop a port with N RX and N TX queues.
 //! - [`lcore`]: run a closure on each worker lcore.
+//! - [`huge`]: large tables advised onto huge pages.
 //! - [`telemetry`]: rvs's own commands on DPDK's telemetry socket.
 #![allow(unsafe_code)]
 
 mod eal;
 mod error;
 mod ethdev;
+pub mod huge;
 pub mod lcore;
 mod mbuf;
 mod mempool;
