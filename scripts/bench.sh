@@ -90,9 +90,9 @@ WARM=2
 if [ -n "$QUICK" ]; then
     ROUNDS=1 SECS=${ARG:-3} WARM=1
 fi
-# rvsd's connection count moves every 2 s: a new-connection window spans two of its
-# snapshots at least.
-SECS_NEW=$((SECS < 5 ? 5 : SECS))
+# rvsd's connection count moves every 2 s: a new-connection window of 7 s holds three of
+# its snapshots at least (two periods).
+SECS_NEW=$((SECS < 7 ? 7 : SECS))
 GEN=${GEN:-rvs-gen}
 if [ "$GEN" = pktgen ] && ! command -v pktgen >/dev/null; then
     echo "GEN=pktgen: pktgen is not installed; rvs-gen instead" >&2

@@ -61,11 +61,16 @@ def barh(ax, names, values, lows=None, highs=None, **kw):
     ax.invert_yaxis()
 
 
+def legend(ax):
+    """Above the bars, never over them."""
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, frameon=False)
+
+
 def save(fig, outdir, name, title):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path = os.path.join(outdir, name)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     print(path)
 
@@ -83,7 +88,7 @@ def mpps_chart(named, outdir, title):
     barh(ax, names, med, [s["low"] for _, s in rvsd], [s["high"] for _, s in rvsd],
          height=0.4, color="#3a6ea5", label="rvsd (median; rounds' range)")
     ax.set_xlabel("Mpps")
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     save(fig, outdir, "bench-mpps.png", title)
 
 
@@ -97,7 +102,7 @@ def conns_chart(named, outdir, title):
          [s["high"] for _, s in new], color="#3a6ea5")
     ax.axvline(CONNS_GOAL, color="#c0392b", linestyle="--", label="goal: 2 M/s per worker")
     ax.set_xlabel("M new connections/s (rvsd's count)")
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     save(fig, outdir, "bench-conns.png", title)
 
 
@@ -112,7 +117,7 @@ def ratio_chart(named, outdir, title):
     ax.axvline(1.0, color="#555555", linewidth=0.8)
     ax.axvline(RATIO_GOAL, color="#c0392b", linestyle="--", label="0.7 (many-flows goal)")
     ax.set_xlabel("median / ceiling's median (same generator, same rounds)")
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     save(fig, outdir, "bench-ratio.png", title)
 
 
