@@ -29,8 +29,9 @@
 #                    -g, -i), 256 established flows
 #     nat new        rvsd NAT fed only new clients (a 16M-entry table): connections per
 #                    second as rvsd counts them (the Conns column of `rvsadm -Ln --stats
-#                    --exact`, summed over the services, read at two of its 2-s snapshots),
-#                    and the generator's TX and RX (what it offered, what came out)
+#                    --exact`, summed over the services, at the first and the last of its
+#                    2-s snapshots in a window of 7 s at least), and the generator's TX and
+#                    RX (what it offered, what came out)
 #     (BASELINE_REV: nat est and nat new also by rvsd built from that commit)
 #   UDP 64 only:
 #     l2fwd est      rvsd's diagnostic MAC swap: the cost of its loop, RX and TX
