@@ -468,9 +468,11 @@ lat() {
 }
 
 # A CSV row: SCENARIO FORWARDER METHOD KIND FAMILY PROTO SIZE FLOWS WORKERS RATE UNIT
-# CEILING [NOTE]; the generator is GEN_USE, the round ROUND.
+# CEILING [NOTE] (a comma in it becomes a semicolon); the generator is GEN_USE, the round
+# ROUND.
 row() {
-    echo "$1,$GEN_USE,$2,$3,$4,$5,$6,$7,$8,$9,$ROUND,${10},${11},${12},$(ratio "${10}" "${12}"),${13:-}" >>"$CSV"
+    local note=${13:-}
+    echo "$1,$GEN_USE,$2,$3,$4,$5,$6,$7,$8,$9,$ROUND,${10},${11},${12},$(ratio "${10}" "${12}"),${note//,/;}" >>"$CSV"
 }
 
 # The scenarios of one protocol and size: the ceiling, rvsd NAT/DR/TUN established, NAT new
@@ -522,7 +524,7 @@ latency() {
     read -r -a r <<<"$(lat "rvsd nat 4 udp $EST_TABLE 1" "udp 64 $EST_FLOWS 4 $pps")"
     NAME=udp-64-ceiling-lat
     read -r -a t <<<"$(lat testpmd "udp 64 $EST_FLOWS 4 $pps")"
-    local rn="$pps pps asked, ${r[2]:-0} back" tn="$pps pps asked, ${t[2]:-0} back"
+    local rn="$pps pps asked; ${r[2]:-0} back" tn="$pps pps asked; ${t[2]:-0} back"
     row udp-64-ceiling-lat-p50 testpmd macswap lat 4 udp 64 $EST_FLOWS 1 "${t[0]:-}" p50_ns "" "$tn"
     row udp-64-ceiling-lat-p99 testpmd macswap lat 4 udp 64 $EST_FLOWS 1 "${t[1]:-}" p99_ns "" "$tn"
     row udp-64-nat-lat-p50 rvsd nat lat 4 udp 64 $EST_FLOWS 1 "${r[0]:-}" p50_ns "${t[0]:-}" "$rn"
