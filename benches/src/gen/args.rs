@@ -18,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 pub struct Options {
     #[arg(long, value_enum)]
     pub proto: ProtoArg,
-    /// Frame size with the 4-byte FCS (64 sends 60-byte frames, as testpmd does); raised to
+    /// Frame size with the 4-byte FCS (64 sends 60-byte frames: 64 on the wire); raised to
     /// the headers and the 6-byte stamp when shorter (IPv6 UDP 72, IPv6 TCP 84).
     #[arg(long, value_parser = clap::value_parser!(u16).range(64..=1518))]
     pub size: u16,

@@ -43,7 +43,7 @@ pub fn run(mut plan: Plan, stop: &AtomicBool) -> Result<Summary, String> {
     })
     .map_err(|e| e.to_string())?;
     plan.frame.src_mac = port.mac();
-    let result = wait_link(&mut port).map(|()| {
+    let result = wait_link(&mut port, stop).map(|()| {
         let template = Template::new(&plan.frame, &plan.flows.fields(&plan.flows.start(), 0));
         prefill(tx_pool, &template);
         Generator::new(&plan, &port, tx_pool, &template).run(stop)
@@ -53,12 +53,13 @@ pub fn run(mut plan: Plan, stop: &AtomicBool) -> Result<Summary, String> {
     result
 }
 
-/// Waits for the link, restarting the port every [`RECONNECT`] it stays down: a memif server
-/// whose port was not started yet refuses the client, which does not try again by itself.
-fn wait_link(port: &mut EthPort) -> Result<(), String> {
+/// Waits for the link (or a signal to stop), restarting the port every [`RECONNECT`] it stays
+/// down: a memif server whose port was not started yet refuses the client, which does not
+/// try again by itself.
+fn wait_link(port: &mut EthPort, stop: &AtomicBool) -> Result<(), String> {
     let start = Instant::now();
     let mut restart = start + RECONNECT;
-    while port.link() != LinkStatus::Up {
+    while port.link() != LinkStatus::Up && !stop.load(Ordering::Relaxed) {
         let now = Instant::now();
         if now > start + LINK_WAIT {
             return Err(format!("{}: link down after {LINK_WAIT:?}", port.name()));
