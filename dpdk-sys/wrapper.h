@@ -19,6 +19,7 @@ int rvs_errno(void);
 uint16_t rvs_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 uint16_t rvs_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 struct rte_mbuf *rvs_pktmbuf_alloc(struct rte_mempool *mp);
+int rvs_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **m, unsigned n);
 void rvs_pktmbuf_free(struct rte_mbuf *m);
 void rvs_pktmbuf_free_bulk(struct rte_mbuf **m, unsigned n);
 char *rvs_pktmbuf_append(struct rte_mbuf *m, uint16_t len);

@@ -3,9 +3,10 @@
 # and rustup's toolchain. Idempotent; quiet when everything is there.
 set -euo pipefail
 
+# python3-matplotlib: scripts/bench.sh --plot (benches/tools/plot.py).
 PKGS=(dpdk dpdk-dev libdpdk-dev clang libclang-dev pkg-config
-      python3-scapy python3-prometheus-client tshark tcpdump socat curl nginx-light wrk iproute2
-      iputils-ping ethtool procps tmux hping3)
+      python3-scapy python3-prometheus-client python3-matplotlib tshark tcpdump socat curl
+      nginx-light wrk iproute2 iputils-ping ethtool procps tmux hping3)
 
 missing=()
 for p in "${PKGS[@]}"; do

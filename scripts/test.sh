@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every rvs test: installs what is missing, checks formatting and
 # lints, then unit, packet, DPDK process (net_pcap) and end-to-end (network
-# namespaces, net_af_packet) tests, the loom model checks of the connection
+# namespaces, net_af_packet) tests, the traffic generator's (rvs-gen into
+# net_pcap judged by tshark, rvs-gen <-> testpmd over memif: benches/tests, about
+# 30 s), the loom model checks of the connection
 # table and 100 s of fuzzing from the committed corpus (docs/reliability.md).
 # Needs root (DPDK, namespaces).
 set -euo pipefail
@@ -22,7 +24,7 @@ cargo clippy --workspace --all-targets -q -- -D warnings
 CARGO_TARGET_DIR=target cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -q -- -D warnings
 step "build"
 cargo build --workspace --all-targets -q
-step "tests (unit, packet vectors, DPDK processes, namespaces)"
+step "tests (unit, packet vectors, DPDK processes, namespaces, rvs-gen)"
 # Test binaries run one after another; the namespace tests serialise
 # themselves on the host lock. Leftovers of an interrupted run are removed
 # first, under the same lock, so another run's test keeps its namespaces.

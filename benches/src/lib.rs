@@ -1,3 +1,5 @@
-//! Shared by the criterion benchmarks (`benches/`) and the tools in `src/bin/`.
+//! Benchmark tools: the data plane the criterion benchmarks (`benches/`) and `per-packet`
+//! drive ([`fixture`]), and rvs-gen, the harness's traffic generator ([`gen`]).
 
 pub mod fixture;
+pub mod gen;

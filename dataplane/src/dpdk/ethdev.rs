@@ -124,6 +124,26 @@ impl EthPort {
         })
     }
 
+    /// The names of the ports EAL probed (what [`PortConfig::name`] takes), in port-id order.
+    pub fn probed() -> Vec<String> {
+        let mut names = Vec::new();
+        // SAFETY: reads EAL's port table; 0 asks for the first valid port.
+        let mut id = unsafe { dpdk_sys::rte_eth_find_next(0) };
+        while u32::from(id) < dpdk_sys::RTE_MAX_ETHPORTS {
+            let mut name = [0; dpdk_sys::RTE_ETH_NAME_MAX_LEN as usize];
+            // SAFETY: name has room for RTE_ETH_NAME_MAX_LEN bytes, the most DPDK writes (NUL
+            // included); id is a valid port.
+            if unsafe { dpdk_sys::rte_eth_dev_get_name_by_port(id, name.as_mut_ptr()) } == 0 {
+                // SAFETY: on success DPDK wrote a NUL-terminated name into name.
+                let name = unsafe { CStr::from_ptr(name.as_ptr()) };
+                names.push(name.to_string_lossy().into_owned());
+            }
+            // SAFETY: as above; the id after the last port is RTE_MAX_ETHPORTS at most.
+            id = unsafe { dpdk_sys::rte_eth_find_next(id + 1) };
+        }
+        names
+    }
+
     /// The RSS key the port hashes with, if the driver tells.
     pub fn rss_key(&self) -> Option<Vec<u8>> {
         rss_key(self.id)
@@ -261,6 +281,18 @@ impl EthPort {
                 })
             })
             .collect()
+    }
+
+    /// Stops and starts the port again: a memif client connects anew (a server that refused
+    /// it, not started yet when it first connected, is not asked again otherwise). `&mut`:
+    /// nobody bursts on the port meanwhile.
+    pub fn restart(&mut self) -> Result<(), DpdkError> {
+        // SAFETY: the port exists and is started; &mut self excludes every burst on it.
+        let ret = unsafe { dpdk_sys::rte_eth_dev_stop(self.id) };
+        check(ret, || format!("rte_eth_dev_stop {}", self.name))?;
+        // SAFETY: the port is configured and stopped.
+        let ret = unsafe { dpdk_sys::rte_eth_dev_start(self.id) };
+        check(ret, || format!("rte_eth_dev_start {}", self.name))
     }
 
     /// Stops and closes the port. Every worker must have stopped bursting

@@ -89,6 +89,24 @@ impl Mbuf {
         self.hdr().port
     }
 
+    /// Frees the frames in `frames` (taking them out), a burst at a time in one pool operation
+    /// instead of one per frame.
+    pub fn free_bulk(frames: &mut [Option<Mbuf>]) {
+        let mut raw = [std::ptr::null_mut(); 64];
+        let mut n = 0;
+        for m in frames.iter_mut().filter_map(Option::take) {
+            raw[n] = m.into_raw();
+            n += 1;
+            if n == raw.len() {
+                // SAFETY: raw[..n] are owned mbufs, freed once here.
+                unsafe { dpdk_sys::rvs_pktmbuf_free_bulk(raw.as_mut_ptr(), n as u32) };
+                n = 0;
+            }
+        }
+        // SAFETY: as above.
+        unsafe { dpdk_sys::rvs_pktmbuf_free_bulk(raw.as_mut_ptr(), n as u32) };
+    }
+
     /// Hint the CPU to load the packet's first cache line.
     pub fn prefetch(&self) {
         let h = self.hdr();

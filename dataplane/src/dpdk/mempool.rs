@@ -45,6 +45,25 @@ impl Mempool {
         NonNull::new(m).map(Mbuf::from_raw)
     }
 
+    /// Fills the first `min(out.len(), 64)` slots of `out` with new, empty buffers in one pool
+    /// operation, or none of them when the pool has fewer free; returns how many it filled.
+    pub fn alloc_bulk(&self, out: &mut [Option<Mbuf>]) -> usize {
+        let mut raw = [std::ptr::null_mut(); 64];
+        let n = out.len().min(raw.len());
+        // SAFETY: raw has room for n pointers; the pool pointer is valid for the life of the
+        // process. On success every one of the n pointers is a new mbuf owned by the caller.
+        let ret = unsafe {
+            dpdk_sys::rvs_pktmbuf_alloc_bulk(self.raw.as_ptr(), raw.as_mut_ptr(), n as u32)
+        };
+        if ret != 0 {
+            return 0;
+        }
+        for (slot, p) in out.iter_mut().zip(&raw[..n]) {
+            *slot = NonNull::new(*p).map(Mbuf::from_raw);
+        }
+        n
+    }
+
     /// Buffers currently available in the pool (caches included).
     pub fn available(&self) -> u32 {
         // SAFETY: the pool pointer is valid; the call only reads counters.

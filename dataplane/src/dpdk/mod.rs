@@ -2,9 +2,10 @@
 //! `unsafe` FFI is allowed. Every block says what makes it sound.
 //!
 //! - [`Eal`]: EAL init from owned arguments, cleanup on drop.
-//! - [`Mempool`]: a packet-buffer pool.
-//! - [`Mbuf`]: one packet buffer; freed on drop, consumed by TX.
-//! - [`EthPort`]: configure/start/stop a port with N RX and N TX queues.
+//! - [`Mempool`]: a packet-buffer pool (buffers one by one or a burst at once).
+//! - [`Mbuf`]: one packet buffer; freed on drop (or a burst at once), consumed by TX.
+//! - [`EthPort`]: configure/start/restart/stop a port with N RX and N TX queues; the names of
+//!   the ports EAL probed.
 //! - [`lcore`]: run a closure on each worker lcore.
 //! - [`huge`]: large tables advised onto huge pages.
 //! - [`telemetry`]: rvs's own commands on DPDK's telemetry socket.
