@@ -1,7 +1,9 @@
 //! The RSS key rvsd gives the NICs: random per start, so that nobody outside can aim
-//! traffic at one queue with keys known from drivers' defaults, and symmetric, so that both
-//! directions of a connection (client → VIP, real server → client after NAT's addresses
-//! are swapped) hash alike where the NIC hashes addresses and ports as Toeplitz does.
+//! traffic at one queue with keys known from drivers' defaults, and symmetric, so that the
+//! two directions of a tuple (A → B and B → A) hash alike where the NIC hashes addresses and
+//! ports as Toeplitz does. A NAT connection's reply is not its request's tuple swapped (it
+//! comes from the real server, not the VIP), so its two directions may still reach two
+//! workers: the connection table is shared for that reason (docs/performance.md, "Scaling").
 //!
 //! A Toeplitz key whose bits repeat every 16 is symmetric: every field of the tuple (two
 //! 32- or 128-bit addresses, two 16-bit ports) starts at a multiple of 16 bits, so swapping
