@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 /// One memif pair at a time: each side polls a CPU.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// dpdk-testpmd in macswap mode, the memif server.
-struct Forwarder(Option<Child>);
+/// dpdk-testpmd in macswap mode, the memif server, and its EAL file prefix.
+struct Forwarder(Option<Child>, String);
 
 impl Forwarder {
     fn macswap(dir: &TempDir, sock: &Path) -> Forwarder {
@@ -24,7 +24,8 @@ impl Forwarder {
             sock.display()
         );
         // A forwarding lcore beside the main one.
-        let eal = eal(&format!("rvs-gen-fwd-{}", std::process::id()), &vdev, 2);
+        let prefix = format!("rvs-gen-fwd-{}", std::process::id());
+        let eal = eal(&prefix, &vdev, 2);
         let log = File::create(dir.path("testpmd.log")).unwrap();
         let child = Command::new("dpdk-testpmd")
             .args(&eal)
@@ -40,14 +41,15 @@ impl Forwarder {
             assert!(Instant::now() < deadline, "no memif socket from testpmd");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Forwarder(Some(child))
+        Forwarder(Some(child), prefix)
     }
 
-    /// SIGINT, and wait for the exit.
+    /// SIGINT, wait for the exit, and remove the runtime directory EAL leaves.
     fn stop(&mut self) {
         if let Some(mut c) = self.0.take() {
             signal(c.id(), "INT");
             let _ = c.wait();
+            let _ = std::fs::remove_dir_all(Path::new("/var/run/dpdk").join(&self.1));
         }
     }
 }

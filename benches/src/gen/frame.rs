@@ -267,7 +267,8 @@ impl Template {
 
     /// Turns `frame`, a copy of the template that may since have been patched to other
     /// fields, into the frame with `f`: every varying field and both checksums are written
-    /// whole (computed from the template's), so what `frame` held before does not matter.
+    /// whole (computed from the template's), so which fields `frame` held before does not
+    /// matter.
     pub fn patch(&self, frame: &mut [u8], f: &Fields) {
         let b = &self.base;
         frame[self.src_low_at..self.src_low_at + 4].copy_from_slice(&f.src_low.to_be_bytes());

@@ -8,6 +8,7 @@ use super::frame::{self, Template, STAMP_MASK};
 use super::hist::Histogram;
 use super::pace::{Pacer, BURST};
 use super::report::{Meter, Summary};
+use control::runtime_dir::RuntimeDir;
 use dataplane::dpdk::{rdtsc, tsc_hz, Eal, EthPort, LinkStatus, Mbuf, Mempool, PortConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -24,6 +25,8 @@ const MAX_LATENCY_S: u64 = 10;
 
 /// Runs `plan` until its time is up or `stop` is set; what it sent and received.
 pub fn run(mut plan: Plan, stop: &AtomicBool) -> Result<Summary, String> {
+    // Declared before the EAL: EAL's directory goes after its cleanup, on every way out.
+    let _runtime_dir = RuntimeDir::of(&plan.eal);
     let eal = Eal::init(&plan.eal).map_err(|e| e.to_string())?;
     let name = EthPort::probed()
         .into_iter()
