@@ -95,7 +95,7 @@ impl Lab {
             m => format!(r#""marks": {m},"#),
         };
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
+            r#"{{{TEST_KEYS}, "mbufs": 8191, "conn_table_size": 65536,
                 "workers": {workers}, {marks}
                 "ports": [
                   {{"device": "{dev0}", "addresses": ["10.0.1.1/24"{v6_out}]}},
