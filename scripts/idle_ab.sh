@@ -4,7 +4,9 @@
 # with config/demo.json's "idle_backoff" false, then true, ROUNDS times. Each round:
 #   cpu      rvsd's CPU time over SECS seconds without traffic (utime + stime of all its
 #            threads, /proc/PID/stat), in per cent of one core
-#   ping     mean RTT of PINGS pings from the client to rvsd (10.0.1.1), 0.1 s apart
+#   ping     median RTT of PINGS pings from the client to rvsd (10.0.1.1), 0.1 s apart
+#   kernel   the same to the router (10.0.1.254), a kernel on the same bridge: the
+#            machine's own latency at that moment, rvsd not on the path
 #   connect  median TCP handshake time of REQUESTS HTTP requests through a NAT service
 #            on the VIP, 0.1 s apart, each on a new connection (curl's time_connect:
 #            SYN and SYN-ACK each cross rvsd)
@@ -29,8 +31,12 @@ grep -q '"idle_backoff": true' "$WORK/on.json" || { echo "demo.json backs off no
 
 ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
 median() { sort -n | awk '{v[n++]=$1} END {printf "%.3f", (v[int((n-1)/2)] + v[int(n/2)]) / 2}'; }
+# The median RTT in ms of PINGS pings from the client to $1.
+ping_ms() {
+    ip netns exec rvs-client ping -n -c "$PINGS" -i 0.1 "$1" | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | median
+}
 
-# One round with rvsd on configuration $1 (off, on): "cpu ping connect request".
+# One round with rvsd on configuration $1 (off, on): RESULT=(cpu ping kernel connect request).
 round() {
     lab_rvsd "idle-ab-$1" "$WORK/$1.json"
     sleep 1
@@ -38,10 +44,11 @@ round() {
     a=$(ticks)
     sleep "$SECS"
     b=$(ticks)
-    local hz cpu ping times
+    local hz cpu ping kernel
     hz=$(getconf CLK_TCK)
     cpu=$(awk -v t=$((b - a)) -v hz="$hz" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * t / hz / s}')
-    ping=$(ip netns exec rvs-client ping -q -n -c "$PINGS" -i 0.1 10.0.1.1 | awk -F/ '/^rtt/ {print $5}')
+    ping=$(ping_ms 10.0.1.1)
+    kernel=$(ping_ms 10.0.1.254)
     lab_service -t 80 >/dev/null
     : >"$WORK/times"
     for _ in $(seq "$REQUESTS"); do
@@ -53,22 +60,22 @@ round() {
     connect=$(awk '{print $1 * 1000}' "$WORK/times" | median)
     request=$(awk '{print $2 * 1000}' "$WORK/times" | median)
     lab_stop
-    echo "$cpu $ping $connect $request"
+    RESULT=("$cpu" "$ping" "$kernel" "$connect" "$request")
 }
 
-echo "round  backoff  cpu %   ping ms   connect ms   request ms"
+echo "round  backoff  cpu %   ping ms  kernel ms  connect ms  request ms"
 : >"$WORK/all"
 for r in $(seq "$ROUNDS"); do
     for mode in off on; do
-        set -- $(round $mode)
-        printf '%5s  %-7s  %5s   %7s   %10s   %10s\n' "$r" "$mode" "$1" "$2" "$3" "$4"
-        echo "$mode $*" >>"$WORK/all"
+        round $mode
+        printf '%5s  %-7s  %5s  %8s  %9s  %10s  %10s\n' "$r" "$mode" "${RESULT[@]}"
+        echo "$mode ${RESULT[*]}" >>"$WORK/all"
     done
 done
 echo "medians of $ROUNDS rounds:"
 for mode in off on; do
     printf '       %-7s' "$mode"
-    for col in 2 3 4 5; do
+    for col in 2 3 4 5 6; do
         printf '  %9s' "$(awk -v m=$mode -v c=$col '$1 == m {print $c}' "$WORK/all" | median)"
     done
     echo
