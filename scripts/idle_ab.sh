@@ -5,8 +5,8 @@
 #   cpu      rvsd's CPU time over SECS seconds without traffic (utime + stime of all its
 #            threads, /proc/PID/stat), in per cent of one core
 #   ping     median RTT of PINGS pings from the client to rvsd (10.0.1.1), 0.1 s apart
-#   kernel   the same to the router (10.0.1.254), a kernel on the same bridge: the
-#            machine's own latency at that moment, rvsd not on the path
+#   kernel   the same from real server rs1 to rs2, kernels on the same kind of path (veth,
+#            bridge, veth): the machine's own latency at that moment, without rvsd
 #   connect  median TCP handshake time of REQUESTS HTTP requests through a NAT service
 #            on the VIP, 0.1 s apart, each on a new connection (curl's time_connect:
 #            SYN and SYN-ACK each cross rvsd)
@@ -31,9 +31,9 @@ grep -q '"idle_backoff": true' "$WORK/on.json" || { echo "demo.json backs off no
 
 ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
 median() { sort -n | awk '{v[n++]=$1} END {printf "%.3f", (v[int((n-1)/2)] + v[int(n/2)]) / 2}'; }
-# The median RTT in ms of PINGS pings from the client to $1.
+# The median RTT in ms of PINGS pings from namespace $1 to $2.
 ping_ms() {
-    ip netns exec rvs-client ping -n -c "$PINGS" -i 0.1 "$1" | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | median
+    ip netns exec "$1" ping -n -c "$PINGS" -i 0.1 "$2" | sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | median
 }
 
 # One round with rvsd on configuration $1 (off, on): RESULT=(cpu ping kernel connect request).
@@ -47,9 +47,12 @@ round() {
     local hz cpu ping kernel
     hz=$(getconf CLK_TCK)
     cpu=$(awk -v t=$((b - a)) -v hz="$hz" -v s="$SECS" 'BEGIN {printf "%.1f", 100 * t / hz / s}')
-    ping=$(ping_ms 10.0.1.1)
-    kernel=$(ping_ms 10.0.1.254)
+    ping=$(ping_ms rvs-client 10.0.1.1)
+    kernel=$(ping_ms rvs-rs1 10.0.2.12)
     lab_service -t 80 >/dev/null
+    # Not timed: a restarted rvsd has an empty neighbour table, and the servers, which know
+    # its MAC, need not ask for it: the first SYN may wait for resolution (1 s).
+    ip netns exec rvs-client curl -s -o /dev/null -m 5 "http://$VIP/" || true
     : >"$WORK/times"
     for _ in $(seq "$REQUESTS"); do
         ip netns exec rvs-client curl -s -o /dev/null -m 5 -w '%{time_connect} %{time_total}\n' \
