@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idle backoff, off against on in one run (docs/performance.md, "Idle backoff"): the demo
 # topology (client, rvsd on af_packet, three nginx servers), rvsd started anew each round
-# with config/demo.json's "idle_backoff" false, then true, ROUNDS times. Each round:
+# with config/demo.json's "idle_backoff" false, then $ON (true: the defaults; or an object
+# such as '{"max_pause_us": 1000}'), ROUNDS times. Each round:
 #   cpu      rvsd's CPU time over SECS seconds without traffic (utime + stime of all its
 #            threads, /proc/PID/stat), in per cent of one core
 #   ping     median RTT of PINGS pings from the client to rvsd (10.0.1.1), 0.1 s apart
@@ -13,21 +14,22 @@
 #   request  their median total time (a page from nginx, four more crossings)
 # At these rates the worker is idle nearly all the time: each frame meets a pausing worker.
 #
-# usage: [ROUNDS=3] [PINGS=50] [REQUESTS=30] scripts/idle_ab.sh [SECS]   (default 10)
+# usage: [ROUNDS=3] [PINGS=50] [REQUESTS=30] [ON=true] scripts/idle_ab.sh [SECS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 ROUNDS=${ROUNDS:-3}
 PINGS=${PINGS:-50}
 REQUESTS=${REQUESTS:-30}
+ON=${ON:-true}
 . scripts/lab.sh
 lab_up idle-ab
 lab_stop
 WORK=$(mktemp -d /tmp/rvs-idle-ab.XXXXXX)
 trap 'lab_down; rm -rf "$WORK"' EXIT
+grep -q '"idle_backoff": true' config/demo.json || { echo "demo.json backs off no more" >&2; exit 1; }
 sed 's/"idle_backoff": true/"idle_backoff": false/' config/demo.json >"$WORK/off.json"
-cp config/demo.json "$WORK/on.json"
-grep -q '"idle_backoff": true' "$WORK/on.json" || { echo "demo.json backs off no more" >&2; exit 1; }
+sed "s/\"idle_backoff\": true/\"idle_backoff\": $ON/" config/demo.json >"$WORK/on.json"
 
 ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
 median() { sort -n | awk '{v[n++]=$1} END {printf "%.3f", (v[int((n-1)/2)] + v[int(n/2)]) / 2}'; }
