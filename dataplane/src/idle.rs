@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 /// worker pauses.
 pub const CHECK_EVERY: u32 = 32;
 /// The first pause of an idle spell (or the longest pause, if that is shorter).
-pub const FIRST_PAUSE: Duration = Duration::from_micros(16);
+const FIRST_PAUSE: Duration = Duration::from_micros(16);
 
 /// When and how long an idle worker pauses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +32,11 @@ pub struct IdleBackoff {
 }
 
 impl Default for IdleBackoff {
-    /// Pauses after 100 µs without a frame (a request-response exchange in a datacenter
-    /// has shorter gaps, so busy traffic never pauses), at most 250 µs: a worker idle for
-    /// long then wakes some 3000 times a second, a few per cent of a core, and a burst that
-    /// starts during a pause fits a 1024-descriptor RX ring up to about 3 Mpps.
+    /// Pauses after 100 µs without a frame (traffic with shorter gaps never meets a pause),
+    /// at most 250 µs: a worker idle for long then wakes some 3000 times a second, 4–5 % of
+    /// a core here against a whole one (docs/performance.md, "Idle backoff"), the first
+    /// frame after a quiet spell waits about 0.1 ms more, and a burst that starts during a
+    /// pause fits a 1024-descriptor RX ring up to about 3 Mpps.
     fn default() -> Self {
         IdleBackoff {
             idle: Duration::from_micros(100),
