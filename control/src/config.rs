@@ -124,9 +124,9 @@ fn metrics_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Sock
 /// The longest idle time before pausing `idle_backoff` takes: past a second, the backoff
 /// would hardly ever start.
 const MAX_IDLE_US: u64 = 1_000_000;
-/// The longest pause `idle_backoff` takes: 10 ms of a 1024-descriptor RX ring is 100 kpps,
-/// and a longer pause would hold the first frame of an idle spell longer than a TCP
-/// exchange in a datacenter lasts.
+/// The longest pause `idle_backoff` takes: during 10 ms a 1024-descriptor RX ring overflows
+/// from 100 kpps on, and the first frame after a quiet spell already waits as long as a
+/// round trip across a country.
 const MAX_PAUSE_US: u64 = 10_000;
 
 /// `"idle_backoff"`'s object form, in microseconds.
