@@ -1,13 +1,15 @@
 //! rvsd's JSON configuration: EAL arguments, ports with their addresses and
-//! static neighbours, routes, workers, table sizes, the admin socket, the
-//! metrics endpoint and the initial services (ipvsadm command lines).
+//! static neighbours, routes, workers and their idle backoff, table sizes, the admin
+//! socket, the metrics endpoint and the initial services (ipvsadm command lines).
 
+use dataplane::idle::IdleBackoff;
 use dataplane::mark::{MarkRule, Marks};
 use dataplane::neigh::NeighAddr;
 use dataplane::shared::Net;
 use serde::Deserialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_SOCKET: &str = "/run/rvs/rvs.sock";
 /// The EAL argument that keeps DPDK's telemetry socket closed.
@@ -26,6 +28,11 @@ pub struct Config {
     /// Worker lcores; each owns one RX and one TX queue of every port.
     #[serde(default = "one")]
     pub workers: u16,
+    /// Whether and how idle workers pause (`dataplane::idle`): `true` (the defaults),
+    /// `{"idle_us": 100, "max_pause_us": 250}` (either key may be left out), or `false`.
+    /// None (busy-polling) when absent.
+    #[serde(default, deserialize_with = "idle_backoff")]
+    pub idle_backoff: Option<IdleBackoff>,
     /// Packet buffers in the pool shared by all ports.
     #[serde(default = "default_mbufs")]
     pub mbufs: u32,
@@ -112,6 +119,58 @@ fn metrics_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Sock
             "metrics: {text:?} is not an address and port (127.0.0.1:9110, [::1]:9110)"
         ))
     })
+}
+
+/// The longest idle time before pausing `idle_backoff` takes: past a second, the backoff
+/// would hardly ever start.
+const MAX_IDLE_US: u64 = 1_000_000;
+/// The longest pause `idle_backoff` takes: during 10 ms a 1024-descriptor RX ring overflows
+/// from 100 kpps on, and the first frame after a quiet spell already waits as long as a
+/// round trip across a country.
+const MAX_PAUSE_US: u64 = 10_000;
+
+/// `"idle_backoff"`'s object form, in microseconds.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdleBackoffUs {
+    idle_us: Option<u64>,
+    max_pause_us: Option<u64>,
+}
+
+/// `"idle_backoff"`: `true`, `false` or an [`IdleBackoffUs`], with each time in its range;
+/// every message names the key.
+fn idle_backoff<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IdleBackoff>, D::Error> {
+    let bad = |why: String| serde::de::Error::custom(format!("idle_backoff: {why}"));
+    let us = match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(on) => return Ok(on.then(IdleBackoff::default)),
+        v @ serde_json::Value::Object(_) => {
+            serde_json::from_value::<IdleBackoffUs>(v).map_err(|e| bad(e.to_string()))?
+        }
+        v => {
+            let want = r#"true, false or {"idle_us": N, "max_pause_us": N}"#;
+            return Err(bad(format!("{v} is not {want}")));
+        }
+    };
+    let default = IdleBackoff::default();
+    let within = |key: &str, given: Option<u64>, default: Duration, range: (u64, u64)| {
+        let Some(n) = given else { return Ok(default) };
+        match (range.0..=range.1).contains(&n) {
+            true => Ok(Duration::from_micros(n)),
+            false => Err(bad(format!(
+                "{key} {n} is outside {}..={}",
+                range.0, range.1
+            ))),
+        }
+    };
+    Ok(Some(IdleBackoff {
+        idle: within("idle_us", us.idle_us, default.idle, (0, MAX_IDLE_US))?,
+        max_pause: within(
+            "max_pause_us",
+            us.max_pause_us,
+            default.max_pause,
+            (1, MAX_PAUSE_US),
+        )?,
+    }))
 }
 
 /// `80` or `8000-8100` → an inclusive range.
@@ -563,6 +622,7 @@ mod test {
         }
         for new in [
             r#", "workers": 2"#,
+            r#", "idle_backoff": true"#,
             r#", "routes": [{"prefix": "10.9.0.0/16", "via": "10.0.0.254"}]"#,
         ] {
             assert!(!cfg.only_reloadable_changes(&with(new).unwrap()), "{new}");
@@ -593,6 +653,55 @@ mod test {
         for bad in ["localhost:9110", "127.0.0.1", "127.0.0.1:99999", ""] {
             let err = addr(bad).unwrap_err();
             assert!(err.contains("is not an address and port"), "{bad}: {err}");
+        }
+    }
+
+    /// Off unless asked; `true` takes the defaults, an object sets either time; each time
+    /// checked against its range and every mistake named, before anything starts.
+    #[test]
+    fn idle_backoff_is_off_unless_asked_and_its_times_are_checked() {
+        let backoff = |v: &str| with(&format!(r#", "idle_backoff": {v}"#)).map(|c| c.idle_backoff);
+        let us = Duration::from_micros;
+        assert_eq!(with("").unwrap().idle_backoff, None);
+        assert_eq!(backoff("false"), Ok(None));
+        assert_eq!(backoff("true"), Ok(Some(IdleBackoff::default())));
+        assert_eq!(
+            backoff(r#"{"idle_us": 0, "max_pause_us": 10000}"#),
+            Ok(Some(IdleBackoff {
+                idle: us(0),
+                max_pause: us(10_000)
+            }))
+        );
+        assert_eq!(
+            backoff(r#"{"max_pause_us": 1}"#),
+            Ok(Some(IdleBackoff {
+                idle: IdleBackoff::default().idle,
+                max_pause: us(1)
+            }))
+        );
+        for (bad, why) in [
+            (
+                r#"{"max_pause_us": 0}"#,
+                "max_pause_us 0 is outside 1..=10000",
+            ),
+            (
+                r#"{"max_pause_us": 10001}"#,
+                "max_pause_us 10001 is outside",
+            ),
+            (
+                r#"{"idle_us": 1000001}"#,
+                "idle_us 1000001 is outside 0..=1000000",
+            ),
+            (r#"{"idle_us": -1}"#, "invalid value"),
+            (r#"{"pause_us": 5}"#, "unknown field `pause_us`"),
+            ("1", "1 is not true, false or"),
+            (r#""on""#, r#""on" is not true, false or"#),
+        ] {
+            let err = backoff(bad).unwrap_err();
+            assert!(
+                err.contains(&format!("idle_backoff: {why}")),
+                "{bad}: {err}"
+            );
         }
     }
 

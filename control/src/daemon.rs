@@ -82,8 +82,9 @@ fn serve(file: ConfigFile, cfg: &Config, signals: &Signals) -> Result<(), String
 
     let halt = Arc::new(AtomicBool::new(false));
     for ((queue, &lc), conns) in workers.iter().enumerate().zip(owners) {
-        let (dp, counters, stop) = (dp.clone(), counters.clone(), halt.clone());
-        let run = move || worker::run(&dp, queue as u16, &counters[queue], conns, &stop);
+        let (dp, counters, stop, idle) =
+            (dp.clone(), counters.clone(), halt.clone(), cfg.idle_backoff);
+        let run = move || worker::run(&dp, queue as u16, &counters[queue], conns, &stop, idle);
         if let Err(e) = lcore::launch(lc, run) {
             // The workers already running use the ports and the pool: they stop before
             // EAL is cleaned up.

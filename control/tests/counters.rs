@@ -23,11 +23,12 @@ fn bytes(pcap: &Path) -> usize {
     pcap_lengths(pcap).iter().sum()
 }
 
-/// `polls B busy, I idle (...)` → (B, I).
-fn polls(worker: &[&str]) -> (u64, u64) {
+/// `polls B busy, I idle (...), P pauses` → (B, I, P).
+fn polls(worker: &[&str]) -> (u64, u64, u64) {
     let line = worker.iter().find(|l| l.starts_with("polls ")).unwrap();
     let w: Vec<&str> = line.split([' ', ',']).filter(|w| !w.is_empty()).collect();
-    (w[1].parse().unwrap(), w[3].parse().unwrap())
+    let n = |i: usize| w[i].parse().unwrap();
+    (n(1), n(3), n(w.len() - 2))
 }
 
 #[test]
@@ -78,7 +79,8 @@ fn counters_show_ports_workers_drops_tables_and_mbufs_live() {
     assert!(port1.contains(&"tx_good_packets 3"), "{out}");
     assert!(!port0[2..].iter().any(|l| l.ends_with(" 0")), "{out}");
 
-    // The one worker saw all of it, and has polled busy and idle.
+    // The one worker saw all of it, has polled busy and idle, paused when idle (the tests'
+    // daemons back off), and made both connections (TCP and UDP).
     let worker = section(&out, "Worker 0");
     let (rx, tx) = (in0 + in1, out0 + out1);
     assert_eq!(
@@ -86,8 +88,9 @@ fn counters_show_ports_workers_drops_tables_and_mbufs_live() {
         format!("rx 8 packets {rx} bytes, tx 6 packets {tx} bytes"),
         "{out}"
     );
-    let (busy, idle) = polls(&worker);
-    assert!(busy >= 1 && idle >= 1, "{out}");
+    let (busy, idle, pauses) = polls(&worker);
+    assert!(busy >= 1 && idle >= 1 && pauses >= 1, "{out}");
+    assert_eq!(worker[2], "connections created 2", "{out}");
     assert_eq!(
         section(&out, "Drops"),
         ["no_service 1", "no_connection 1"],
@@ -113,8 +116,12 @@ fn counters_show_ports_workers_drops_tables_and_mbufs_live() {
     // Read live: the worker went on polling (idle) between the two reads, nothing more came.
     let worker2 = section(&second, "Worker 0");
     assert_eq!(worker2[0], worker[0], "{second}");
-    let (busy2, idle2) = polls(&worker2);
-    assert!(busy2 == busy && idle2 > idle, "{out}\n{second}");
+    let (busy2, idle2, pauses2) = polls(&worker2);
+    assert!(
+        busy2 == busy && idle2 > idle && pauses2 > pauses,
+        "{out}\n{second}"
+    );
+    assert_eq!(worker2[2], "connections created 2", "{second}");
     // rvsd kept serving, and its final report agrees.
     assert!(text(&list.stdout).contains("TCP  198.51.100.1:80 rr"));
     for want in ["rx_packets 8", "tx_packets 6", "drop no_service 1"] {

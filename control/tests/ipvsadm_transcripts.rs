@@ -96,8 +96,8 @@ fn load(name: &str) -> Vec<Step> {
 
 fn daemon(dir: &TempDir) -> Rvsd {
     let cfg = format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 1023, "conn_table_size": 4096,
-            "ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}]}}"#
+        r#"{{{TEST_KEYS}, "mbufs": 1023, "conn_table_size": 4096,
+            "ports": [{{"device": "net_null0,no-rx=1", "addresses": ["10.0.0.1/24"]}}]}}"#
     );
     Rvsd::start(dir, &cfg, None)
 }

@@ -36,7 +36,7 @@ impl Lab {
         script("scripts/netns.sh", &["up-bare"]);
         let dir = TempDir::new("lifecycle");
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 4096,
+            r#"{{{TEST_KEYS}, "mbufs": 8191, "conn_table_size": 4096,
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
                   {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}]}}"#

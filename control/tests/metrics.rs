@@ -337,6 +337,9 @@ fn a_scrape_parses_line_by_line_and_counts_the_traffic() {
     assert_eq!(s.value("rvs_worker_tx_packets_total", &w0), 6);
     assert!(s.value("rvs_worker_busy_polls_total", &w0) >= 1);
     assert!(s.value("rvs_worker_idle_polls_total", &w0) >= 1);
+    // The tests' daemons pause when idle; the worker made both connections.
+    assert!(s.value("rvs_worker_pauses_total", &w0) >= 1);
+    assert_eq!(s.value("rvs_worker_connections_created_total", &w0), 2);
     assert_eq!(s.value("rvs_drops_total", &[("reason", "no_service")]), 1);
     assert_eq!(
         s.value("rvs_drops_total", &[("reason", "no_connection")]),

@@ -95,7 +95,7 @@ impl Lab {
             m => format!(r#""marks": {m},"#),
         };
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
+            r#"{{{TEST_KEYS}, "mbufs": 8191, "conn_table_size": 65536,
                 "workers": {workers}, {marks}
                 "ports": [
                   {{"device": "{dev0}", "addresses": ["10.0.1.1/24"{v6_out}]}},
@@ -268,7 +268,8 @@ fn rr_spreads_evenly_and_wrk_gets_every_answer() {
 /// worker keeps its own rr cursor, so the spread is even but not exact.
 /// Both workers must carry a fair share, and replies must arrive on both of the
 /// server port's queues while every request is answered: a reply handled by the
-/// worker that did not make its connection.
+/// worker that did not make its connection. Each worker counts the connections it made:
+/// their sum is every connection the client opened.
 #[test]
 fn two_workers_share_connections_and_spread_the_load() {
     let lab = Lab::up_with_workers("netns-workers", 3, true, 2);
@@ -276,6 +277,15 @@ fn two_workers_share_connections_and_spread_the_load() {
     let s = spread(30);
     assert_eq!(s.len(), 3, "{s:?}");
     assert!(s.values().all(|&n| n >= 5), "uneven: {s:?}");
+    let created = |c: &serde_json::Value| -> Vec<u64> {
+        (0..2)
+            .map(|w| c["workers"][w]["connections_created"].as_u64().unwrap())
+            .collect()
+    };
+    let c: serde_json::Value = serde_json::from_str(&lab.adm("--json --counters")).unwrap();
+    let by_worker = created(&c);
+    assert_eq!(by_worker.iter().sum::<u64>(), 30, "{by_worker:?}");
+    assert!(by_worker.iter().all(|&n| n > 0), "{by_worker:?}");
     wrk(VIP, 2, 32, 3);
     let c: serde_json::Value = serde_json::from_str(&lab.adm("--json --counters")).unwrap();
     let rx: Vec<u64> = (0..2)
@@ -297,6 +307,19 @@ fn two_workers_share_connections_and_spread_the_load() {
         replies.iter().all(|&n| n > 100),
         "replies on one queue only: {replies:?}"
     );
+    // wrk's connections (32, and those it reopened) are counted as the listing's Conns
+    // counts them, once the 2-s estimation has taken them in.
+    let listed = |list: &str| -> u64 {
+        let line = list.lines().find(|l| l.starts_with("TCP  10.0.1.100:80"));
+        // The last five figures: Conns, InPkts, OutPkts, InBytes, OutBytes.
+        let conns = line.and_then(|l| l.split_whitespace().rev().nth(4));
+        conns.map_or(0, |n| n.parse().unwrap())
+    };
+    let made: u64 = created(&c).iter().sum();
+    assert!(made >= 30 + 32, "{made}");
+    wait_until("the estimation of wrk's connections", || {
+        listed(&lab.adm("-Ln --stats --exact")) == made
+    });
     let mut lab = lab;
     let (code, stdout, stderr) = lab.rvsd.take().unwrap().stop();
     assert_eq!(code, 0, "{stdout}\n{stderr}");

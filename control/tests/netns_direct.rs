@@ -237,7 +237,7 @@ impl Lab {
             _ => ("", ""),
         };
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536, {routes}
+            r#"{{{TEST_KEYS}, "mbufs": 8191, "conn_table_size": 65536, {routes}
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"{v6_out}]}},
                   {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"{v6_in}]{inside}}}]}}"#

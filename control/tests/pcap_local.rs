@@ -11,7 +11,7 @@ fn answers_arp_and_ping_from_a_pcap_and_counts_junk() {
     let (rx, tx) = (dir.path("in.pcap"), dir.path("out.pcap"));
     py("frames.py", &["make-local", rx.to_str().unwrap()]);
     let cfg = format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047,
+        r#"{{{TEST_KEYS}, "mbufs": 2047,
             "ports": [{{"device": "net_pcap0,rx_pcap={},tx_pcap={}",
                         "addresses": ["10.0.0.1/24"]}}]}}"#,
         rx.display(),

@@ -66,7 +66,7 @@ impl Lab {
         script("scripts/netns.sh", &["up-direct", "4"]);
         let dir = TempDir::new("sched-seq");
         let cfg = format!(
-            r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 8191, "conn_table_size": 65536,
+            r#"{{{TEST_KEYS}, "mbufs": 8191, "conn_table_size": 65536,
                 "ports": [
                   {{"device": "net_af_packet0,iface=lb0", "addresses": ["10.0.1.1/24"]}},
                   {{"device": "net_af_packet1,iface=lb1", "addresses": ["10.0.2.1/24"]}}],

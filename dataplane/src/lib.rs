@@ -29,6 +29,7 @@ pub mod dpdk;
 pub mod flow;
 pub mod frag;
 pub mod fwd;
+pub mod idle;
 pub mod l2;
 pub mod lb;
 pub mod mark;

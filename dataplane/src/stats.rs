@@ -207,6 +207,7 @@ struct Fields {
     tx_bytes: AtomicU64,
     busy_polls: AtomicU64,
     idle_polls: AtomicU64,
+    pauses: AtomicU64,
     arp_replies: AtomicU64,
     arp_learned: AtomicU64,
     icmp_echo_replies: AtomicU64,
@@ -230,6 +231,7 @@ impl Default for Fields {
             tx_bytes: AtomicU64::new(0),
             busy_polls: AtomicU64::new(0),
             idle_polls: AtomicU64::new(0),
+            pauses: AtomicU64::new(0),
             arp_replies: AtomicU64::new(0),
             arp_learned: AtomicU64::new(0),
             icmp_echo_replies: AtomicU64::new(0),
@@ -270,7 +272,8 @@ impl Counters {
     }
 
     /// Counts one poll of every port: busy when it received at least one frame, idle when
-    /// none. Their ratio is the worker's utilisation (a poll-mode worker never sleeps).
+    /// none. Their ratio is the worker's utilisation (a busy-polling worker never sleeps;
+    /// one that pauses when idle polls less often while idle, so the ratio overstates it).
     pub fn add_poll(&self, busy: bool) {
         bump(
             if busy {
@@ -280,6 +283,11 @@ impl Counters {
             },
             1,
         );
+    }
+
+    /// Counts one pause of an idle worker (`crate::idle`).
+    pub fn add_pause(&self) {
+        bump(&self.inner.pauses, 1);
     }
 
     /// Counts one dropped frame under its reason.
@@ -356,6 +364,7 @@ impl Counters {
             tx_bytes: f.tx_bytes.load(Relaxed),
             busy_polls: f.busy_polls.load(Relaxed),
             idle_polls: f.idle_polls.load(Relaxed),
+            pauses: f.pauses.load(Relaxed),
             arp_replies: f.arp_replies.load(Relaxed),
             arp_learned: f.arp_learned.load(Relaxed),
             icmp_echo_replies: f.icmp_echo_replies.load(Relaxed),
@@ -383,6 +392,8 @@ pub struct CountersSnapshot {
     pub busy_polls: u64,
     /// Polls of every port that received nothing.
     pub idle_polls: u64,
+    /// See [`Counters::add_pause`].
+    pub pauses: u64,
     pub arp_replies: u64,
     pub arp_learned: u64,
     pub icmp_echo_replies: u64,
@@ -411,6 +422,7 @@ impl Default for CountersSnapshot {
             tx_bytes: 0,
             busy_polls: 0,
             idle_polls: 0,
+            pauses: 0,
             arp_replies: 0,
             arp_learned: 0,
             icmp_echo_replies: 0,
@@ -450,6 +462,7 @@ impl AddAssign for CountersSnapshot {
         self.tx_bytes = self.tx_bytes.wrapping_add(o.tx_bytes);
         self.busy_polls = self.busy_polls.wrapping_add(o.busy_polls);
         self.idle_polls = self.idle_polls.wrapping_add(o.idle_polls);
+        self.pauses = self.pauses.wrapping_add(o.pauses);
         self.arp_replies = self.arp_replies.wrapping_add(o.arp_replies);
         self.arp_learned = self.arp_learned.wrapping_add(o.arp_learned);
         self.icmp_echo_replies = self.icmp_echo_replies.wrapping_add(o.icmp_echo_replies);
@@ -526,6 +539,7 @@ mod test {
         workers[0].add_poll(true);
         workers[0].add_poll(false);
         workers[1].add_poll(false);
+        workers[1].add_pause();
         let total: CountersSnapshot = workers.iter().map(Counters::snapshot).sum();
         assert_eq!(total.rx_packets, 3);
         assert_eq!(total.rx_bytes, 192);
@@ -533,7 +547,10 @@ mod test {
         assert_eq!(total.tx_bytes, 60);
         assert_eq!(total.arp_replies, 1);
         assert_eq!(total.icmp_echo_replies, 1);
-        assert_eq!((total.busy_polls, total.idle_polls), (1, 2));
+        assert_eq!(
+            (total.busy_polls, total.idle_polls, total.pauses),
+            (1, 2, 1)
+        );
         assert_eq!(total.drop_count(DropReason::TableFull), 1);
         assert_eq!(total.drop_count(DropReason::TxFull), 3);
         assert_eq!(total.total_drops(), 4);

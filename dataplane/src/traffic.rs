@@ -63,6 +63,14 @@ impl Traffic {
         }
     }
 
+    /// Every connection this worker made, whatever the slot: the sum of the slots' Conns,
+    /// which only grow (a reused slot's count goes on from its former server's), so the sum
+    /// only grows too. A walk over every slot, for the control thread.
+    pub fn conns_made(&self) -> u64 {
+        let each = self.slots.iter().map(|c| c[CONNS].load(Relaxed));
+        each.fold(0, u64::wrapping_add)
+    }
+
     /// The counters of `slot` as they are now.
     pub fn read(&self, slot: u32) -> [u64; 5] {
         self.at(slot)
@@ -96,5 +104,9 @@ mod test {
         workers[0].conn(99); // beyond the table: ignored
         assert_eq!(sum(&workers, 3), [1, 2, 1, 1592, 60]);
         assert_eq!(sum(&workers, 4), [0; 5]);
+        workers[0].conn(7);
+        workers[1].conn(7);
+        workers[1].conn(0);
+        assert_eq!(workers.each_ref().map(Traffic::conns_made), [2, 2]);
     }
 }

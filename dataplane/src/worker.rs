@@ -3,13 +3,15 @@
 //! [`process_classified`] decide each frame's fate, transmit grouped by
 //! port, send the ARP requests the burst asked for, and expire a slice of
 //! this worker's connections. Run-to-completion: no locks, no
-//! allocation (but when the configuration changes), no syscalls.
+//! allocation (but when the configuration changes), no syscalls (but the
+//! pauses of an idle worker, with [`crate::idle`] configured).
 
 use crate::classify::{classify_on, Class};
 use crate::ctx::Ctx;
 use crate::frag::HOLD_MS;
 use crate::fwd::fragment::fragment;
 use crate::fwd::{self, Forward};
+use crate::idle::{Backoff, IdleBackoff};
 use crate::lb;
 use crate::nd::{self, NS_FRAME_LEN};
 use crate::port::{Frame, PortIo, BURST};
@@ -24,12 +26,14 @@ use crate::wire::ethernet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::Instant;
 
 use arc_swap::Guard;
 
-/// Loop iterations between link checks (reading link state is a driver
-/// call; memif must not be polled while its peer is gone).
-const LINK_CHECK_EVERY: u32 = 4096;
+/// Milliseconds between link checks (reading link state is a driver call,
+/// af_packet's an ioctl; memif must not be polled while its peer is gone):
+/// paced by the clock, so that a worker pausing when idle checks as often.
+const LINK_CHECK_MS: u64 = 10;
 /// Expiry visits this worker's whole partition once per this many ms,
 /// paced by the clock: a fixed number of entries per loop would stream the
 /// table through the cache at busy loop rates and evict the hot flows.
@@ -46,18 +50,26 @@ struct Held<F> {
 }
 
 /// Runs until `halt` is set, using queue `queue` of every port and the
-/// connection-table shares `conns`.
+/// connection-table shares `conns`; with `idle`, pausing when there is
+/// nothing to do ([`crate::idle`]), busy-polling without.
 pub fn run<P: PortIo>(
     dp: &Dataplane<P>,
     queue: u16,
     counters: &Counters,
     conns: Owners,
     halt: &AtomicBool,
+    idle: Option<IdleBackoff>,
 ) {
     log::info!("worker on queue {queue} started");
     let mut worker = Worker::new(dp, queue, counters, conns);
+    let mut backoff = idle.map(Backoff::new);
     while !halt.load(Relaxed) {
-        worker.poll();
+        let busy = worker.poll();
+        let Some(b) = &mut backoff else { continue };
+        if let Some(pause) = b.after_poll(busy, Instant::now) {
+            counters.add_pause();
+            std::thread::sleep(pause);
+        }
     }
     worker.stop();
     log::info!("worker on queue {queue} stopped");
@@ -71,7 +83,8 @@ pub struct Worker<'a, P: PortIo> {
     tx: TxBuffers<P::Frame>,
     burst: [Option<P::Frame>; BURST],
     up: Vec<bool>,
-    iter: u32,
+    /// When the links are checked next ([`LINK_CHECK_MS`]).
+    link_check: u64,
     swept: u64,
     held: Vec<Held<P::Frame>>,
     firsts: u64,
@@ -84,11 +97,11 @@ impl<'a, P: PortIo> Worker<'a, P> {
         Worker {
             dp,
             swept: ctx.now,
+            link_check: ctx.now + LINK_CHECK_MS,
             ctx,
             tx: TxBuffers::new(dp.ports.len()),
             burst: std::array::from_fn(|_| None),
             up: dp.ports.iter().map(PortIo::link_up).collect(),
-            iter: 0,
             held: Vec::with_capacity(HOLD),
             firsts: 0,
         }
@@ -100,8 +113,8 @@ impl<'a, P: PortIo> Worker<'a, P> {
     }
 
     /// One turn of the loop: a burst from every port, the held fragments, the neighbour
-    /// requests, transmission and a slice of expiry.
-    pub fn poll(&mut self) {
+    /// requests, transmission and a slice of expiry. Whether a port had a frame.
+    pub fn poll(&mut self) -> bool {
         let (dp, ctx) = (self.dp, &mut self.ctx);
         ctx.now = dp.now_ms();
         // Idle too: a new configuration's real servers get resolved before traffic comes.
@@ -141,13 +154,14 @@ impl<'a, P: PortIo> Worker<'a, P> {
                 .expire_paced(ctx.now, ctx.now - self.swept, EXPIRE_SWEEP_MS);
             self.swept = ctx.now;
         }
-        self.iter = self.iter.wrapping_add(1);
-        if self.iter.is_multiple_of(LINK_CHECK_EVERY) {
+        if ctx.now >= self.link_check {
+            self.link_check = ctx.now + LINK_CHECK_MS;
             self.up
                 .iter_mut()
                 .zip(&dp.ports)
                 .for_each(|(u, p)| *u = p.link_up());
         }
+        received > 0
     }
 
     /// The loop's end: what is queued is sent; fragments still waiting will never see their

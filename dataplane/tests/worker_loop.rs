@@ -2,6 +2,7 @@
 //! counters by reason.
 
 use dataplane::dest::{DestParams, Method, TunCsum, TunKind, Tunnel};
+use dataplane::idle::{IdleBackoff, CHECK_EVERY};
 use dataplane::neigh::{REACHABLE_MS, REQUESTS_PER_SEC, RETRANS_MS};
 use dataplane::port::MemPort;
 use dataplane::service::{Dest, Persistence, Service, ServiceKey, Snapshot};
@@ -50,7 +51,8 @@ fn dataplane(mode: Mode) -> Plane {
 
 /// The worker loop running in its own thread while the test feeds it frames (one at a
 /// time, or waiting for what it did) and changes the configuration or the clock between
-/// them.
+/// them. It pauses when idle, as rvsd's configurations for tests have it: the test binary
+/// runs its tests side by side, and busy-polling workers would take every core.
 struct Running {
     dp: Arc<Dataplane<MemPort>>,
     counters: Arc<Counters>,
@@ -64,7 +66,8 @@ impl Running {
         let counters = Arc::new(Counters::new());
         let halt = Arc::new(AtomicBool::new(false));
         let (d, c, h) = (dp.clone(), counters.clone(), halt.clone());
-        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h));
+        let idle = Some(IdleBackoff::default());
+        let thread = std::thread::spawn(move || worker::run(&d, 0, &c, owner, &h, idle));
         Running {
             dp,
             counters,
@@ -125,6 +128,36 @@ fn run_until(plane: Plane, frames: u64) -> (Vec<Vec<Vec<u8>>>, Counters) {
     let w = Running::start(plane);
     w.wait(|s| s.tx_packets + s.total_drops() + s.arp_learned >= frames);
     w.stop()
+}
+
+/// With idle backoff the real loop pauses once idle, every idle poll pausing from then on; a
+/// frame that comes meanwhile is answered and ends the backoff: the next idle spell polls
+/// again without pausing first.
+#[test]
+fn an_idle_worker_pauses_and_a_frame_ends_the_backoff() {
+    let mut w = Running::start(dataplane(Mode::Balance));
+    let unpaused = |s: &CountersSnapshot| s.idle_polls - s.pauses;
+    w.wait(|s| s.pauses >= 20);
+    let before = w.counters.snapshot();
+    w.wait(|s| s.pauses >= before.pauses + 20);
+    let paused = w.counters.snapshot();
+    assert!(paused.pauses >= before.pauses + 20, "{paused:?}");
+    // A snapshot may fall between an idle poll and its pause.
+    assert!(
+        unpaused(&paused).abs_diff(unpaused(&before)) <= 1,
+        "{before:?}\n{paused:?}"
+    );
+    let ping =
+        hex("0200000000010200000000fe08004500001c000700003d0167d80a0001020a0001010800e5c212340009");
+    w.feed(0, &ping);
+    w.wait(|s| s.pauses >= paused.pauses + 20);
+    let after = w.counters.snapshot();
+    assert_eq!((after.busy_polls, after.tx_packets), (1, 1), "{after:?}");
+    assert!(
+        unpaused(&after) >= unpaused(&paused) + u64::from(CHECK_EVERY) - 1,
+        "{paused:?}\n{after:?}"
+    );
+    w.stop();
 }
 
 #[test]

@@ -10,6 +10,7 @@ use dataplane::conn::{ConnTable, Packed};
 use dataplane::dpdk::{DpdkPort, Mempool, PortStats, XStat};
 use dataplane::shared::Dataplane;
 use dataplane::stats::{Counters, CountersSnapshot};
+use dataplane::traffic::Traffic;
 use serde::{Serialize, Serializer};
 
 /// Everything `rvsadm --counters` shows.
@@ -54,6 +55,12 @@ pub struct WorkerCounters {
     pub busy_polls: u64,
     /// Polls of every port that received nothing.
     pub idle_polls: u64,
+    /// Pauses of the worker when idle (`idle_backoff`); 0 when it busy-polls.
+    pub pauses: u64,
+    /// Connections the worker made (not persistence templates), summed over the real
+    /// servers: every connection is made by one worker, so the workers' figures add up to
+    /// every connection rvsd made.
+    pub connections_created: u64,
 }
 
 /// Both families' connection tables.
@@ -101,7 +108,7 @@ pub fn own(dp: &Dataplane<DpdkPort>, workers: &[Counters]) -> OwnCounters {
     let each: Vec<CountersSnapshot> = workers.iter().map(Counters::snapshot).collect();
     let total: CountersSnapshot = each.iter().sum();
     OwnCounters {
-        workers: each.iter().map(worker).collect(),
+        workers: each.iter().zip(&dp.traffic).map(worker).collect(),
         drops: total
             .drops_by_reason()
             .filter(|&(_, n)| n > 0)
@@ -124,7 +131,7 @@ fn port(p: &DpdkPort) -> PortCounters {
     }
 }
 
-fn worker(c: &CountersSnapshot) -> WorkerCounters {
+fn worker((c, traffic): (&CountersSnapshot, &Traffic)) -> WorkerCounters {
     WorkerCounters {
         rx_packets: c.rx_packets,
         rx_bytes: c.rx_bytes,
@@ -132,6 +139,8 @@ fn worker(c: &CountersSnapshot) -> WorkerCounters {
         tx_bytes: c.tx_bytes,
         busy_polls: c.busy_polls,
         idle_polls: c.idle_polls,
+        pauses: c.pauses,
+        connections_created: traffic.conns_made(),
     }
 }
 

@@ -59,9 +59,10 @@ fn write_worker(f: &mut Formatter<'_>, w: &WorkerCounters) -> fmt::Result {
     };
     writeln!(
         f,
-        "  polls {} busy, {} idle ({busy:.1}% busy)",
-        w.busy_polls, w.idle_polls
-    )
+        "  polls {} busy, {} idle ({busy:.1}% busy), {} pauses",
+        w.busy_polls, w.idle_polls, w.pauses
+    )?;
+    writeln!(f, "  connections created {}", w.connections_created)
 }
 
 /// `ipv4 2 of 4096 (worker 0: 2 of 2048, worker 1: 0 of 2048)`; a partition that had to
@@ -133,6 +134,8 @@ mod test {
                     tx_bytes: 222,
                     busy_polls: 1,
                     idle_polls: 3,
+                    pauses: 2,
+                    connections_created: 2,
                 }],
                 drops: vec![("no_service", 1)],
                 connections: Tables {
@@ -155,7 +158,8 @@ mod test {
              \x20 rx_good_packets 4\n\
              Worker 0\n\
              \x20 rx 4 packets 336 bytes, tx 3 packets 222 bytes\n\
-             \x20 polls 1 busy, 3 idle (25.0% busy)\n\
+             \x20 polls 1 busy, 3 idle (25.0% busy), 2 pauses\n\
+             \x20 connections created 2\n\
              Drops\n\
              \x20 no_service 1\n\
              Connections\n\
@@ -168,6 +172,8 @@ mod test {
         assert_eq!(json["ports"][0]["ipackets"], 4);
         assert_eq!(json["ports"][0]["xstats"][0]["name"], "rx_good_packets");
         assert_eq!(json["workers"][0]["busy_polls"], 1);
+        assert_eq!(json["workers"][0]["pauses"], 2);
+        assert_eq!(json["workers"][0]["connections_created"], 2);
         assert_eq!(json["drops"]["no_service"], 1);
         assert_eq!(json["connections"]["ipv4"]["partitions"][0]["used"], 2);
         assert_eq!(json["mbufs"]["in_use"], 130);

@@ -41,7 +41,7 @@ const PORT_STATS: [Series<PortStats>; 8] = [
     ),
 ];
 
-const WORKER_COUNTERS: [Series<WorkerCounters>; 6] = [
+const WORKER_COUNTERS: [Series<WorkerCounters>; 8] = [
     ("rx_packets_total", "Frames the worker received.", |w| {
         w.rx_packets
     }),
@@ -61,6 +61,16 @@ const WORKER_COUNTERS: [Series<WorkerCounters>; 6] = [
         "idle_polls_total",
         "Polls of a port that received nothing.",
         |w| w.idle_polls,
+    ),
+    (
+        "pauses_total",
+        "Pauses of the worker when idle (idle_backoff).",
+        |w| w.pauses,
+    ),
+    (
+        "connections_created_total",
+        "Connections the worker made; the workers' sum is every connection made.",
+        |w| w.connections_created,
     ),
 ];
 

@@ -2,7 +2,7 @@
 //! oracle command file ran, what the kernel sent, and the comparison of what
 //! rvsd sent with it (`tests/py/golden_cmp.py`, scapy as the judge).
 
-use super::{py, Rvsd, TempDir, EAL_TEST_ARGS};
+use super::{py, Rvsd, TempDir, TEST_KEYS};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -247,23 +247,26 @@ pub fn run_director(
     let out = |side: &str| dir.path(&format!("{case}.{side}.pcap"));
     let (outside, inside) = (out("outside"), out("inside"));
     let (rx_out, rx_in) = rx;
-    let eal: Value = serde_json::from_str(&format!("[{EAL_TEST_ARGS}]")).unwrap();
     let routes: Vec<Value> = wiring
         .routes
         .iter()
         .map(|(prefix, via)| json!({"prefix": prefix, "via": via}))
         .collect();
     let (svc, dest) = (&run.service, &run.dest);
-    let cfg = json!({
-        "eal": eal, "mbufs": 2047, "conn_table_size": 4096,
+    let mut cfg: Value = serde_json::from_str(&format!("{{{TEST_KEYS}}}")).unwrap();
+    let rest = json!({
+        "mbufs": 2047, "conn_table_size": 4096,
         "ports": [
             wiring.outside.config(format!("net_pcap0,rx_pcap={rx_out},tx_pcap={}", outside.display())),
             wiring.inside.config(format!("net_pcap1,rx_pcap={rx_in},tx_pcap={}", inside.display())),
         ],
         "routes": routes,
         "services": [format!("-A -t {svc} -s rr"), format!("-a -t {svc} -r {dest}")],
-    })
-    .to_string();
+    });
+    cfg.as_object_mut()
+        .unwrap()
+        .extend(rest.as_object().unwrap().clone());
+    let cfg = cfg.to_string();
     let sub = TempDir::new(&format!("golden-{case}"));
     let d = Rvsd::start(&sub, &cfg, None);
     let want = (

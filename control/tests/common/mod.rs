@@ -267,17 +267,20 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// EAL arguments every test daemon uses: no hugepages, no telemetry.
-pub const EAL_TEST_ARGS: &str =
-    r#""--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning""#;
+/// The keys every test daemon's configuration has: EAL without hugepages or telemetry, and
+/// workers that pause when idle (`idle_backoff`): the suite runs daemons, their clients and
+/// other test binaries side by side on two cores, which busy-polling workers would take.
+pub const TEST_KEYS: &str = r#""eal": ["--no-huge", "-m", "256", "--no-telemetry", "--log-level", "*:warning"],
+    "idle_backoff": true"#;
 
-/// rvsd on one net_null port (10.0.0.1/24): a daemon for what needs no traffic (the admin
-/// socket, reloads, signals); `services` are the ipvsadm lines it starts with.
+/// rvsd on one net_null port (10.0.0.1/24) that receives nothing (`no-rx`: net_null makes up
+/// frames otherwise, and the worker would never be idle): a daemon for what needs no traffic
+/// (the admin socket, reloads, signals); `services` are the ipvsadm lines it starts with.
 pub fn null_config(services: &[&str]) -> String {
     let services = serde_json::to_string(services).unwrap();
     format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 1023, "conn_table_size": 4096,
-            "ports": [{{"device": "net_null0", "addresses": ["10.0.0.1/24"]}}],
+        r#"{{{TEST_KEYS}, "mbufs": 1023, "conn_table_size": 4096,
+            "ports": [{{"device": "net_null0,no-rx=1", "addresses": ["10.0.0.1/24"]}}],
             "services": {services}}}"#
     )
 }
@@ -307,7 +310,7 @@ pub fn pcap_nat_config(dir: &TempDir, services: &[&str]) -> String {
     let p = |n: &str| dir.path(n).display().to_string();
     let services = serde_json::to_string(services).unwrap();
     format!(
-        r#"{{"eal": [{EAL_TEST_ARGS}], "mbufs": 2047, "conn_table_size": 4096,
+        r#"{{{TEST_KEYS}, "mbufs": 2047, "conn_table_size": 4096,
             "ports": [
               {{"device": "net_pcap0,rx_pcap={},tx_pcap={}",
                 "addresses": ["203.0.113.1/24", "2001:db8:c::1/64"],
