@@ -28,10 +28,10 @@
 #     nat|dr|tun est rvsd, 198.18.0.2:9 a virtual service (rr over two real servers; -m,
 #                    -g, -i), 256 established flows
 #     nat new        rvsd NAT fed only new clients (a 16M-entry table): connections per
-#                    second as rvsd counts them (the Conns column of `rvsadm -Ln --stats
-#                    --exact`, summed over the services, at the first and the last of its
-#                    2-s snapshots in a window of 7 s at least), and the generator's TX and
-#                    RX (what it offered, what came out)
+#                    second as rvsd counts them (each worker's "connections created" of
+#                    `rvsadm --counters`, live, summed, at both ends of the window; a
+#                    BASELINE_REV rvsd needs those counters: b35520f or later), and the
+#                    generator's TX and RX (what it offered, what came out)
 #     (BASELINE_REV: nat est and nat new also by rvsd built from that commit)
 #   UDP 64 only:
 #     l2fwd est      rvsd's diagnostic MAC swap: the cost of its loop, RX and TX
@@ -93,7 +93,6 @@ if [ -n "$QUICK" ]; then
 fi
 # rvsd's connection count moves every 2 s: a new-connection window of 7 s holds three of
 # its snapshots at least (two periods).
-SECS_NEW=$((SECS < 7 ? 7 : SECS))
 GEN=${GEN:-rvs-gen}
 if [ "$GEN" = pktgen ] && ! command -v pktgen >/dev/null; then
     echo "GEN=pktgen: pktgen is not installed; rvs-gen instead" >&2
@@ -245,11 +244,11 @@ fwd_stop() {
     rm -f "$SOCK" "$WORK/fwd.pid"
 }
 
-# rvsd's connections: made so far (the services' Conns at its last 2-s snapshot), and in
-# its tables now.
+# rvsd's connections: made so far (every worker's live count of the connections it made,
+# `rvsadm --counters`), and in its tables now.
 conns_made() {
-    "$RVSADM" --socket "$ADMIN" -Ln --stats --exact |
-        awk '/^(TCP|UDP|FWM) / {s += $3} END {print s + 0}'
+    "$RVSADM" --socket "$ADMIN" --counters |
+        awk '$1 == "connections" && $2 == "created" {s += $3} END {print s + 0}'
 }
 conns_held() {
     "$RVSADM" --socket "$ADMIN" --counters |
@@ -420,25 +419,12 @@ est() {
 }
 
 # Connections rvsd made per second over the next S seconds, in millions; also prints the
-# window's length and the connections counted in it. The count moves at rvsd's 2-s
-# snapshots: the window runs from the first change seen to the last (polled every 20 ms,
-# both ends alike), so the connections are exactly rvsd's and the time is right within a
-# poll.
+# window's length and the connections counted in it (rvsd's own counts at both ends).
 conns_window() {
-    local end=$(($(now_ns) + $1 * 1000000000)) c0 t0 c1 t1 c wait
-    c=$(conns_made)
-    until c0=$(conns_made) && [ "$c0" != "$c" ]; do
-        [ "$(now_ns)" -lt "$end" ] || { echo "0 0 0"; return; }
-        sleep 0.02
-    done
-    t0=$(now_ns) c1=$c0 t1=$t0
-    while [ $(($(now_ns) + 2200000000)) -lt "$end" ]; do
-        sleep 1.8
-        wait=$(($(now_ns) + 1000000000))
-        until c=$(conns_made) && [ "$c" != "$c1" ] || [ "$(now_ns)" -gt "$wait" ]; do sleep 0.02; done
-        [ "$c" != "$c1" ] || break
-        c1=$c t1=$(now_ns)
-    done
+    local c0 t0 c1 t1
+    c0=$(conns_made) t0=$(now_ns)
+    sleep "$1"
+    c1=$(conns_made) t1=$(now_ns)
     awk -v c="$((c1 - c0))" -v t="$((t1 - t0))" \
         'BEGIN {if (t > 0) printf "%.3f %.1f %d", c * 1e3 / t, t / 1e9, c; else print "0 0 0"}'
 }
@@ -447,9 +433,9 @@ conns_window() {
 # rvsd counted, the window's seconds, the connections in it, and the generator's TX and RX
 # in Mpps.
 new() {
-    local log=$WORK/gen-$NAME.log made last=$((WARM + SECS_NEW))
+    local log=$WORK/gen-$NAME.log made last=$((WARM + SECS))
     feed "$1" rvs-gen "$2" "$log"
-    made=$(conns_window "$SECS_NEW")
+    made=$(conns_window "$SECS")
     gen_wait "$log" $last || true
     halt
     echo "$made $(gen_median "$log" tx_pps $((WARM + 1)) $last)" \
@@ -597,7 +583,7 @@ report() {
         }' "$1"
 }
 
-echo "EAL memory: $HUGE_NOTE; generator $GEN; ${SECS}-s windows (new connections ${SECS_NEW} s), $ROUNDS round(s)"
+echo "EAL memory: $HUGE_NOTE; generator $GEN; ${SECS}-s windows, $ROUNDS round(s)"
 for ROUND in $(seq "$ROUNDS"); do
     echo "== round $ROUND"
     NAT_RATE=0
