@@ -2,32 +2,14 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 pub const GEN: &str = env!("CARGO_BIN_EXE_rvs-gen");
 
-/// A scratch directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rvs-gen-test-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "../../../control/tests/common/tempdir.rs"]
+mod tempdir;
+pub use tempdir::TempDir;
 
 /// EAL arguments for a test process named `prefix` on `vdev` with `lcores` lcores: no
 /// hugepages, every lcore free to float over every CPU (tests share the machine).

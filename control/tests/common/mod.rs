@@ -2,6 +2,9 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod golden;
+#[path = "tempdir.rs"]
+mod tempdir;
+pub use tempdir::TempDir;
 pub mod netns;
 pub mod transcript;
 
@@ -14,27 +17,6 @@ use std::time::{Duration, Instant};
 
 pub const RVSD: &str = env!("CARGO_BIN_EXE_rvsd");
 pub const RVSADM: &str = env!("CARGO_BIN_EXE_rvsadm");
-
-/// A scratch directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rvs-test-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A running rvsd; stopped with SIGTERM (and its output collected) by
 /// [`Rvsd::stop`], killed on drop otherwise.
