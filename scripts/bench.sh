@@ -553,8 +553,10 @@ many() {
     echo "   $label flows: testpmd $ceil, rvsd NAT $r Mpps"
 }
 
-# The table: every scenario's rounds, median, its ceiling's median and their ratio (for
-# latency, rvsd's added ns).
+# The table: every scenario's rounds, median, its ceiling's median, and the median of the
+# rounds' ratios, each round's rate over its own round's ceiling: the machine drifts between
+# rounds, and a median set against another median may mix its fast and slow states (for
+# latency, rvsd's added ns, the medians' difference).
 report() {
     awk -F, '
         function med(s,   v, n, i, j, x) {
@@ -566,6 +568,7 @@ report() {
         NR > 1 {
             if (!($1 in at)) { at[$1] = ++n; name[n] = $1; gen[n] = $2; unit[n] = $13 }
             i = at[$1]; vals[i] = vals[i] " " $12; if ($14 != "") ceils[i] = ceils[i] " " $14
+            if ($15 != "") ratios[i] = ratios[i] " " $15
             note[i] = $16
         }
         END {
@@ -573,7 +576,7 @@ report() {
                 "ceiling", "ratio", "rounds"
             for (i = 1; i <= n; i++) {
                 m = med(vals[i]); c = med(ceils[i]); r = ""
-                if (c != "" && c > 0) r = sprintf("%.2f", m / c)
+                if (ratios[i] != "") r = sprintf("%.2f", med(ratios[i]))
                 if (c != "" && unit[i] ~ /_ns$/) r = sprintf("%+d ns", m - c)
                 fmt = unit[i] ~ /_ns$/ ? "%.0f" : "%.2f"
                 printf "%-24s %-14s %-8s %8s %8s %7s %s%s\n", name[i], gen[i], unit[i],

@@ -7,7 +7,7 @@ scripts/bench.sh), as PNGs for docs/performance.md:
                     its ceiling's (testpmd macswap fed by the same generator)
   bench-conns.png   new connections per second, counted by rvsd, against the
                     goal of 2 M/s per worker core
-  bench-ratio.png   each scenario's median over its ceiling's median
+  bench-ratio.png   each scenario's median of its rounds' ratios (rate over the same round's ceiling)
 
   plot.py RESULTS.csv OUTDIR
 
@@ -36,10 +36,13 @@ def scenarios(rows):
 
 
 def summary(rows):
-    """Median, slowest and fastest round of a scenario, its ceiling's median
-    and the ratio of the medians (None where there is no ceiling)."""
+    """Median, slowest and fastest round of a scenario, its ceiling's median,
+    and the median of its rounds' ratios, each round's rate over the ceiling of
+    the same round (None where there is no ceiling): the machine drifts between
+    rounds, so a median over another median mixes its states."""
     rates = [float(r["rate"]) for r in rows]
     ceilings = [float(r["ceiling"]) for r in rows if r["ceiling"]]
+    ratios = [float(r["ratio"]) for r in rows if r["ratio"]]
     med = statistics.median(rates)
     ceil = statistics.median(ceilings) if ceilings else None
     return {
@@ -47,7 +50,7 @@ def summary(rows):
         "low": min(rates),
         "high": max(rates),
         "ceiling": ceil,
-        "ratio": med / ceil if ceil else None,
+        "ratio": statistics.median(ratios) if ratios else None,
     }
 
 
