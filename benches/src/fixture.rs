@@ -4,6 +4,7 @@
 //! benchmarks (`benches/nat.rs`) and `per-packet` (instructions and cache misses per packet
 //! under `perf stat`), so both measure the same thing.
 
+use crate::gen::frame::{build, Fields, FrameSpec, Proto, MIN_FRAME};
 use dataplane::ctx::Ctx;
 use dataplane::dest::{DestParams, Method, Tunnel};
 use dataplane::port::MemPort;
@@ -12,10 +13,9 @@ use dataplane::service::{Dest, Service, ServiceKey, Snapshot};
 use dataplane::shared::{Dataplane, Mode, Net, Owners, Sizes};
 use dataplane::stats::Counters;
 use dataplane::verdict::Verdict;
-use dataplane::wire::checksum;
 use dataplane::worker::Worker;
 use std::hint::black_box;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 pub const VIP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -46,54 +46,29 @@ impl Traffic {
 }
 
 /// A 64-byte frame (60 without the FCS, as a NIC hands it over) from client
-/// `203.0.113.10 + (flow >> 16)`:`flow` to VIP:53, IP checksum valid, L4 as `traffic` says.
+/// `203.0.113.10 + (flow >> 16)`:`flow` to VIP:53, IP checksum valid, L4 as `traffic` says:
+/// built by rvs-gen's frame builder, so the benchmarks and the harness send alike.
 pub fn frame(traffic: Traffic, flow: u32) -> Vec<u8> {
-    let proto = traffic.proto();
-    // 60 bytes in all: a TCP header and 6 bytes of data, or a UDP header and 18.
-    let l4_len: usize = 26;
-    let mut f = vec![0u8; 14 + 20 + l4_len];
-    f[..12].copy_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0xfe]);
-    f[12..14].copy_from_slice(&[0x08, 0x00]);
-    let src = Ipv4Addr::from(u32::from(CLIENT) + (flow >> 16));
-    let total = (20 + l4_len) as u16;
-    f[14..16].copy_from_slice(&[0x45, 0]);
-    f[16..18].copy_from_slice(&total.to_be_bytes());
-    f[22] = 64;
-    f[23] = proto;
-    f[26..30].copy_from_slice(&src.octets());
-    f[30..34].copy_from_slice(&VIP.octets());
-    let ip_sum = checksum::checksum(&f[14..34]);
-    f[24..26].copy_from_slice(&ip_sum.to_be_bytes());
-    f[34..36].copy_from_slice(&(flow as u16).to_be_bytes());
-    f[36..38].copy_from_slice(&53u16.to_be_bytes());
-    match traffic {
-        Traffic::TcpAck | Traffic::TcpSyn => {
-            f[38..42].copy_from_slice(&1000u32.to_be_bytes()); // seq
-            f[42..46].copy_from_slice(&2000u32.to_be_bytes()); // ack
-            f[46] = 5 << 4; // data offset
-            f[47] = if traffic == Traffic::TcpSyn {
-                0x02
-            } else {
-                0x10
-            };
-            f[48..50].copy_from_slice(&65535u16.to_be_bytes());
-        }
-        Traffic::Udp | Traffic::UdpNoChecksum => {
-            f[38..40].copy_from_slice(&(l4_len as u16).to_be_bytes());
-        }
-    }
-    if traffic != Traffic::UdpNoChecksum {
-        let at = if proto == TCP { 34 + 16 } else { 34 + 6 };
-        let pseudo = checksum::pseudo_header_v4(src, VIP, proto, l4_len as u16);
-        let sum = !checksum::combine(&[pseudo, checksum::sum(&f[34..])]);
-        let sum = if sum == 0 && proto == UDP {
-            0xffff
-        } else {
-            sum
-        };
-        f[at..at + 2].copy_from_slice(&sum.to_be_bytes());
-    }
-    f
+    let spec = FrameSpec {
+        proto: match traffic.proto() {
+            TCP => Proto::Tcp,
+            _ => Proto::Udp,
+        },
+        len: MIN_FRAME,
+        src_mac: [2, 0, 0, 0, 0, 0xfe],
+        dst_mac: [2, 0, 0, 0, 0, 1],
+        src_net: CLIENT.into(),
+        dst: SocketAddr::new(VIP.into(), 53),
+        udp_csum0: traffic == Traffic::UdpNoChecksum,
+    };
+    let fields = Fields {
+        src_low: u32::from(CLIENT) + (flow >> 16),
+        src_port: flow as u16,
+        seq: 1000,
+        syn: traffic == Traffic::TcpSyn,
+        stamp: 0,
+    };
+    build(&spec, &fields)
 }
 
 /// The data plane with room for `conns` connections and the service of protocol `proto`
