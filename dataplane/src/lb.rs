@@ -52,18 +52,19 @@ pub fn look<P: PortIo, A: Tables>(dp: &Dataplane<P>, snap: &Snapshot, p: &IpPack
 const CONN_REUSE_MODE: u8 = 1;
 
 /// Balances the TCP/UDP packet `p` that arrived on `in_port`, which [`look`] found as
-/// `look` (in the same snapshot).
+/// `look` in the same snapshot (looked up here when the caller has not).
 pub fn balance<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     in_port: usize,
     frame: &mut P::Frame,
-    (p, look): (&IpPacket<A>, Look),
+    (p, look): (&IpPacket<A>, Option<Look>),
 ) -> Verdict {
     if p.is_later_fragment() {
         return later_fragment(dp, ctx, snap, in_port, frame, p);
     }
+    let look = look.unwrap_or_else(|| self::look(dp, snap, p));
     if let Some(i) = look.service {
         return inbound(dp, ctx, snap, (i, &snap.services[i]), frame, (p, look.hash));
     }

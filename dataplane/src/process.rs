@@ -75,10 +75,7 @@ pub fn process_classified<P: PortIo>(
         frame.truncate(end);
     }
     match class {
-        Class::Ipv4(p) if p.is_tcp_udp() => {
-            let look = look.unwrap_or_else(|| lb::look(dp, snap, &p));
-            lb::balance(dp, ctx, snap, in_port, frame, (&p, look))
-        }
+        Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (&p, look)),
         Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), &p) => {
             related::forward(dp, ctx, snap, in_port, frame, &p)
         }
@@ -90,10 +87,7 @@ pub fn process_classified<P: PortIo>(
             _ if local.is_local(p.key.daddr) => Verdict::Drop(DropReason::UnsupportedProtocol),
             _ => Verdict::Drop(DropReason::NotForUs),
         },
-        Class::Ipv6(p) if p.is_tcp_udp() => {
-            let look = look.unwrap_or_else(|| lb::look(dp, snap, &p));
-            lb::balance(dp, ctx, snap, in_port, frame, (&p, look))
-        }
+        Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (&p, look)),
         Class::Ipv6(p) if Ipv6Addr::is_related(frame.data(), &p) => {
             related::forward(dp, ctx, snap, in_port, frame, &p)
         }
