@@ -56,7 +56,11 @@
 #   family, proto, size (bytes, FCS included), flows (a count, or "new"), workers, round
 #   rate, unit Mpps | Mconn/s | p50_ns | p99_ns
 #   ceiling    the reference measured in the same round: testpmd macswap fed the same
-#              generator and traffic (latency: at the same rate; 2 workers: 1 worker)
+#              generator and traffic (latency: at the same rate; 2 workers: 1 worker).
+#              The ceiling is measured before and after the rvsd figures it serves, and
+#              they get the mean of the two; where the two differ by more than a quarter
+#              the machine changed state between them (it switches between a fast and a
+#              slow state), and those figures get no ceiling and no ratio (see the note)
 #   ratio      rate / ceiling
 #   note       new connections: the generator's TX and RX in Mpps, rvsd's count and window;
 #              latency: the rate asked and the rate that came back (short of it: overload)
@@ -385,6 +389,18 @@ median() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b}'; }
 
+# The ceiling for the rvsd figures measured between ceilings C1 and C2 of one round: their
+# mean, or nothing when they differ by more than a quarter of the larger (the machine
+# switched state meanwhile, and a ratio would set one state against the other).
+bracket() {
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        m = a > b ? a : b; d = a > b ? a - b : b - a
+        if (m > 0 && d / m <= 0.25) printf "%.3f", (a + b) / 2 }'
+}
+
+# The note of a figure whose ceilings C1 and C2 did not agree ("" when they did).
+moved() { [ -n "$(bracket "$1" "$2")" ] || echo "ceiling moved $1 -> $2 Mpps in this round: no ratio"; }
+
 # ---- measurements ----
 
 # Starts forwarder FWD (fwd_start's arguments), then generator GEN with TRAFFIC, logging to
@@ -468,23 +484,34 @@ matrix() {
     GEN_USE=rvs-gen
     [ "$GEN" = pktgen ] && [ "$proto" = udp ] && GEN_USE=pktgen
     traffic="$proto $size $EST_FLOWS 4"
-    NAME=$base-ceiling ceil=$(est testpmd "$traffic")
-    row "$NAME" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$ceil" Mpps ""
-    echo "   $NAME $ceil Mpps"
+    local c1 c2 rows=()
+    NAME=$base-ceiling c1=$(est testpmd "$traffic")
+    echo "   $NAME $c1 Mpps"
     local methods=(nat dr tun)
     [ -n "$QUICK" ] || [ "$base" != udp-64 ] || methods+=(l2fwd)
     for m in "${methods[@]}"; do
         NAME=$base-$m-est r=$(est "rvsd $m 4 $proto $EST_TABLE 1" "$traffic")
-        row "$NAME" rvsd "$m" est 4 "$proto" "$size" $EST_FLOWS 1 "$r" Mpps "$ceil"
+        rows+=("$NAME rvsd $m $r")
         echo "   $NAME $r Mpps"
         [ "$m" != nat ] || NAT_RATE=$r
     done
     if [ -n "$BASE_BIN" ]; then
         NAME=$base-nat-est@$BASELINE_REV
         r=$(RVSD_BIN=$BASE_BIN est "rvsd nat 4 $proto $EST_TABLE 1" "$traffic")
-        row "$NAME" "rvsd@$BASELINE_REV" nat est 4 "$proto" "$size" $EST_FLOWS 1 "$r" Mpps "$ceil"
+        rows+=("$NAME rvsd@$BASELINE_REV nat $r")
         echo "   $NAME $r Mpps"
     fi
+    NAME=$base-ceiling c2=$(est testpmd "$traffic")
+    echo "   $NAME (after) $c2 Mpps"
+    row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c1" Mpps ""
+    row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c2" Mpps "" after
+    ceil=$(bracket "$c1" "$c2")
+    local f
+    for f in "${rows[@]}"; do
+        read -r -a f <<<"$f"
+        row "${f[0]}" "${f[1]}" "${f[2]}" est 4 "$proto" "$size" $EST_FLOWS 1 "${f[3]}" Mpps \
+            "$ceil" "$(moved "$c1" "$c2")"
+    done
     new_conns "$base-nat-new" "$RVSD_BIN" rvsd "$proto" "$size" "$ceil"
     [ -z "$BASE_BIN" ] ||
         new_conns "$base-nat-new@$BASELINE_REV" "$BASE_BIN" "rvsd@$BASELINE_REV" "$proto" "$size" "$ceil"
@@ -533,24 +560,32 @@ scaling() {
 
 # IPv6 NAT against its own ceiling (UDP, 72 bytes: the smallest IPv6 frame with the stamp).
 ipv6() {
-    local ceil r traffic="udp 72 $EST_FLOWS 6"
+    local r traffic="udp 72 $EST_FLOWS 6"
     GEN_USE=rvs-gen
-    NAME=udp6-72-ceiling ceil=$(est testpmd "$traffic")
+    local c1 c2
+    NAME=udp6-72-ceiling c1=$(est testpmd "$traffic")
     NAME=udp6-72-nat-est r=$(est "rvsd nat 6 udp $EST_TABLE 1" "$traffic")
-    row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$ceil" Mpps ""
-    row udp6-72-nat-est rvsd nat est 6 udp 72 $EST_FLOWS 1 "$r" Mpps "$ceil"
-    echo "   IPv6: testpmd $ceil, rvsd NAT $r Mpps"
+    NAME=udp6-72-ceiling c2=$(est testpmd "$traffic")
+    row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c1" Mpps ""
+    row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c2" Mpps "" after
+    row udp6-72-nat-est rvsd nat est 6 udp 72 $EST_FLOWS 1 "$r" Mpps "$(bracket "$c1" "$c2")" \
+        "$(moved "$c1" "$c2")"
+    echo "   IPv6: testpmd $c1 / $c2, rvsd NAT $r Mpps"
 }
 
 # NAT established over N flows (UDP 64) against the ceiling fed the same flows.
 many() {
-    local n=$1 label=$2 table=$3 ceil r traffic="udp 64 $1 4"
+    local n=$1 label=$2 table=$3 r traffic="udp 64 $1 4"
     GEN_USE=rvs-gen
-    NAME=udp-64-ceiling-$label ceil=$(est testpmd "$traffic")
+    local c1 c2
+    NAME=udp-64-ceiling-$label c1=$(est testpmd "$traffic")
     NAME=udp-64-nat-est-$label r=$(FILL=$n est "rvsd nat 4 udp $table 1" "$traffic")
-    row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$ceil" Mpps ""
-    row "udp-64-nat-est-$label" rvsd nat est 4 udp 64 "$n" 1 "$r" Mpps "$ceil"
-    echo "   $label flows: testpmd $ceil, rvsd NAT $r Mpps"
+    NAME=udp-64-ceiling-$label c2=$(est testpmd "$traffic")
+    row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c1" Mpps ""
+    row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c2" Mpps "" after
+    row "udp-64-nat-est-$label" rvsd nat est 4 udp 64 "$n" 1 "$r" Mpps "$(bracket "$c1" "$c2")" \
+        "$(moved "$c1" "$c2")"
+    echo "   $label flows: testpmd $c1 / $c2, rvsd NAT $r Mpps"
 }
 
 # The table: every scenario's rounds, median, its ceiling's median, and the median of the
