@@ -50,19 +50,20 @@ pub fn process<P: PortIo>(
         return l2fwd(in_port, dp.ports.len(), frame.data_mut());
     }
     let class = classify_on(frame.data(), &dp.l2[in_port]);
-    process_classified(dp, ctx, snap, in_port, frame, (class, None))
+    process_classified(dp, ctx, snap, in_port, frame, (&class, None))
 }
 
 /// [`process`] for a frame already classified, and looked up if it is TCP or UDP (the
 /// worker does both for a whole burst first, to prefetch what the burst will look up;
-/// without a [`Look`], one is made here).
+/// without a [`Look`], one is made here). The class is borrowed: it is as large as an IPv6
+/// packet's key, and each move of it was a copy per packet.
 pub fn process_classified<P: PortIo>(
     dp: &Dataplane<P>,
     ctx: &mut Ctx,
     snap: &Snapshot,
     in_port: usize,
     frame: &mut P::Frame,
-    (class, look): (Class, Option<Look>),
+    (class, look): (&Class, Option<Look>),
 ) -> Verdict {
     let local = Local {
         v4: &dp.v4.addrs[in_port],
@@ -75,11 +76,11 @@ pub fn process_classified<P: PortIo>(
         frame.truncate(end);
     }
     match class {
-        Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (&p, look)),
-        Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), &p) => {
-            related::forward(dp, ctx, snap, in_port, frame, &p)
+        Class::Ipv4(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (p, look)),
+        Class::Ipv4(p) if Ipv4Addr::is_related(frame.data(), p) => {
+            related::forward(dp, ctx, snap, in_port, frame, p)
         }
-        Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
+        &Class::Arp { l3_offset } => arp(dp, ctx, in_port, frame, l3_offset, &local),
         Class::Ipv4(p) => match p.protocol {
             IpProtocol::Icmp if local.is_local(p.key.daddr) => {
                 echo(dp, ctx, in_port, frame, p.l3, &local)
@@ -87,9 +88,9 @@ pub fn process_classified<P: PortIo>(
             _ if local.is_local(p.key.daddr) => Verdict::Drop(DropReason::UnsupportedProtocol),
             _ => Verdict::Drop(DropReason::NotForUs),
         },
-        Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (&p, look)),
-        Class::Ipv6(p) if Ipv6Addr::is_related(frame.data(), &p) => {
-            related::forward(dp, ctx, snap, in_port, frame, &p)
+        Class::Ipv6(p) if p.is_tcp_udp() => lb::balance(dp, ctx, snap, in_port, frame, (p, look)),
+        Class::Ipv6(p) if Ipv6Addr::is_related(frame.data(), p) => {
+            related::forward(dp, ctx, snap, in_port, frame, p)
         }
         Class::Ipv6(p) if p.protocol == IpProtocol::Icmpv6 && !p.is_later_fragment() => {
             icmpv6(dp, ctx, in_port, frame, p.l3, &local)
@@ -98,7 +99,7 @@ pub fn process_classified<P: PortIo>(
             Verdict::Drop(DropReason::UnsupportedProtocol)
         }
         Class::Ipv6(_) => Verdict::Drop(DropReason::NotForUs),
-        Class::Drop(reason) => Verdict::Drop(reason),
+        &Class::Drop(reason) => Verdict::Drop(reason),
     }
 }
 

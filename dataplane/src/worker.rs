@@ -215,12 +215,12 @@ fn handle_burst<P: PortIo>(
             };
         }
     }
-    for (slot, (class, look)) in burst.iter_mut().zip(classes) {
+    for (slot, (class, look)) in burst.iter_mut().zip(&classes) {
         let Some(mut frame) = slot.take() else {
             continue;
         };
         let verdict = match dp.mode {
-            Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, (class, look)),
+            Mode::Balance => process_classified(dp, ctx, snap, in_port, &mut frame, (class, *look)),
             Mode::L2Fwd => process(dp, ctx, snap, in_port, &mut frame),
         };
         if verdict == Verdict::Hold {
@@ -230,7 +230,7 @@ fn handle_burst<P: PortIo>(
                 Held {
                     frame,
                     in_port,
-                    class,
+                    class: *class,
                     since: ctx.now,
                 },
             );
@@ -295,7 +295,7 @@ fn retry_held<P: PortIo>(
             ctx.counters.add_drop(DropReason::FragmentTimeout);
             continue;
         }
-        match process_classified(dp, ctx, snap, h.in_port, &mut h.frame, (h.class, None)) {
+        match process_classified(dp, ctx, snap, h.in_port, &mut h.frame, (&h.class, None)) {
             Verdict::Hold => held.push(h),
             v => act(dp, ctx, tx, h.frame, v),
         }
