@@ -13,10 +13,9 @@ pub fn decrement_ttl(ip_packet: &mut [u8]) -> Result<(), DropReason> {
     if ttl <= 1 {
         return Err(DropReason::TtlExceeded);
     }
-    // TTL is the high byte of the 16-bit word it shares with the protocol.
-    let proto = u16::from(u8::from(ip.protocol()));
-    let old_word = (u16::from(ttl) << 8) | proto;
-    let new_word = (u16::from(ttl - 1) << 8) | proto;
+    // TTL is the high byte of the 16-bit word it shares with the protocol; the protocol
+    // byte adds the same to the old word and the new one, so it drops out of the update.
+    let (old_word, new_word) = (u16::from(ttl) << 8, u16::from(ttl - 1) << 8);
     ip.set_ttl(ttl - 1);
     ip.set_checksum(checksum::update16(ip.checksum(), old_word, new_word));
     Ok(())
@@ -77,6 +76,28 @@ mod test {
                     assert!(ip.verify_checksum());
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any header, any protocol: the update without the protocol byte writes what the
+        /// update of the whole TTL-protocol word writes (RFC 1624, bit for bit, 0x0000 and
+        /// 0xffff included), and the checksum verifies.
+        #[test]
+        fn protocol_drops_out_of_the_update(
+            ttl in 2u8..=255, protocol: u8, ident: u16,
+        ) {
+            let mut p = hex(S0);
+            p[4..6].copy_from_slice(&ident.to_be_bytes());
+            p[9] = protocol;
+            p[8] = ttl;
+            Ipv4Packet::new_unchecked(&mut p[..]).fill_checksum();
+            let old = u16::from_be_bytes([p[10], p[11]]);
+            let word = |t: u8| u16::from(t) << 8 | u16::from(protocol);
+            let want = checksum::update16(old, word(ttl), word(ttl - 1));
+            decrement_ttl(&mut p).unwrap();
+            proptest::prop_assert_eq!(u16::from_be_bytes([p[10], p[11]]), want);
+            proptest::prop_assert!(Ipv4Packet::new_checked(&p[..]).unwrap().verify_checksum());
         }
     }
 
