@@ -179,8 +179,28 @@ fn ports_keep_apart<A: NeighAddr>(addr: fn(u32) -> A) {
     }
 }
 
+/// The same address on two ports whose copies share a place, their tables at the same
+/// generation: only the port tells the copies apart.
+fn ports_sharing_a_place_keep_apart<A: NeighAddr>(addr: fn(u32) -> A) {
+    let a = addr(1);
+    let p = (1..).find(|&p| index(p, a) == index(0, a)).unwrap();
+    let t: Vec<NeighTable<A>> = (0..=p as u64)
+        .map(|s| NeighTable::with_seed(64, s))
+        .collect();
+    confirm(&t[0], a, M1, 0);
+    confirm(&t[p], a, M2, 0);
+    assert_eq!(t[0].generation(), t[p].generation());
+    let mut c = NeighCache::default();
+    for _ in 0..3 {
+        assert_eq!(c.lookup(&t, 0, a, 0), usable(M1, false));
+        assert_eq!(c.lookup(&t, p, a, 0), usable(M2, false));
+    }
+}
+
 #[test]
 fn ports_and_colliding_next_hops_get_their_own_macs() {
+    ports_sharing_a_place_keep_apart(v4);
+    ports_sharing_a_place_keep_apart(v6);
     ports_keep_apart(v4);
     ports_keep_apart(v6);
 }
