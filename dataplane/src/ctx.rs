@@ -2,6 +2,7 @@
 
 use crate::flow::Addr;
 use crate::frag::FragTable;
+use crate::neigh::cache::NeighCache;
 use crate::sched::cursors::Cursors;
 use crate::shared::Owners;
 use crate::stats::Counters;
@@ -26,6 +27,10 @@ pub struct Ctx<'a> {
     pub arp: NeighRequests<Ipv4Addr>,
     /// IPv6 next hops to resolve by Neighbor Solicitation.
     pub nd: NeighRequests<Ipv6Addr>,
+    /// IPv4 next hops this worker may send to without a look at the neighbour tables.
+    pub arp_cache: NeighCache<Ipv4Addr>,
+    /// IPv6 next hops this worker may send to without a look at the neighbour tables.
+    pub nd_cache: NeighCache<Ipv6Addr>,
     /// IPv4 IDs of packets this worker originates (ICMP errors, tunnel headers without DF).
     pub ip_id: u16,
     pub icmp_limit: IcmpLimit,
@@ -54,6 +59,8 @@ impl Ctx<'_> {
             now,
             arp: NeighRequests::default(),
             nd: NeighRequests::default(),
+            arp_cache: NeighCache::default(),
+            nd_cache: NeighCache::default(),
             // Workers start apart, so their IDs rarely meet.
             ip_id: queue.wrapping_mul(0x9e37),
             icmp_limit: IcmpLimit::default(),

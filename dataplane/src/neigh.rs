@@ -37,6 +37,8 @@
 //!   writers never wait (a lost CAS gives up; the next message or packet tries again).
 //!   Writes happen per lesson that changes something and per probe (one a second per
 //!   address), never per forwarded packet, so the workers' lines stay shared;
+//! * after each write the table's generation is bumped, so that a worker's private copies
+//!   of usable entries ([`cache`]) know when to look again;
 //! * a reader loads the state, the fields, then the state again, and retries a few times
 //!   while a writer of its tag is busy; the generation tells a reused slot from the old one;
 //! * a slot is claimed at the first free place of the address's window (never used, or its
@@ -51,6 +53,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{fence, AtomicU64, Ordering::*};
+
+use crossbeam::utils::CachePadded;
 
 use crate::conn::mix;
 use crate::flow::Addr;
@@ -390,6 +394,9 @@ pub struct NeighTable<A: NeighAddr = Ipv4Addr> {
     /// 64 − log2(slots): the hash's top bits pick the window.
     shift: u32,
     seed: u64,
+    /// Writes to any slot so far, bumped after each: the workers' [`cache`] copies hold
+    /// while it stays the same. Its own line: every packet reads it, only writes write it.
+    generation: CachePadded<AtomicU64>,
 }
 
 impl<A: NeighAddr> NeighTable<A> {
@@ -406,6 +413,7 @@ impl<A: NeighAddr> NeighTable<A> {
             slots: (0..n).map(|_| Slot::default()).collect(),
             shift: 64 - n.trailing_zeros(),
             seed: mix(seed),
+            generation: CachePadded::new(AtomicU64::new(0)),
         }
     }
 
@@ -461,30 +469,48 @@ impl<A: NeighAddr> NeighTable<A> {
     /// The next hop `ip` at `now`: the MAC to use, and whether to ask for it.
     #[inline]
     pub fn lookup(&self, ip: A, now: u64) -> Lookup {
+        self.lookup_until(ip, now).0
+    }
+
+    /// [`lookup`](Self::lookup), and until when (ms) its answer holds unless the table is
+    /// written: a REACHABLE entry's deadline, forever for a static one. None for an answer
+    /// that asks, or may ask or expire with no write (STALE, INCOMPLETE, FAILED, unknown).
+    #[inline]
+    pub fn lookup_until(&self, ip: A, now: u64) -> (Lookup, Option<u64>) {
         let Some(e) = self.find(ip) else {
-            return Lookup {
-                mac: None,
-                ask: true,
-            };
+            return (
+                Lookup {
+                    mac: None,
+                    ask: true,
+                },
+                None,
+            );
         };
-        match e.state(now) {
-            State::Static | State::Reachable => Lookup {
-                mac: Some(e.mac()),
-                ask: false,
-            },
-            State::Stale => Lookup {
-                mac: Some(e.mac()),
-                ask: e.probe_due(now),
-            },
-            State::Incomplete => Lookup {
-                mac: None,
-                ask: e.probe_due(now),
-            },
-            State::Failed => Lookup {
-                mac: None,
-                ask: true,
-            },
+        let (mac, ask, until) = match e.state(now) {
+            State::Static => (Some(e.mac()), false, Some(u64::MAX)),
+            State::Reachable => (Some(e.mac()), false, Some(e.fresh)),
+            State::Stale => (Some(e.mac()), e.probe_due(now), None),
+            State::Incomplete => (None, e.probe_due(now), None),
+            State::Failed => (None, true, None),
+        };
+        (Lookup { mac, ask }, until)
+    }
+
+    /// The number of writes to the table so far (see [`cache`] for how it is used).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Acquire)
+    }
+
+    /// Writes `e` for `ip` into `slot` taken from state `from` ([`Slot::write`]), then bumps
+    /// the generation: after the slot, so that whoever loads the new generation sees the
+    /// write (Release here, Acquire in [`generation`](Self::generation)).
+    fn write(&self, slot: &Slot<A>, from: u64, ip: A, e: Entry) -> bool {
+        let written = slot.write(from, ip, e);
+        if written {
+            self.generation.fetch_add(1, Release);
         }
+        written
     }
 
     /// The MAC of `ip` if it is usable at `now`.
@@ -513,7 +539,7 @@ impl<A: NeighAddr> NeighTable<A> {
             Place::Full => return Ask::Full,
             Place::Busy => return Ask::NotDue,
         };
-        if slot.write(from, ip, e) {
+        if self.write(slot, from, ip, e) {
             ask
         } else {
             Ask::NotDue
@@ -536,7 +562,7 @@ impl<A: NeighAddr> NeighTable<A> {
             Place::Full => return Learned::Full,
             Place::Busy => return Learned::Lost,
         };
-        match slot.write(from, ip, e) {
+        match self.write(slot, from, ip, e) {
             true => Learned::Stored,
             false => Learned::Lost,
         }
@@ -551,7 +577,7 @@ impl<A: NeighAddr> NeighTable<A> {
             probe: 0,
         };
         match self.place(ip, 0) {
-            Place::Found(slot, s, _) | Place::Free(slot, s) => slot.write(s, ip, e),
+            Place::Found(slot, s, _) | Place::Free(slot, s) => self.write(slot, s, ip, e),
             Place::Full | Place::Busy => false,
         }
     }
@@ -593,6 +619,8 @@ impl RequestLimit {
                 .is_ok()
     }
 }
+
+pub mod cache;
 
 #[cfg(test)]
 mod test;

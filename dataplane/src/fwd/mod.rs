@@ -44,6 +44,7 @@ use crate::conn::Conn;
 use crate::ctx::{Ctx, NeighRequests};
 use crate::dest::{DestParams, Method, Tunnel};
 use crate::flow::Addr;
+use crate::neigh::cache::NeighCache;
 use crate::neigh::Ask;
 use crate::port::{Frame, PortIo};
 use crate::route::NextHop;
@@ -219,6 +220,9 @@ pub trait Forward: Tables + NatHeader + Outer {
     /// This worker's pending neighbour requests of the family (ARP, Neighbor Solicitation).
     fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self>;
 
+    /// This worker's copies of usable neighbour entries of the family.
+    fn neigh_cache<'c>(ctx: &'c mut Ctx) -> &'c mut NeighCache<Self>;
+
     /// Sends the packet at `l3` of `frame` to `to`, leaving in family `O` (the module doc
     /// lists the steps): route and link are `O`'s, TTL, MTU rule and ICMP errors the
     /// packet's own.
@@ -385,6 +389,10 @@ impl Forward for Ipv4Addr {
     fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self> {
         &mut ctx.arp
     }
+
+    fn neigh_cache<'c>(ctx: &'c mut Ctx) -> &'c mut NeighCache<Self> {
+        &mut ctx.arp_cache
+    }
 }
 
 impl Forward for Ipv6Addr {
@@ -445,6 +453,10 @@ impl Forward for Ipv6Addr {
 
     fn requests<'c>(ctx: &'c mut Ctx) -> &'c mut NeighRequests<Self> {
         &mut ctx.nd
+    }
+
+    fn neigh_cache<'c>(ctx: &'c mut Ctx) -> &'c mut NeighCache<Self> {
+        &mut ctx.nd_cache
     }
 }
 
@@ -519,6 +531,7 @@ fn grow_front<F: Frame>(
 /// with, tagged or not), leaves on `hop.port` to the next hop's MAC (a STALE one too, while
 /// it is probed) with the port's header (`l2`: its MAC, its VLAN tag or none). An
 /// unresolved next hop drops the packet and asks for its MAC (the sender retransmits).
+/// The worker's copy of a usable entry spares most packets the table's search.
 #[inline]
 fn link<P: PortIo, A: Forward>(
     dp: &Dataplane<P>,
@@ -527,7 +540,8 @@ fn link<P: PortIo, A: Forward>(
     l3: usize,
     hop: &NextHop<A>,
 ) -> Verdict {
-    let found = A::net(dp).neigh[hop.port].lookup(hop.ip, ctx.now);
+    let now = ctx.now;
+    let found = A::neigh_cache(ctx).lookup(&A::net(dp).neigh, hop.port, hop.ip, now);
     if found.ask {
         ask(dp, ctx, hop.port, hop.ip);
     }
