@@ -32,6 +32,9 @@
 #                    `rvsadm --counters`, live, summed, at both ends of the window; a
 #                    BASELINE_REV rvsd needs those counters: b35520f or later), and the
 #                    generator's TX and RX (what it offered, what came out)
+#     new-ceiling    (64 bytes) testpmd macswap fed the same never-seen flows, before and
+#                    after: nat new's ratio is its connections per second over these
+#                    packets per second (each packet of the generator's is a new flow)
 #     (BASELINE_REV: nat est and nat new also by rvsd built from that commit)
 #   UDP 64 only:
 #     l2fwd est      rvsd's diagnostic MAC swap: the cost of its loop, RX and TX
@@ -389,6 +392,16 @@ median() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b}'; }
 
+# row for a ceiling, unless its measurement failed (a rate of 0 or none: testpmd did not
+# start), which would pull the ceiling's median down; its figures then get no ratio.
+ceiling_row() {
+    if [ "${10:-0}" != 0 ]; then
+        row "$@"
+    else
+        echo "   ($1: a measurement failed, no row)" >&2
+    fi
+}
+
 # The ceiling for the rvsd figures measured between ceilings C1 and C2 of one round: their
 # mean, or nothing when they differ by more than a quarter of the larger (the machine
 # switched state meanwhile, and a ratio would set one state against the other).
@@ -484,7 +497,8 @@ matrix() {
     GEN_USE=rvs-gen
     [ "$GEN" = pktgen ] && [ "$proto" = udp ] && GEN_USE=pktgen
     traffic="$proto $size $EST_FLOWS 4"
-    local c1 c2 rows=()
+    local c1 c2 rows=() f
+    NEW_ROWS=()
     NAME=$base-ceiling c1=$(est testpmd "$traffic")
     echo "   $NAME $c1 Mpps"
     local methods=(nat dr tun)
@@ -501,30 +515,49 @@ matrix() {
         rows+=("$NAME rvsd@$BASELINE_REV nat $r")
         echo "   $NAME $r Mpps"
     fi
-    NAME=$base-ceiling c2=$(est testpmd "$traffic")
+    NAME=$base-ceiling-after c2=$(est testpmd "$traffic")
     echo "   $NAME (after) $c2 Mpps"
-    row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c1" Mpps ""
-    row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c2" Mpps "" after
+    ceiling_row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c1" Mpps ""
+    ceiling_row "$base-ceiling" testpmd macswap est 4 "$proto" "$size" $EST_FLOWS 1 "$c2" Mpps "" after
     ceil=$(bracket "$c1" "$c2")
-    local f
     for f in "${rows[@]}"; do
         read -r -a f <<<"$f"
         row "${f[0]}" "${f[1]}" "${f[2]}" est 4 "$proto" "$size" $EST_FLOWS 1 "${f[3]}" Mpps \
             "$ceil" "$(moved "$c1" "$c2")"
     done
-    new_conns "$base-nat-new" "$RVSD_BIN" rvsd "$proto" "$size" "$ceil"
+    # New connections against testpmd fed the same never-seen flows (64 bytes, where the
+    # packet rate binds; at 512 and 1500 bytes the copies do, and no ratio is given).
+    [ "$size" = 64 ] && c1=$(NAME=$base-new-ceiling est testpmd "$proto $size new 4")
+    new_conns "$base-nat-new" "$RVSD_BIN" rvsd "$proto" "$size"
     [ -z "$BASE_BIN" ] ||
-        new_conns "$base-nat-new@$BASELINE_REV" "$BASE_BIN" "rvsd@$BASELINE_REV" "$proto" "$size" "$ceil"
+        new_conns "$base-nat-new@$BASELINE_REV" "$BASE_BIN" "rvsd@$BASELINE_REV" "$proto" "$size"
+    [ "$size" = 64 ] || return 0
+    c2=$(NAME=$base-new-ceiling-after est testpmd "$proto $size new 4")
+    echo "   $base-new-ceiling $c1 / $c2 Mpps"
+    ceiling_row "$base-new-ceiling" testpmd macswap new 4 "$proto" "$size" new 1 "$c1" Mpps ""
+    ceiling_row "$base-new-ceiling" testpmd macswap new 4 "$proto" "$size" new 1 "$c2" Mpps "" after
+    ceil=$(bracket "$c1" "$c2")
+    for f in "${NEW_ROWS[@]}"; do
+        read -r -a f <<<"$f"
+        row "${f[0]}" "${f[1]}" nat new 4 "$proto" "$size" new 1 "${f[2]}" Mconn/s "$ceil" \
+            "${f[*]:3} $(moved "$c1" "$c2")"
+    done
 }
 
-# NAME BIN FORWARDER PROTO SIZE CEILING: rvsd NAT's new connections.
+# NAME BIN FORWARDER PROTO SIZE: rvsd NAT's new connections. At 64 bytes the row waits in
+# NEW_ROWS (name, forwarder, rate, note) for the ceiling measured after it; other sizes get
+# none.
 new_conns() {
-    local r
+    local r note
     GEN_USE=rvs-gen NAME=$1
     read -r -a r <<<"$(RVSD_BIN=$2 new "rvsd nat 4 $4 16777216 1" "$4 $5 new 4")"
-    row "$NAME" "$3" nat new 4 "$4" "$5" new 1 "${r[0]}" Mconn/s "$6" \
-        "gen tx ${r[3]} rx ${r[4]} Mpps; rvsd made ${r[2]} in ${r[1]} s"
+    note="gen tx ${r[3]} rx ${r[4]} Mpps; rvsd made ${r[2]} in ${r[1]} s"
     echo "   $NAME ${r[0]} M conn/s (rvsd made ${r[2]} in ${r[1]} s; generator tx ${r[3]} rx ${r[4]} Mpps)"
+    if [ "$5" = 64 ]; then
+        NEW_ROWS+=("$NAME $3 ${r[0]} $note")
+    else
+        row "$NAME" "$3" nat new 4 "$4" "$5" new 1 "${r[0]}" Mconn/s "" "$note"
+    fi
 }
 
 # Latency at half of rvsd NAT's rate NAT_RATE (UDP 64, established): rvsd, then testpmd.
@@ -565,9 +598,9 @@ ipv6() {
     local c1 c2
     NAME=udp6-72-ceiling c1=$(est testpmd "$traffic")
     NAME=udp6-72-nat-est r=$(est "rvsd nat 6 udp $EST_TABLE 1" "$traffic")
-    NAME=udp6-72-ceiling c2=$(est testpmd "$traffic")
-    row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c1" Mpps ""
-    row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c2" Mpps "" after
+    NAME=udp6-72-ceiling-after c2=$(est testpmd "$traffic")
+    ceiling_row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c1" Mpps ""
+    ceiling_row udp6-72-ceiling testpmd macswap est 6 udp 72 $EST_FLOWS 1 "$c2" Mpps "" after
     row udp6-72-nat-est rvsd nat est 6 udp 72 $EST_FLOWS 1 "$r" Mpps "$(bracket "$c1" "$c2")" \
         "$(moved "$c1" "$c2")"
     echo "   IPv6: testpmd $c1 / $c2, rvsd NAT $r Mpps"
@@ -580,9 +613,9 @@ many() {
     local c1 c2
     NAME=udp-64-ceiling-$label c1=$(est testpmd "$traffic")
     NAME=udp-64-nat-est-$label r=$(FILL=$n est "rvsd nat 4 udp $table 1" "$traffic")
-    NAME=udp-64-ceiling-$label c2=$(est testpmd "$traffic")
-    row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c1" Mpps ""
-    row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c2" Mpps "" after
+    NAME=udp-64-ceiling-$label-after c2=$(est testpmd "$traffic")
+    ceiling_row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c1" Mpps ""
+    ceiling_row "udp-64-ceiling-$label" testpmd macswap est 4 udp 64 "$n" 1 "$c2" Mpps "" after
     row "udp-64-nat-est-$label" rvsd nat est 4 udp 64 "$n" 1 "$r" Mpps "$(bracket "$c1" "$c2")" \
         "$(moved "$c1" "$c2")"
     echo "   $label flows: testpmd $c1 / $c2, rvsd NAT $r Mpps"
