@@ -165,7 +165,7 @@ mod test {
         let [a, b] = ix.candidates(h);
         for n in 1..=2 * SLOTS {
             assert!(ix.insert(h, n as u32));
-            assert_eq!((free(a), free(b)), (SLOTS - (n + 1) / 2, SLOTS - n / 2));
+            assert_eq!((free(a), free(b)), (SLOTS - n.div_ceil(2), SLOTS - n / 2));
         }
         assert!(!ix.insert(h, 99));
         assert_eq!((free(a), free(b)), (0, 0));
