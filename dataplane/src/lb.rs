@@ -454,7 +454,7 @@ fn new_conn<P: PortIo, A: Forward>(
 /// spoofed; it gets no connection (nor a server's answer).
 fn martian<P: PortIo, A: Forward>(dp: &Dataplane<P>, snap: &Snapshot, src: A) -> bool {
     let net = A::net(dp);
-    src.is_martian() || net.is_own(src) || net.is_broadcast(src) || snap.is_vip(src)
+    src.is_martian() || net.is_own_or_broadcast(src) || snap.is_vip(src)
 }
 
 /// The connection for `p` (in `frame`) on its service, bound by [`bind`] to the real server

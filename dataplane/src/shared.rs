@@ -167,10 +167,11 @@ impl<A: NeighAddr> Net<A> {
         self.addrs.iter().flatten().any(|&(a, _)| a == ip)
     }
 
-    /// Whether `ip` is the broadcast address of one of the box's prefixes (IPv4 only).
-    pub fn is_broadcast(&self, ip: A) -> bool {
+    /// Whether `ip` is one of the box's own addresses or the broadcast address of one of its
+    /// prefixes (IPv4 only): one pass over the prefixes, for every new connection's source.
+    pub fn is_own_or_broadcast(&self, ip: A) -> bool {
         let mut prefixes = self.addrs.iter().flatten();
-        prefixes.any(|&(a, len)| route::is_broadcast(a, len, ip))
+        prefixes.any(|&(a, len)| a == ip || route::is_broadcast(a, len, ip))
     }
 
     /// Port `port`'s first address of this family.

@@ -39,6 +39,23 @@ fn word(h: u64, entry: u32) -> u64 {
     (h & 0xffff_ffff_0000_0000) | (u64::from(entry) + 1)
 }
 
+fn free(b: &Bucket) -> usize {
+    b.0.iter().filter(|s| s.load(Relaxed) == 0).count()
+}
+
+/// The bucket of `a` and `b` with more free slots (`a` on a tie), none if both are full.
+/// An empty `a` wins whatever `b` holds, so `b` is read only when it could matter.
+fn emptier<'b>(a: &'b Bucket, b: &'b Bucket) -> Option<&'b Bucket> {
+    match free(a) {
+        SLOTS => Some(a),
+        fa => match free(b) {
+            0 if fa == 0 => None,
+            fb if fa >= fb => Some(a),
+            _ => Some(b),
+        },
+    }
+}
+
 impl Index {
     /// An index with room for at least `slots` slots (rounded up to a power of two buckets).
     pub(crate) fn new(slots: usize) -> Self {
@@ -88,15 +105,13 @@ impl Index {
         let w = word(h, entry);
         let [a, b] = self.candidates(h);
         loop {
-            let free = |b: &Bucket| b.0.iter().filter(|s| s.load(Relaxed) == 0).count();
-            let (fa, fb) = (free(a), free(b));
-            if fa == 0 && fb == 0 {
+            let Some(target) = emptier(a, b) else {
                 return false;
-            }
-            let target = if fa >= fb { a } else { b };
+            };
             // SeqCst: the duplicate check after insert relies on a total order of links.
+            // Slots seen taken are skipped: a failed locked CAS costs as much as a success.
             for s in &target.0 {
-                if s.compare_exchange(0, w, SeqCst, Relaxed).is_ok() {
+                if s.load(Relaxed) == 0 && s.compare_exchange(0, w, SeqCst, Relaxed).is_ok() {
                     return true;
                 }
             }
@@ -135,6 +150,30 @@ mod test {
         assert!(ix.remove(h, 7));
         assert!(!ix.remove(h, 7));
         assert_eq!(ix.find(h, Some), Some(9));
+    }
+
+    /// One key's pair of buckets: each link goes to the emptier (the first on a tie), every
+    /// slot of both fills, and the link after that is refused.
+    #[test]
+    fn a_bucket_pair_fills_evenly_then_refuses() {
+        let ix = Index::new(1 << 10);
+        let h = (0..).map(mix).find(|&h| {
+            let [a, b] = ix.candidates(h);
+            !std::ptr::eq(a, b)
+        });
+        let h = h.unwrap();
+        let [a, b] = ix.candidates(h);
+        for n in 1..=2 * SLOTS {
+            assert!(ix.insert(h, n as u32));
+            assert_eq!((free(a), free(b)), (SLOTS - n.div_ceil(2), SLOTS - n / 2));
+        }
+        assert!(!ix.insert(h, 99));
+        assert_eq!((free(a), free(b)), (0, 0));
+        assert!(ix.remove(h, 4));
+        assert!(
+            ix.insert(h, 99),
+            "a slot freed in either bucket is taken again"
+        );
     }
 
     #[test]
