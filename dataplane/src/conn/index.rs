@@ -84,10 +84,19 @@ impl Index {
         if is_empty(a) {
             return Some(a);
         }
-        match (free(a), free(self.second(h))) {
+        self.emptier_of_both(a, h)
+    }
+
+    /// [`Index::emptier`] when its first bucket `a` is not empty. Out of line: inlined, the
+    /// second bucket's hash was computed ahead of the empty check, and the counting's
+    /// registers were saved and restored on every insert.
+    #[inline(never)]
+    fn emptier_of_both<'b>(&'b self, a: &'b Bucket, h: u64) -> Option<&'b Bucket> {
+        let b = self.second(h);
+        match (free(a), free(b)) {
             (0, 0) => None,
             (fa, fb) if fa >= fb => Some(a),
-            _ => Some(self.second(h)),
+            _ => Some(b),
         }
     }
 
