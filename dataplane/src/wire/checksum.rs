@@ -19,6 +19,14 @@ const fn fold(mut acc: u64) -> u16 {
     acc as u16
 }
 
+/// [`fold`] of an accumulator below 2^32 (the incremental updates'), in two steps and no
+/// loop: the first leaves at most 0x1fffe, the second at most 0xffff, and a step changes
+/// nothing once the value fits, so the result is `fold`'s, bit for bit.
+const fn fold32(acc: u32) -> u16 {
+    let acc = (acc & 0xffff) + (acc >> 16);
+    ((acc & 0xffff) + (acc >> 16)) as u16
+}
+
 /// RFC 1071 one's-complement sum of `data` as big-endian 16-bit words; an odd last byte is
 /// padded with zero. Reads four bytes at a time: `2^16 ≡ 1 (mod 0xffff)`, so summing 32-bit
 /// words and folding gives the same result with half the additions.
@@ -72,28 +80,28 @@ pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, l4_len: u
 /// RFC 1624 eqn. 3, `HC' = ~(~HC + ~m + m')`, for one 16-bit word `old` → `new` covered by
 /// the checksum field `csum` (ipvs-forwarding §3.1, `ip_vs_check_diff2`).
 pub fn update16(csum: u16, old: u16, new: u16) -> u16 {
-    !fold(u64::from(!csum) + u64::from(!old) + u64::from(new))
+    !fold32(u32::from(!csum) + u32::from(!old) + u32::from(new))
 }
 
 /// RFC 1624 eqn. 3 for a 32-bit field (an IPv4 address, `ip_vs_check_diff4`): both of its
 /// 16-bit words change at once.
 pub fn update32(csum: u16, old: u32, new: u32) -> u16 {
-    let acc = u64::from(!csum)
-        + u64::from(!(old >> 16) as u16)
-        + u64::from(!(old as u16))
-        + u64::from((new >> 16) as u16)
-        + u64::from(new as u16);
-    !fold(acc)
+    let acc = u32::from(!csum)
+        + u32::from(!(old >> 16) as u16)
+        + u32::from(!(old as u16))
+        + u32::from((new >> 16) as u16)
+        + u32::from(new as u16);
+    !fold32(acc)
 }
 
 /// RFC 1624 eqn. 3 for a 128-bit field (an IPv6 address, `ip_vs_check_diff16`): its eight
 /// 16-bit words change at once.
 pub fn update128(csum: u16, old: u128, new: u128) -> u16 {
-    let acc = (0..8).fold(u64::from(!csum), |acc, i| {
+    let acc = (0..8).fold(u32::from(!csum), |acc, i| {
         let (o, n) = ((old >> (16 * i)) as u16, (new >> (16 * i)) as u16);
-        acc + u64::from(!o) + u64::from(n)
+        acc + u32::from(!o) + u32::from(n)
     });
-    !fold(acc)
+    !fold32(acc)
 }
 
 /// An address family's part in the TCP and UDP checksums, for code written once for IPv4 and
@@ -206,7 +214,39 @@ mod test {
         }
     }
 
+    #[test]
+    fn fold32_equals_fold_at_the_edges() {
+        for acc in [
+            0,
+            1,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0x1_ffff,
+            0xffff_0000,
+            u32::MAX,
+        ] {
+            assert_eq!(fold32(acc), fold(u64::from(acc)), "{acc:#x}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fold32_equals_fold(acc in any::<u32>()) {
+            prop_assert_eq!(fold32(acc), fold(u64::from(acc)));
+        }
+
+        /// Bit for bit (0x0000 vs 0xffff too) the updates as they were, over a u64 and the
+        /// folding loop.
+        #[test]
+        fn updates_equal_the_u64_loop(csum in any::<u16>(), old in any::<u32>(), new in any::<u32>()) {
+            let w = |v: u32| u64::from(v as u16);
+            let loop16 = !fold(u64::from(!csum) + w(!old) + w(new));
+            prop_assert_eq!(update16(csum, old as u16, new as u16), loop16);
+            let loop32 = !fold(u64::from(!csum) + w(!old >> 16) + w(!old) + w(new >> 16) + w(new));
+            prop_assert_eq!(update32(csum, old, new), loop32);
+        }
+
         #[test]
         fn sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(sum(&data), reference_sum(&data));
