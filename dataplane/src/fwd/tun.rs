@@ -68,7 +68,8 @@ impl Outer for Ipv4Addr {
 
     fn write_header(packet: &mut [u8], inner: &Inner, protocol: u8, src: Self, dst: Self, id: u16) {
         let total = packet.len() as u16;
-        let mut outer = Ipv4Packet::new_unchecked(packet);
+        // The header alone, a slice of known length: the writes below need no bounds checks.
+        let mut outer = Ipv4Packet::new_unchecked(&mut packet[..ipv4::HEADER_LEN]);
         outer.set_version_ihl(ipv4::HEADER_LEN);
         outer.set_dscp_ecn(outer_tos(inner.tos));
         outer.set_total_len(total);
