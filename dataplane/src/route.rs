@@ -18,6 +18,28 @@ pub struct Route<A> {
     /// source, ipvs-forwarding §3.3.1): the address of the connected prefix (for a gateway
     /// route, of the prefix the gateway is on).
     pub src: A,
+    /// `len`'s mask, computed once here rather than for every packet looked up.
+    mask: u128,
+}
+
+impl<A: Addr> Route<A> {
+    /// The route to `net/len` (its host bits cleared).
+    fn new(net: A, len: u8, via: Option<A>, port: usize, src: A) -> Route<A> {
+        let mask = mask::<A>(len);
+        Route {
+            net: A::from_bits(net.to_bits() & mask),
+            len,
+            via,
+            port,
+            src,
+            mask,
+        }
+    }
+
+    /// Whether `ip` is in the route's prefix ([`contains`] with the mask at hand).
+    fn contains(&self, ip: A) -> bool {
+        matches(self.net, self.mask, ip)
+    }
 }
 
 /// Where a packet goes next.
@@ -55,7 +77,12 @@ fn mask<A: Addr>(len: u8) -> u128 {
 
 /// Whether `ip` is in `net/len`.
 pub fn contains<A: Addr>(net: A, len: u8, ip: A) -> bool {
-    (net.to_bits() ^ ip.to_bits()) & mask::<A>(len) == 0
+    matches(net, mask::<A>(len), ip)
+}
+
+/// Whether `ip` and `net` agree on the bits of `mask`.
+fn matches<A: Addr>(net: A, mask: u128, ip: A) -> bool {
+    (net.to_bits() ^ ip.to_bits()) & mask == 0
 }
 
 /// Whether `ip` is the broadcast address of the IPv4 prefix `net/len`: in it, every host bit
@@ -77,14 +104,7 @@ impl<A: Addr> RouteTable<A> {
         let mut routes: Vec<Route<A>> = Vec::new();
         for (port, addrs) in connected.iter().enumerate() {
             for &(a, len) in addrs {
-                let net = A::from_bits(a.to_bits() & mask::<A>(len));
-                routes.push(Route {
-                    net,
-                    len,
-                    via: None,
-                    port,
-                    src: a,
-                });
+                routes.push(Route::new(a, len, None, port, a));
             }
         }
         let mut table = RouteTable { routes };
@@ -94,14 +114,8 @@ impl<A: Addr> RouteTable<A> {
                 let (via, net) = (via.into(), net.into());
                 format!("gateway {via} of {net}/{len} is not on a connected prefix")
             })?;
-            let net = A::from_bits(net.to_bits() & mask::<A>(len));
-            table.routes.push(Route {
-                net,
-                len,
-                via: Some(via),
-                port: hop.port,
-                src: hop.src,
-            });
+            let route = Route::new(net, len, Some(via), hop.port, hop.src);
+            table.routes.push(route);
             table.sort();
         }
         Ok(table)
@@ -113,7 +127,7 @@ impl<A: Addr> RouteTable<A> {
 
     /// The next hop towards `dst`, or `None` when no route matches.
     pub fn lookup(&self, dst: A) -> Option<NextHop<A>> {
-        let r = self.routes.iter().find(|r| contains(r.net, r.len, dst))?;
+        let r = self.routes.iter().find(|r| r.contains(dst))?;
         Some(NextHop {
             port: r.port,
             ip: r.via.unwrap_or(dst),

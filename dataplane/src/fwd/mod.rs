@@ -476,8 +476,10 @@ fn route<P: PortIo, A: Forward, O: Forward>(
     Ok(hop)
 }
 
-/// The method's rewrite of the packet at `l3`, leaving through `hop`.
-#[inline]
+/// The method's rewrite of the packet at `l3`, leaving through `hop`. Always inlined into
+/// `transmit`: left to itself the compiler kept it a function of its own, whose call
+/// (arguments, saved registers) cost every packet more than inlining it (scripts/per_packet.sh).
+#[inline(always)]
 fn rewrite<F: Frame, A: Forward, O: Forward>(
     ctx: &mut Ctx,
     frame: &mut F,

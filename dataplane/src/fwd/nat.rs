@@ -21,7 +21,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::ops::Range;
 
 use crate::stats::DropReason;
-use crate::wire::checksum::{self, PseudoHeader};
+use crate::wire::checksum::{Delta, PseudoHeader};
 use crate::wire::{ipv6, udp, IpProtocol, Ipv4Packet, Ipv6Packet, TcpPacket, UdpPacket};
 
 /// Which address/port pair of the packet a rewrite replaces.
@@ -48,8 +48,9 @@ pub struct Layout<A> {
 pub trait NatHeader: PseudoHeader {
     /// Checks the packet as far as NAT reads it, and finds its L4 header.
     fn parse(ip_packet: &[u8]) -> Result<Layout<Self>, DropReason>;
-    /// Writes `new` over the address `old` at `side` of a packet `parse` accepted.
-    fn set_addr(ip_packet: &mut [u8], side: Side, old: Self, new: Self);
+    /// Writes `new` over the address at `side` of a packet `parse` accepted; `change` is the
+    /// old address's change to it.
+    fn set_addr(ip_packet: &mut [u8], side: Side, new: Self, change: Delta);
 }
 
 impl NatHeader for Ipv4Addr {
@@ -65,13 +66,13 @@ impl NatHeader for Ipv4Addr {
     }
 
     /// Also updates the header checksum.
-    fn set_addr(ip_packet: &mut [u8], side: Side, old: Self, new: Self) {
+    fn set_addr(ip_packet: &mut [u8], side: Side, new: Self, change: Delta) {
         let mut ip = Ipv4Packet::new_unchecked(ip_packet);
         match side {
             Side::Src => ip.set_src_addr(new),
             Side::Dst => ip.set_dst_addr(new),
         }
-        ip.set_checksum(checksum::update32(ip.checksum(), old.into(), new.into()));
+        ip.set_checksum(change.apply(ip.checksum()));
     }
 }
 
@@ -94,7 +95,7 @@ impl NatHeader for Ipv6Addr {
     }
 
     /// IPv6 has no header checksum: the address is only in the L4 one's pseudo-header.
-    fn set_addr(ip_packet: &mut [u8], side: Side, _old: Self, new: Self) {
+    fn set_addr(ip_packet: &mut [u8], side: Side, new: Self, _change: Delta) {
         let mut ip = Ipv6Packet::new_unchecked(ip_packet);
         match side {
             Side::Src => ip.set_src_addr(new),
@@ -157,16 +158,18 @@ fn rewrite<A: NatHeader>(
         Side::Src => (src, new_addr, dst),
         Side::Dst => (dst, src, new_addr),
     };
+    // Computed once for the IPv4 header's checksum and the L4 one.
+    let change = A::addr_delta(old, new_addr);
     // A later fragment carries no L4 header: the address alone changes (§3.1; its
     // datagram's first fragment carried the checksum update, `crate::frag`).
     if fragment != Some(false) {
         // `parse` checked that the L4 bytes lie inside the packet.
         let l4 = &mut ip_packet[l4];
         match protocol {
-            IpProtocol::Tcp => rewrite_tcp(l4, side, old, new_addr, new_port)?,
+            IpProtocol::Tcp => rewrite_tcp(l4, side, change, new_port)?,
             IpProtocol::Udp => {
                 let udp = AddrChange {
-                    old,
+                    change,
                     new_src,
                     new_dst,
                 };
@@ -175,16 +178,16 @@ fn rewrite<A: NatHeader>(
             _ => return Err(DropReason::UnsupportedProtocol),
         }
     }
-    A::set_addr(ip_packet, side, old, new_addr);
+    A::set_addr(ip_packet, side, new_addr, change);
     Ok(())
 }
 
-/// TCP: port and checksum; the checksum also covers the address through the pseudo-header.
-fn rewrite_tcp<A: PseudoHeader>(
+/// TCP: port and checksum; the checksum also covers the address through the pseudo-header
+/// (its `change`).
+fn rewrite_tcp(
     segment: &mut [u8],
     side: Side,
-    old_addr: A,
-    new_addr: A,
+    change: Delta,
     new_port: u16,
 ) -> Result<(), DropReason> {
     let mut tcp = TcpPacket::new_checked(segment)?;
@@ -192,8 +195,8 @@ fn rewrite_tcp<A: PseudoHeader>(
         Side::Src => tcp.src_port(),
         Side::Dst => tcp.dst_port(),
     };
-    let csum = A::update_addr(tcp.checksum(), old_addr, new_addr);
-    tcp.set_checksum(checksum::update16(csum, old_port, new_port));
+    let change = change.word(old_port, new_port);
+    tcp.set_checksum(change.apply(tcp.checksum()));
     match side {
         Side::Src => tcp.set_src_port(new_port),
         Side::Dst => tcp.set_dst_port(new_port),
@@ -201,9 +204,9 @@ fn rewrite_tcp<A: PseudoHeader>(
     Ok(())
 }
 
-/// The address being replaced and the packet's addresses after the rewrite.
+/// The change of the address being replaced, and the packet's addresses after the rewrite.
 struct AddrChange<A> {
-    old: A,
+    change: Delta,
     new_src: A,
     new_dst: A,
 }
@@ -242,12 +245,7 @@ fn rewrite_udp<A: PseudoHeader>(
         }
         return Ok(());
     }
-    let new_addr = match side {
-        Side::Src => addrs.new_src,
-        Side::Dst => addrs.new_dst,
-    };
-    let csum = A::update_addr(udp.checksum(), addrs.old, new_addr);
-    let csum = checksum::update16(csum, old_port, new_port);
+    let csum = addrs.change.word(old_port, new_port).apply(udp.checksum());
     udp.set_checksum(if csum == 0 { 0xffff } else { csum });
     Ok(())
 }

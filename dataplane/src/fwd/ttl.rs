@@ -14,10 +14,11 @@ pub fn decrement_ttl(ip_packet: &mut [u8]) -> Result<(), DropReason> {
         return Err(DropReason::TtlExceeded);
     }
     // TTL is the high byte of the 16-bit word it shares with the protocol; the protocol
-    // byte adds the same to the old word and the new one, so it drops out of the update.
-    let (old_word, new_word) = (u16::from(ttl) << 8, u16::from(ttl - 1) << 8);
+    // byte adds the same to the old word and the new one, so it drops out of the update,
+    // and so does the TTL: `~(t << 8) + ((t - 1) << 8)` is 0xfeff for every t ≥ 1, the
+    // update's sum for the word 0x0100 → 0, a constant.
     ip.set_ttl(ttl - 1);
-    ip.set_checksum(checksum::update16(ip.checksum(), old_word, new_word));
+    ip.set_checksum(checksum::update16(ip.checksum(), 0x0100, 0));
     Ok(())
 }
 

@@ -68,7 +68,8 @@ impl Outer for Ipv4Addr {
 
     fn write_header(packet: &mut [u8], inner: &Inner, protocol: u8, src: Self, dst: Self, id: u16) {
         let total = packet.len() as u16;
-        let mut outer = Ipv4Packet::new_unchecked(packet);
+        // The header alone, a slice of known length: the writes below need no bounds checks.
+        let mut outer = Ipv4Packet::new_unchecked(&mut packet[..ipv4::HEADER_LEN]);
         outer.set_version_ihl(ipv4::HEADER_LEN);
         outer.set_dscp_ecn(outer_tos(inner.tos));
         outer.set_total_len(total);
@@ -113,22 +114,22 @@ pub struct Inner {
     proto: u8,
     /// Its GRE protocol type (0x0800 or 0x86dd).
     ethertype: u16,
-    /// GUE's UDP source port for its flow.
+    /// GUE's UDP source port for its flow; 0 (unused) for the other kinds.
     sport: u16,
 }
 
 impl Inner {
-    /// Reads the inner packet, IPv4 or IPv6 by its version.
-    fn read(ip: &[u8]) -> Result<Inner, DropReason> {
+    /// Reads the inner packet, IPv4 or IPv6 by its version, for a tunnel of `kind`.
+    fn read(ip: &[u8], kind: TunKind) -> Result<Inner, DropReason> {
         match ip.first().map(|b| b >> 4) {
-            Some(6) => Inner::v6(ip),
-            _ => Inner::v4(ip),
+            Some(6) => Inner::v6(ip, kind),
+            _ => Inner::v4(ip, kind),
         }
     }
 
-    fn v4(ip: &[u8]) -> Result<Inner, DropReason> {
+    fn v4(ip: &[u8], kind: TunKind) -> Result<Inner, DropReason> {
         let ip = Ipv4Packet::new_checked(ip)?;
-        let hash = flow_hash(ip.src_addr(), ip.dst_addr(), ip.protocol(), ip.payload());
+        let flow = (ip.src_addr(), ip.dst_addr(), ip.protocol(), ip.payload());
         Ok(Inner {
             tos: ip.dscp_ecn(),
             ttl: ip.ttl(),
@@ -136,13 +137,13 @@ impl Inner {
             len: usize::from(ip.total_len()),
             proto: PROTO_IPIP,
             ethertype: ETHERTYPE_IPV4,
-            sport: gue_source_port(hash),
+            sport: gue_source_port(kind, flow),
         })
     }
 
-    fn v6(ip: &[u8]) -> Result<Inner, DropReason> {
+    fn v6(ip: &[u8], kind: TunKind) -> Result<Inner, DropReason> {
         let ip = Ipv6Packet::new_checked(ip)?;
-        let hash = flow_hash(ip.src_addr(), ip.dst_addr(), ip.next_header(), ip.payload());
+        let flow = (ip.src_addr(), ip.dst_addr(), ip.next_header(), ip.payload());
         Ok(Inner {
             tos: ip.traffic_class(),
             ttl: ip.hop_limit(),
@@ -150,7 +151,7 @@ impl Inner {
             len: ipv6::HEADER_LEN + usize::from(ip.payload_len()),
             proto: PROTO_IPV6,
             ethertype: ETHERTYPE_IPV6,
-            sport: gue_source_port(hash),
+            sport: gue_source_port(kind, flow),
         })
     }
 }
@@ -203,7 +204,7 @@ pub fn encapsulate<F: Frame, O: Outer>(
     dst: O,
     id: u16,
 ) -> Result<(), DropReason> {
-    let inner = Inner::read(frame.data().get(l3..).unwrap_or_default())?;
+    let inner = Inner::read(frame.data().get(l3..).unwrap_or_default(), t.kind)?;
     super::grow_front(frame, l3, overhead::<O>(t), inner.len)?;
     let data = frame.data_mut();
     if let Some(ethertype) = l3.checked_sub(2).map(|at| &mut data[at..l3]) {
@@ -276,8 +277,14 @@ fn flow_hash<A: Addr>(src: A, dst: A, protocol: IpProtocol, l4: &[u8]) -> u32 {
     crate::conn::mix(x ^ crate::conn::mix(y)) as u32
 }
 
-/// `udp_flow_src_port`: the hash folded and scaled into `[min, max)`.
-fn gue_source_port(hash: u32) -> u16 {
+/// GUE's source port for the inner packet's `flow` (addresses, protocol, L4 bytes), as
+/// `udp_flow_src_port`: its hash folded and scaled into `[min, max)`. Only GUE has the port:
+/// for the other kinds the hash is not computed (0).
+fn gue_source_port<A: Addr>(kind: TunKind, flow: (A, A, IpProtocol, &[u8])) -> u16 {
+    if kind != TunKind::Gue {
+        return 0;
+    }
+    let hash = flow_hash(flow.0, flow.1, flow.2, flow.3);
     let h = hash ^ (hash << 16);
     ((u64::from(h) * u64::from(GUE_SPORT_MAX - GUE_SPORT_MIN)) >> 32) as u16 + GUE_SPORT_MIN as u16
 }

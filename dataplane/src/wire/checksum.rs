@@ -4,8 +4,8 @@
 //!
 //! Contract: [`sum`], [`combine`], [`pseudo_header_v4`] and [`pseudo_header_v6`] return the
 //! *folded one's-complement sum* (not yet complemented), so partial sums can be combined; a
-//! checksum field holds `!combine(&[...])`. [`update16`], [`update32`] and [`update128`] take
-//! and return the *field value* (already complemented), as IPVS's `ip_vs_check_diff*` do.
+//! checksum field holds `!combine(&[...])`. [`update16`], [`update32`] and [`Delta::apply`]
+//! take and return the *field value* (already complemented), as IPVS's `ip_vs_check_diff*` do.
 //! [`PseudoHeader`] gives both families' versions to code written once for both. None of these
 //! can panic.
 
@@ -17,6 +17,14 @@ const fn fold(mut acc: u64) -> u16 {
         acc = (acc & 0xffff) + (acc >> 16);
     }
     acc as u16
+}
+
+/// [`fold`] of an accumulator below 2^32 (the incremental updates'), in two steps and no
+/// loop: the first leaves at most 0x1fffe, the second at most 0xffff, and a step changes
+/// nothing once the value fits, so the result is `fold`'s, bit for bit.
+const fn fold32(acc: u32) -> u16 {
+    let acc = (acc & 0xffff) + (acc >> 16);
+    ((acc & 0xffff) + (acc >> 16)) as u16
 }
 
 /// RFC 1071 one's-complement sum of `data` as big-endian 16-bit words; an odd last byte is
@@ -72,28 +80,48 @@ pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, l4_len: u
 /// RFC 1624 eqn. 3, `HC' = ~(~HC + ~m + m')`, for one 16-bit word `old` → `new` covered by
 /// the checksum field `csum` (ipvs-forwarding §3.1, `ip_vs_check_diff2`).
 pub fn update16(csum: u16, old: u16, new: u16) -> u16 {
-    !fold(u64::from(!csum) + u64::from(!old) + u64::from(new))
+    Delta::default().word(old, new).apply(csum)
 }
 
-/// RFC 1624 eqn. 3 for a 32-bit field (an IPv4 address, `ip_vs_check_diff4`): both of its
+/// RFC 1624 eqn. 3 for a 32-bit field `old` → `new` (`ip_vs_check_diff4`): both of its
 /// 16-bit words change at once.
 pub fn update32(csum: u16, old: u32, new: u32) -> u16 {
-    let acc = u64::from(!csum)
-        + u64::from(!(old >> 16) as u16)
-        + u64::from(!(old as u16))
-        + u64::from((new >> 16) as u16)
-        + u64::from(new as u16);
-    !fold(acc)
+    Delta::default().word32(old, new).apply(csum)
 }
 
-/// RFC 1624 eqn. 3 for a 128-bit field (an IPv6 address, `ip_vs_check_diff16`): its eight
-/// 16-bit words change at once.
-pub fn update128(csum: u16, old: u128, new: u128) -> u16 {
-    let acc = (0..8).fold(u64::from(!csum), |acc, i| {
-        let (o, n) = ((old >> (16 * i)) as u16, (new >> (16 * i)) as u16);
-        acc + u64::from(!o) + u64::from(n)
-    });
-    !fold(acc)
+/// The `~m + m'` terms of RFC 1624 eqn. 3 for fields of a packet that change, summed and not
+/// yet folded: one change goes into several checksums (an IPv4 address: the header's and the
+/// TCP/UDP one's), several changes into one checksum at once (address and port; IPVS's
+/// `ip_vs_check_diff4`, `ip_vs_check_diff16` and `ip_vs_check_diff2` one after the other).
+/// How the terms are grouped does not change the field, bit for bit: a fold gives 0 only
+/// for 0, and otherwise the value in 1..=0xffff congruent to the sum modulo 0xffff. A delta
+/// holds up to 32767 words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delta(u32);
+
+impl Delta {
+    /// Adds a 16-bit word `old` → `new`.
+    pub fn word(self, old: u16, new: u16) -> Delta {
+        Delta(self.0 + u32::from(!old) + u32::from(new))
+    }
+
+    /// Adds a 32-bit field (an IPv4 address): both of its words.
+    pub fn word32(self, old: u32, new: u32) -> Delta {
+        let high = |v: u32| (v >> 16) as u16;
+        self.word(high(old), high(new)).word(old as u16, new as u16)
+    }
+
+    /// Adds a 128-bit field (an IPv6 address): its eight words.
+    pub fn word128(self, old: u128, new: u128) -> Delta {
+        (0..8).fold(self, |d, i| {
+            d.word((old >> (16 * i)) as u16, (new >> (16 * i)) as u16)
+        })
+    }
+
+    /// The checksum field `csum` (the field value, complemented) after the changes.
+    pub fn apply(self, csum: u16) -> u16 {
+        !fold32(u32::from(!csum) + self.0)
+    }
 }
 
 /// An address family's part in the TCP and UDP checksums, for code written once for IPv4 and
@@ -106,9 +134,9 @@ pub trait PseudoHeader: Copy {
     /// Sum of the pseudo-header of an L4 packet of `l4_len` bytes from `src` to `dst`.
     fn pseudo_header(src: Self, dst: Self, protocol: u8, l4_len: u16) -> u16;
 
-    /// The checksum field `csum` of an L4 packet whose pseudo-header address `old` became `new`
-    /// (RFC 1624 eqn. 3 over the address's words).
-    fn update_addr(csum: u16, old: Self, new: Self) -> u16;
+    /// The change of a pseudo-header address `old` → `new`, for an L4 checksum (RFC 1624
+    /// eqn. 3 over the address's words).
+    fn addr_delta(old: Self, new: Self) -> Delta;
 }
 
 impl PseudoHeader for Ipv4Addr {
@@ -118,8 +146,8 @@ impl PseudoHeader for Ipv4Addr {
         pseudo_header_v4(src, dst, protocol, l4_len)
     }
 
-    fn update_addr(csum: u16, old: Self, new: Self) -> u16 {
-        update32(csum, u32::from(old), u32::from(new))
+    fn addr_delta(old: Self, new: Self) -> Delta {
+        Delta::default().word32(u32::from(old), u32::from(new))
     }
 }
 
@@ -130,8 +158,8 @@ impl PseudoHeader for Ipv6Addr {
         pseudo_header_v6(src, dst, protocol, u32::from(l4_len))
     }
 
-    fn update_addr(csum: u16, old: Self, new: Self) -> u16 {
-        update128(csum, u128::from(old), u128::from(new))
+    fn addr_delta(old: Self, new: Self) -> Delta {
+        Delta::default().word128(u128::from(old), u128::from(new))
     }
 }
 
@@ -206,7 +234,52 @@ mod test {
         }
     }
 
+    #[test]
+    fn fold32_equals_fold_at_the_edges() {
+        for acc in [
+            0,
+            1,
+            0xffff,
+            0x1_0000,
+            0x1_fffe,
+            0x1_ffff,
+            0xffff_0000,
+            u32::MAX,
+        ] {
+            assert_eq!(fold32(acc), fold(u64::from(acc)), "{acc:#x}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn fold32_equals_fold(acc in any::<u32>()) {
+            prop_assert_eq!(fold32(acc), fold(u64::from(acc)));
+        }
+
+        /// Bit for bit (0x0000 vs 0xffff too) the updates as they were, over a u64 and the
+        /// folding loop.
+        #[test]
+        fn updates_equal_the_u64_loop(csum in any::<u16>(), old in any::<u32>(), new in any::<u32>()) {
+            let w = |v: u32| u64::from(v as u16);
+            let loop16 = !fold(u64::from(!csum) + w(!old) + w(new));
+            prop_assert_eq!(update16(csum, old as u16, new as u16), loop16);
+            let loop32 = !fold(u64::from(!csum) + w(!old >> 16) + w(!old) + w(new >> 16) + w(new));
+            prop_assert_eq!(update32(csum, old, new), loop32);
+        }
+
+        /// Changes applied one by one or as one delta give the same field, bit for bit.
+        #[test]
+        fn deltas_group_freely(
+            csum in any::<u16>(),
+            words in proptest::collection::vec(any::<(u16, u16)>(), 0..20),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let (a, b) = words.split_at(split.index(words.len() + 1));
+            let delta = |ws: &[(u16, u16)]| ws.iter().fold(Delta::default(), |d, &(o, n)| d.word(o, n));
+            let stepwise = delta(b).apply(delta(a).apply(csum));
+            prop_assert_eq!(delta(&words).apply(csum), stepwise);
+        }
+
         #[test]
         fn sum_equals_reference(data in proptest::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(sum(&data), reference_sum(&data));
@@ -242,7 +315,7 @@ mod test {
         }
 
         #[test]
-        fn update128_equals_recompute(
+        fn word128_equals_recompute(
             mut data in proptest::collection::vec(any::<u8>(), 16..64),
             idx in any::<prop::sample::Index>(),
             new in any::<u128>(),
@@ -252,7 +325,8 @@ mod test {
             let mut old = [0u8; 16];
             old.copy_from_slice(&data[i..i + 16]);
             data[i..i + 16].copy_from_slice(&new.to_be_bytes());
-            let (inc, full) = (update128(before, u128::from_be_bytes(old), new), checksum(&data));
+            let inc = Delta::default().word128(u128::from_be_bytes(old), new).apply(before);
+            let full = checksum(&data);
             prop_assert!(inc == full || (inc | full == 0xffff && inc & full == 0));
         }
     }
