@@ -132,9 +132,10 @@ FWD_MAC=02:00:00:00:00:01
 MEMIF_SERVER="net_memif0,role=server,socket=$SOCK,socket-abstract=no,mac=$FWD_MAC"
 MEMIF_CLIENT="net_memif0,role=client,socket=$SOCK,socket-abstract=no"
 VIP4=198.18.0.2 VIP6=2001:db8:f::2 VPORT=9
-# Flows of the established scenarios, and the table that holds them with room to spare.
-EST_FLOWS=256
-EST_TABLE=1048576
+# Flows of the established scenarios, and the table that holds them with room to spare
+# (settable, for an A/B of many flows: EST_FLOWS=1000000 EST_TABLE=4194304 BASELINE_REV=...).
+EST_FLOWS=${EST_FLOWS:-256}
+EST_TABLE=${EST_TABLE:-1048576}
 
 # Hugepages when enough are free for the generator and a forwarder at once (-m 256 + 512),
 # else anonymous memory.
