@@ -1817,6 +1817,41 @@ fn unsolicited_arp_creates_nothing_and_answers_to_our_requests_do() {
     assert_eq!(&out[1][1][..6], &R1_MAC[..], "the SYN once R1 answered");
 }
 
+/// A learned next hop that moves to another MAC (an answer from the new one) is followed
+/// from the next packet on: the worker's copy of the REACHABLE entry (`neigh::cache`), which
+/// served the SYN before, gives way to the table's write.
+#[test]
+fn a_next_hop_that_moves_is_followed_from_the_next_packet() {
+    let lab = nat_lab(false);
+    let dp = lab.0.clone();
+    let moved = [2, 0, 0, 0, 0, 0x12];
+    let w = Running::start(lab);
+    // The real server's MAC was asked for when the configuration came (one frame out).
+    w.wait(|s| s.neigh_requests >= 1);
+    dp.ports[1].push_rx(&arp(RVS1, 2, (R1_MAC, R1), (RVS1, D)));
+    w.wait(|s| s.arp_learned >= 1);
+    for sent in 1..=2 {
+        dp.ports[0].push_rx(&hex(S0));
+        w.wait(|s| s.tx_packets > sent);
+    }
+    dp.ports[1].push_rx(&arp(RVS1, 2, (moved, R1), (RVS1, D)));
+    w.wait(|s| s.arp_learned >= 2);
+    dp.ports[0].push_rx(&hex(S0));
+    w.wait(|s| s.tx_packets >= 4);
+    let (out, counters) = w.stop();
+    let to: Vec<&[u8]> = out[1]
+        .iter()
+        .filter(|f| !is_arp(f))
+        .map(|f| &f[..6])
+        .collect();
+    assert_eq!(
+        to,
+        [&R1_MAC[..], &R1_MAC[..], &moved[..]],
+        "{:?}",
+        counters.snapshot()
+    );
+}
+
 /// What R1's port sent, as letters: `R` a broadcast ARP request, `P` a unicast probe to R1,
 /// `T` TCP to R1.
 fn kinds(frames: &[Vec<u8>]) -> String {
