@@ -4,7 +4,7 @@
 # the same invocation and round. This machine's speed drifts by tens of percent between
 # minutes: the ceilings and rvsd take turns, ROUNDS times, and medians are compared.
 #
-# usage: [ROUNDS=3] [GEN=rvs-gen|pktgen] [BASELINE_REV=rev] [KEEP=1]
+# usage: [ROUNDS=3] [GEN=rvs-gen|pktgen] [BASELINE_REV=rev] [KEEP=1] [EST_FLOWS=256 EST_TABLE=1048576]
 #        scripts/bench.sh [--quick] [--plot] [SECONDS]   measure (SECONDS a window; default 8)
 #        scripts/bench.sh --plot [CSV]                   charts of a run (default: the latest)
 #
