@@ -5,6 +5,7 @@
 # minutes: the ceilings and rvsd take turns, ROUNDS times, and medians are compared.
 #
 # usage: [ROUNDS=3] [GEN=rvs-gen|pktgen] [BASELINE_REV=rev] [KEEP=1] [EST_FLOWS=256 EST_TABLE=1048576]
+#        [IDLE_AB=1: UDP 64 only, NAT established with "idle_backoff" off and on, ROUNDS times]
 #        scripts/bench.sh [--quick] [--plot] [SECONDS]   measure (SECONDS a window; default 8)
 #        scripts/bench.sh --plot [CSV]                   charts of a run (default: the latest)
 #
@@ -152,7 +153,7 @@ EAL=("${HUGE[@]}" --no-pci --no-telemetry --log-level '*:warning')
 
 REV=$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo -dirty)
 mkdir -p bench-results
-CSV=bench-results/$(date +%Y-%m-%d-%H%M)-$REV${QUICK:+-quick}.csv
+CSV=bench-results/$(date +%Y-%m-%d-%H%M)-$REV${QUICK:+-quick}${IDLE_AB:+-idle}.csv
 echo "scenario,generator,forwarder,method,kind,family,proto,size,flows,workers,round,rate,unit,ceiling,ratio,note" >"$CSV"
 
 # The processes running, in pid files: measurements run in subshells ($(...)), and the
@@ -206,6 +207,7 @@ rvsd_start() {
     case $method in
     l2fwd) keys='"l2fwd": true' ;;
     nat) keys=$(services "$family" -m "$proto") ;;
+    nat-idle) keys="$(services "$family" -m "$proto"), \"idle_backoff\": true" ;;
     dr) keys=$(services "$family" -g "$proto") ;;
     tun) keys=$(services "$family" -i "$proto") ;;
     esac
@@ -504,6 +506,9 @@ matrix() {
     echo "   $NAME $c1 Mpps"
     local methods=(nat dr tun)
     [ -n "$QUICK" ] || [ "$base" != udp-64 ] || methods+=(l2fwd)
+    # Off and on take turns at going first, round by round.
+    [ -z "${IDLE_AB:-}" ] || methods=(nat nat-idle)
+    [ -z "${IDLE_AB:-}" ] || ((ROUND % 2)) || methods=(nat-idle nat)
     for m in "${methods[@]}"; do
         NAME=$base-$m-est r=$(est "rvsd $m 4 $proto $EST_TABLE 1" "$traffic")
         rows+=("$NAME rvsd $m $r")
@@ -659,7 +664,7 @@ echo "EAL memory: $HUGE_NOTE; generator $GEN; ${SECS}-s windows, $ROUNDS round(s
 for ROUND in $(seq "$ROUNDS"); do
     echo "== round $ROUND"
     NAT_RATE=0
-    if [ -n "$QUICK" ]; then
+    if [ -n "$QUICK" ] || [ -n "${IDLE_AB:-}" ]; then
         matrix udp 64
         continue
     fi
